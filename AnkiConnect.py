@@ -1,0 +1,339 @@
+# Copyright: the AnkiConnect authors
+# License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
+"""The action registry and dispatcher, the HTTP front, and the Qt glue that drives web.py."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import os
+import threading
+import time
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+from . import util, web
+from .actions import MODULES
+
+ACTIONS = util.collect_actions(MODULES)
+
+BANNER = b"AnkiConnect v.6"
+
+
+class ApiError(Exception):
+    """An error whose text is the whole `error` string of the reply."""
+
+
+class AnkiConnect:
+    """Dispatches requests to actions. Action functions get this object as their first argument."""
+
+    def __init__(self, mw: Any, config: util.Config, host: Optional["QtHost"] = None) -> None:
+        self.mw = mw
+        self.config = config
+        self.host = host
+        self.registry = ACTIONS
+        self.log_path = config.get("apiLogPath")
+        self._busy = False
+        self._queue: List[Tuple[web.Request, Callable[[web.Response], None]]] = []
+
+    # -- what actions use ----------------------------------------------------
+
+    @property
+    def col(self) -> Any:
+        col = getattr(self.mw, "col", None) if self.mw is not None else None
+        if col is None:
+            raise ApiError("collection is not available: no profile is open in Anki")
+        return col
+
+    @contextlib.contextmanager
+    def op(self, name: str) -> Iterator[Any]:
+        """Run collection changes as one undoable step and refresh Anki's windows after it."""
+        col = self.col
+        from . import compat
+
+        with compat.undoable(self.mw, col, "AnkiConnect: " + name):
+            yield col
+
+    def wait_for(self, func: Callable[[], Any]) -> Any:
+        """Run blocking I/O (a download) off the main thread while Anki stays responsive."""
+        if self.host is None:
+            return func()
+        return self.host.wait_for(func)
+
+    # -- HTTP ----------------------------------------------------------------
+
+    def handle_http(self, request: web.Request, respond: Callable[[web.Response], None]) -> None:
+        """One request at a time, in arrival order, even while an action waits on I/O."""
+        if self._busy:
+            self._queue.append((request, respond))
+            return
+        self._busy = True
+        try:
+            response = self.answer_http(request)
+        except Exception as exc:  # never let a request take the server down
+            response = web.Response.error(500, "internal error: %s" % exc, close=False)
+        finally:
+            self._busy = False
+        respond(response)
+        if self._queue:
+            next_request, next_respond = self._queue.pop(0)
+            if self.host is not None:
+                self.host.call_soon(lambda: self.handle_http(next_request, next_respond))
+            else:
+                self.handle_http(next_request, next_respond)
+
+    def answer_http(self, request: web.Request) -> web.Response:
+        origin = request.header("origin")
+        cors_list = self.config["webCorsOriginList"]
+        allow = util.allowed_origin(origin, cors_list)
+
+        if request.method == "OPTIONS":
+            # A preflight has no effect; the request that follows is policed. Echo the origin
+            # so that a page may reach requestPermission.
+            headers = [
+                ("Access-Control-Allow-Origin", allow or origin or "*"),
+                ("Access-Control-Allow-Headers",
+                 request.header("access-control-request-headers") or "*"),
+                ("Access-Control-Allow-Methods", "POST, GET, OPTIONS"),
+            ]
+            if (request.header("access-control-request-private-network") or "").lower() == "true":
+                headers.append(("Access-Control-Allow-Private-Network", "true"))
+            return web.Response(200, b"", headers)
+
+        if not request.body.strip():
+            if allow is None:
+                return self._forbidden(origin)
+            return web.Response(200, BANNER, [("Content-Type", "text/plain")]
+                                + util.cors_headers(allow))
+
+        try:
+            req = json.loads(request.body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            if allow is None:
+                return self._forbidden(origin)
+            reply: Any = _error("request body is not valid JSON: %s" % exc)
+            self._log(request.body.decode("utf-8", "replace"), reply)
+            return web.Response.json(reply, headers=util.cors_headers(allow))
+
+        if allow is None:
+            if not (isinstance(req, dict) and req.get("action") == "requestPermission"):
+                return self._forbidden(origin)
+            allow = origin
+            reply = self.handle(req, origin=origin, origin_allowed=False)
+        else:
+            reply = self.handle(req, origin=origin, origin_allowed=True)
+        self._log(req, reply)
+        return web.Response.json(reply, headers=util.cors_headers(allow))
+
+    def _forbidden(self, origin: Optional[str]) -> web.Response:
+        response = web.Response.json(
+            {"result": None, "error": "origin not allowed: %s" % origin}, status=403)
+        return response
+
+    def _log(self, request: Any, reply: Any) -> None:
+        if not self.log_path:
+            return
+        try:
+            with open(self.log_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"time": time.time(), "request": request, "reply": reply},
+                                    ensure_ascii=False) + "\n")
+        except (OSError, TypeError, ValueError):
+            pass
+
+    # -- dispatch --------------------------------------------------------------
+
+    def handle(self, req: Any, origin: Optional[str] = None, origin_allowed: bool = True,
+               authorised: bool = False) -> Any:
+        """Answer one request object: the bare result (version <= 4) or the envelope."""
+        if not isinstance(req, dict):
+            return _error("request must be a JSON object")
+        action_name = req.get("action")
+        if "action" not in req:
+            return _error("request has no \"action\" field")
+        if not isinstance(action_name, str):
+            return _error("\"action\" must be a string")
+        version = req.get("version", 4)
+        if not isinstance(version, int) or isinstance(version, bool):
+            return _error("\"version\" must be an integer")
+        params = req.get("params", {})
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            return _error("\"params\" must be an object")
+
+        if action_name == "requestPermission":
+            params = dict(params, origin=origin, allowed=origin_allowed)
+        elif not authorised:
+            if not self._key_ok(req.get("key")):
+                return _error("valid api key must be provided")
+            authorised = True
+
+        action = util.find_action(self.registry, action_name, version)
+        if action is None:
+            return _error("unsupported action")
+        problem = action.call_error(params)
+        if problem:
+            return _error(problem)
+        try:
+            if action.needs_collection:
+                self.col  # raises a clear error when no profile is open
+            if action_name == "multi":
+                result = action.func(self, authorised=authorised, **params)
+            else:
+                result = action.func(self, **params)
+        except Exception as exc:
+            return _error(_error_text(exc))
+        if version <= 4:
+            return result
+        return {"result": result, "error": None}
+
+    def _key_ok(self, key: Any) -> bool:
+        expected = self.config.get("apiKey")
+        if not expected:
+            return True  # ours: a key sent to a server that wants none is fine
+        if not isinstance(key, str):
+            return False
+        return hmac.compare_digest(key.encode("utf-8"), str(expected).encode("utf-8"))
+
+
+def _error(message: str) -> Dict[str, Any]:
+    return {"result": None, "error": message}
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc)
+    if not text:
+        text = exc.__class__.__name__
+    return text
+
+
+# -- Qt glue ---------------------------------------------------------------------
+
+class QtHost:
+    """Connects web.Server to Qt's event loop with socket notifiers; no polling."""
+
+    def __init__(self, mw: Any) -> None:
+        from aqt.qt import QSocketNotifier, QTimer
+
+        self.mw = mw
+        self._QSocketNotifier = QSocketNotifier
+        kinds = getattr(QSocketNotifier, "Type", QSocketNotifier)
+        self._read_kind = kinds.Read
+        self._write_kind = kinds.Write
+        self.server: Optional[web.Server] = None
+        self._notifiers: Dict[int, Tuple[Any, Any, Any]] = {}  # id(sock) -> (sock, read, write)
+        self._timer = QTimer(mw)
+        self._timer.setInterval(1000)  # housekeeping only: idle timeouts
+        self._timer.timeout.connect(self._housekeeping)
+
+    # watcher interface for web.Server
+    def watch(self, sock: Any, read: bool, write: bool) -> None:
+        entry = self._notifiers.get(id(sock))
+        if entry is None:
+            fd = sock.fileno()
+            rn = self._QSocketNotifier(fd, self._read_kind)
+            wn = self._QSocketNotifier(fd, self._write_kind)
+            rn.activated.connect(lambda *_: self._readable(sock))
+            wn.activated.connect(lambda *_: self._writable(sock))
+            entry = (sock, rn, wn)
+            self._notifiers[id(sock)] = entry
+        entry[1].setEnabled(read)
+        entry[2].setEnabled(write)
+        self._update_timer()
+
+    def unwatch(self, sock: Any) -> None:
+        entry = self._notifiers.pop(id(sock), None)
+        if entry is not None:
+            for notifier in entry[1:]:
+                notifier.setEnabled(False)
+                notifier.deleteLater()
+        self._update_timer()
+
+    def _readable(self, sock: Any) -> None:
+        if self.server is not None:
+            self.server.on_readable(sock)
+
+    def _writable(self, sock: Any) -> None:
+        if self.server is not None:
+            self.server.on_writable(sock)
+
+    def _housekeeping(self) -> None:
+        if self.server is not None:
+            self.server.housekeeping()
+        self._update_timer()
+
+    def _update_timer(self) -> None:
+        active = self.server is not None and self.server.has_connections()
+        if active and not self._timer.isActive():
+            self._timer.start()
+        elif not active and self._timer.isActive():
+            self._timer.stop()
+
+    def call_soon(self, func: Callable[[], None]) -> None:
+        from aqt.qt import QTimer
+
+        QTimer.singleShot(0, func)
+
+    def wait_for(self, func: Callable[[], Any]) -> Any:
+        """Run `func` in a thread; keep Anki's event loop turning until it ends.
+
+        Requests that arrive meanwhile are queued by the dispatcher, not run.
+        """
+        from aqt.qt import QEventLoop
+
+        box: Dict[str, Any] = {}
+        loop = QEventLoop()
+
+        def run() -> None:
+            try:
+                box["value"] = func()
+            except BaseException as exc:  # handed back to the main thread
+                box["error"] = exc
+            finally:
+                box["done"] = True
+                self.mw.taskman.run_on_main(loop.quit)
+
+        worker = threading.Thread(target=run, name="AnkiConnect-io", daemon=True)
+        worker.start()
+        while "done" not in box:
+            loop.exec() if hasattr(loop, "exec") else loop.exec_()
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+
+_instance: Dict[str, Any] = {}
+
+
+def start(mw: Any, config: Dict[str, Any]) -> None:
+    """Start serving inside a running Anki (called from __init__.py)."""
+    cfg = util.load_config(config, os.environ)
+    host = QtHost(mw)
+    ac = AnkiConnect(mw, cfg, host)
+    server = web.Server(
+        ac.handle_http,
+        host,
+        address=cfg["webBindAddress"],
+        port=cfg["webBindPort"],
+        backlog=cfg["webBacklog"],
+        max_body=cfg["webMaxBodySize"],
+        idle_timeout=cfg["webTimeout"] / 1000.0,
+        error_headers=lambda: util.cors_headers(cfg["webCorsOriginList"][0]
+                                                if cfg["webCorsOriginList"] else "*"),
+    )
+    host.server = server
+    try:
+        bound = server.listen()
+    except OSError as exc:
+        print("AnkiConnect: cannot listen on %s:%s: %s"
+              % (cfg["webBindAddress"], cfg["webBindPort"], exc))
+        return
+    _instance.update(ac=ac, server=server, host=host)
+    print("AnkiConnect: listening on %s" % ", ".join("%s:%s" % b for b in bound))
+
+
+def stop() -> None:
+    server = _instance.pop("server", None)
+    if server is not None:
+        server.close()
+    _instance.clear()

@@ -1,0 +1,195 @@
+# Copyright: the AnkiConnect authors
+# License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
+"""Configuration, origin policy and the `api` action decorator.
+
+No Anki imports: tests import this module on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+
+API_VERSION = 6
+
+DEFAULT_CONFIG: Dict[str, Any] = {
+    "apiKey": None,
+    "apiLogPath": None,
+    "apiPollInterval": 25,
+    "apiVersion": API_VERSION,
+    "webBacklog": 5,
+    "webBindAddress": "127.0.0.1",
+    "webBindPort": 8765,
+    "webCorsOriginList": ["http://localhost"],
+    "ignoreOriginList": [],
+    "webTimeout": 10000,
+    "webMaxBodySize": 256 * 1024 * 1024,
+    "allowedPaths": None,
+}
+
+ENV_BIND_ADDRESS = "ANKICONNECT_BIND_ADDRESS"
+ENV_BIND_PORT = "ANKICONNECT_BIND_PORT"
+ENV_CORS_ORIGIN = "ANKICONNECT_CORS_ORIGIN"
+
+
+class Config(dict):
+    """The effective configuration: defaults, then config.json, then the environment."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name)
+
+
+def load_config(stored: Optional[Mapping[str, Any]], environ: Mapping[str, str]) -> Config:
+    config = Config(DEFAULT_CONFIG)
+    for key, value in (stored or {}).items():
+        config[key] = value
+    # Older configs used one origin string; keep honouring it.
+    if "webCorsOrigin" in config and config["webCorsOrigin"]:
+        origins = list(config.get("webCorsOriginList") or [])
+        if config["webCorsOrigin"] not in origins:
+            origins.append(config["webCorsOrigin"])
+        config["webCorsOriginList"] = origins
+    # The environment wins over config.json (upstream's config silently masked it).
+    if environ.get(ENV_BIND_ADDRESS):
+        config["webBindAddress"] = environ[ENV_BIND_ADDRESS]
+    if environ.get(ENV_BIND_PORT):
+        try:
+            config["webBindPort"] = int(environ[ENV_BIND_PORT])
+        except ValueError:
+            pass
+    if environ.get(ENV_CORS_ORIGIN):
+        origins = list(config.get("webCorsOriginList") or [])
+        if environ[ENV_CORS_ORIGIN] not in origins:
+            origins.append(environ[ENV_CORS_ORIGIN])
+        config["webCorsOriginList"] = origins
+    for key, kind, default in (
+        ("webBindPort", int, 8765),
+        ("webBacklog", int, 5),
+        ("webTimeout", (int, float), 10000),
+        ("webMaxBodySize", int, DEFAULT_CONFIG["webMaxBodySize"]),
+        ("apiVersion", int, API_VERSION),
+    ):
+        if not isinstance(config.get(key), kind) or isinstance(config.get(key), bool):
+            config[key] = default
+    for key in ("webCorsOriginList", "ignoreOriginList"):
+        if not isinstance(config.get(key), list):
+            config[key] = list(DEFAULT_CONFIG[key])
+    return config
+
+
+# -- origins ---------------------------------------------------------------
+
+_LOCAL_ORIGIN = re.compile(
+    r"^(?:https?://(?:127\.0\.0\.1|localhost)(?::\d{1,5})?"
+    r"|(?:chrome|moz|safari-web)-extension://[^/\s]+)/?$"
+)
+
+
+def allowed_origin(origin: Optional[str], origins: Iterable[str]) -> Optional[str]:
+    """The value for Access-Control-Allow-Origin, or None when the origin is refused.
+
+    No Origin header (curl, scripts) is allowed and answered with the first list entry.
+    """
+    origins = list(origins)
+    if "*" in origins:
+        return "*"
+    if origin is None:
+        return origins[0] if origins else "*"
+    if origin in origins:
+        return origin
+    if "http://localhost" in origins and _LOCAL_ORIGIN.match(origin):
+        return origin
+    return None
+
+
+def cors_headers(allow_origin: Optional[str]) -> List[Tuple[str, str]]:
+    if not allow_origin:
+        return []
+    return [("Access-Control-Allow-Origin", allow_origin)]
+
+
+# -- actions ---------------------------------------------------------------
+
+class Action:
+    """An action as registered: its function and the request versions it serves."""
+
+    __slots__ = ("name", "func", "min_version", "max_version", "needs_collection", "params",
+                 "required")
+
+    def __init__(self, name: str, func: Callable, min_version: int, max_version: Optional[int],
+                 needs_collection: bool) -> None:
+        import inspect
+
+        self.name = name
+        self.func = func
+        self.min_version = min_version
+        self.max_version = max_version
+        self.needs_collection = needs_collection
+        sig = inspect.signature(func)
+        params = list(sig.parameters.values())[1:]  # the first is the context
+        self.params = [p.name for p in params]
+        self.required = [p.name for p in params if p.default is inspect.Parameter.empty]
+
+    def serves(self, version: int) -> bool:
+        if version < self.min_version:
+            return False
+        return self.max_version is None or version <= self.max_version
+
+    def call_error(self, params: Mapping[str, Any]) -> Optional[str]:
+        """Python's own wording for a call with wrong keyword arguments, or None."""
+        for key in params:
+            if key not in self.params:
+                return "%s() got an unexpected keyword argument '%s'" % (self.name, key)
+        missing = [name for name in self.required if name not in params]
+        if not missing:
+            return None
+        quoted = ["'%s'" % name for name in missing]
+        if len(quoted) == 1:
+            names = quoted[0]
+        elif len(quoted) == 2:
+            names = "%s and %s" % tuple(quoted)
+        else:
+            names = ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+        return "%s() missing %d required positional argument%s: %s" % (
+            self.name, len(missing), "" if len(missing) == 1 else "s", names)
+
+
+def api(name: Optional[str] = None, versions: Tuple[int, Optional[int]] = (1, None),
+        collection: bool = True, aliases: Iterable[str] = ()) -> Callable:
+    """Mark a function as an action.
+
+    - name: the action name (default: the function's name)
+    - versions: (first, last) request version that serves it; last None = still served.
+      A renamed action is two registrations with adjoining ranges.
+    - collection: False for actions that work without an open collection.
+    - aliases: other names served by the same function.
+    """
+
+    def decorate(func: Callable) -> Callable:
+        entries = getattr(func, "_api", [])
+        for action_name in [name or func.__name__] + list(aliases):
+            entries.append((action_name, versions, collection))
+        func._api = entries  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def collect_actions(modules: Iterable[Any]) -> Dict[str, List[Action]]:
+    registry: Dict[str, List[Action]] = {}
+    for module in modules:
+        for value in vars(module).values():
+            for action_name, (first, last), collection in getattr(value, "_api", ()):
+                registry.setdefault(action_name, []).append(
+                    Action(action_name, value, first, last, collection))
+    return registry
+
+
+def find_action(registry: Mapping[str, List[Action]], name: str, version: int) -> Optional[Action]:
+    for action in registry.get(name, ()):
+        if action.serves(version):
+            return action
+    return None

@@ -1,0 +1,512 @@
+# Copyright: the AnkiConnect authors
+# License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
+"""HTTP/1.1 transport: non-blocking sockets, driven by readiness events.
+
+This module knows nothing about Anki or Qt. The host (Qt in Anki, a
+``selectors`` loop in tests) tells the server when a socket is readable or
+writable; the server tells the host which sockets it wants watched through a
+*watcher* object with two methods:
+
+    watch(sock, read: bool, write: bool)   # start or change watching
+    unwatch(sock)                          # stop watching, socket is closing
+
+Requests are parsed with h11. A complete request is handed to
+``handler(request, respond)``; the handler calls ``respond(response)`` once,
+either at once or later (for work that waits on something). Until then the
+connection reads no further request, so pipelined requests on one connection
+are answered in order.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+try:  # bundled copy inside the packaged add-on
+    from .vendor import h11  # type: ignore
+except ImportError:  # development checkout, tests: the installed one
+    import h11  # type: ignore
+
+
+READ_CHUNK = 256 * 1024
+# Reads per readiness event: bounds the time one busy client holds the event loop.
+READS_PER_EVENT = 8
+MAX_HEADER_SIZE = 64 * 1024
+MAX_CONNECTIONS = 256
+
+_REASONS = {
+    200: b"OK",
+    400: b"Bad Request",
+    403: b"Forbidden",
+    404: b"Not Found",
+    405: b"Method Not Allowed",
+    408: b"Request Timeout",
+    413: b"Payload Too Large",
+    500: b"Internal Server Error",
+    503: b"Service Unavailable",
+}
+
+
+class Request:
+    """One complete HTTP request."""
+
+    __slots__ = ("method", "target", "headers", "body", "http_version")
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        headers: Dict[str, str],
+        body: bytes,
+        http_version: str,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.headers = headers  # lower-case names; repeated headers joined by ", "
+        self.body = body
+        self.http_version = http_version
+
+    def header(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        return self.headers.get(name.lower(), default)
+
+
+class Response:
+    __slots__ = ("status", "headers", "body", "close")
+
+    def __init__(
+        self,
+        status: int = 200,
+        body: bytes = b"",
+        headers: Optional[List[Tuple[str, str]]] = None,
+        close: bool = False,
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.headers = list(headers or [])
+        self.close = close
+
+    @classmethod
+    def json(
+        cls, value: Any, status: int = 200, headers: Optional[List[Tuple[str, str]]] = None
+    ) -> "Response":
+        body = json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return cls(status, body, [("Content-Type", "application/json")] + list(headers or []))
+
+    @classmethod
+    def error(cls, status: int, message: str, close: bool = True) -> "Response":
+        response = cls.json({"result": None, "error": message}, status)
+        response.close = close
+        return response
+
+
+Handler = Callable[[Request, Callable[[Response], None]], None]
+
+
+def _head_bytes(status: int, headers: List[Tuple[str, str]], body_len: int) -> bytes:
+    """A raw response head, for answers h11 can no longer frame (after a parse error)."""
+    lines = [b"HTTP/1.1 %d %s" % (status, _REASONS.get(status, b"Error"))]
+    for name, value in headers:
+        lines.append(name.encode("latin-1") + b": " + value.encode("latin-1"))
+    lines.append(b"Content-Length: %d" % body_len)
+    lines.append(b"Connection: close")
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+class Connection:
+    def __init__(self, server: "Server", sock: socket.socket, peer: Any) -> None:
+        self.server = server
+        self.sock = sock
+        self.peer = peer
+        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_SIZE)
+        self.out = bytearray()
+        self.closing = False  # close once `out` is flushed
+        self.closed = False
+        self.busy = False  # a request is with the handler
+        self.request: Optional[h11.Request] = None
+        self.body = bytearray()
+        self.last_activity = time.monotonic()
+        self.watching: Tuple[bool, bool] = (False, False)
+
+    # -- events from the host ------------------------------------------------
+
+    def on_readable(self) -> None:
+        for _ in range(READS_PER_EVENT):
+            try:
+                data = self.sock.recv(READ_CHUNK)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                self.close()
+                return
+            self.last_activity = time.monotonic()
+            if self.closing:
+                # Draining what a client sends after we decided to close.
+                if not data:
+                    self.close()
+                    return
+                continue
+            self.h11.receive_data(data)
+            if not data:
+                break
+            if self.busy or len(data) < READ_CHUNK:
+                break
+        self._process()
+        self._update_watch()
+
+    def on_writable(self) -> None:
+        self._flush()
+        self._update_watch()
+
+    # -- request handling ----------------------------------------------------
+
+    def _process(self) -> None:
+        while not self.busy and not self.closing and not self.closed:
+            try:
+                event = self.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                self._bad_request(exc)
+                return
+            if event is h11.NEED_DATA:
+                if self.h11.they_are_waiting_for_100_continue and self.request is not None:
+                    self._send(h11.InformationalResponse(status_code=100, headers=[]))
+                return
+            if event is h11.PAUSED:
+                return
+            if isinstance(event, h11.Request):
+                self.request = event
+                self.body = bytearray()
+                length = _content_length(event)
+                if length is not None and length > self.server.max_body:
+                    self._too_large()
+                    return
+            elif isinstance(event, h11.Data):
+                self.body += event.data
+                if len(self.body) > self.server.max_body:
+                    self._too_large()
+                    return
+            elif isinstance(event, h11.EndOfMessage):
+                self._dispatch()
+            elif isinstance(event, h11.ConnectionClosed):
+                if self.h11.our_state is h11.DONE or self.h11.our_state is h11.MUST_CLOSE:
+                    self.closing = True
+                    self._flush()
+                else:
+                    self.close()
+                return
+
+    def _dispatch(self) -> None:
+        assert self.request is not None
+        req = self.request
+        headers: Dict[str, str] = {}
+        for name, value in req.headers:
+            key = name.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            headers[key] = headers[key] + ", " + text if key in headers else text
+        request = Request(
+            req.method.decode("ascii", "replace"),
+            req.target.decode("latin-1"),
+            headers,
+            bytes(self.body),
+            req.http_version.decode("ascii", "replace"),
+        )
+        self.request = None
+        self.body = bytearray()
+        self.busy = True
+        answered = [False]
+
+        def respond(response: Response) -> None:
+            if answered[0]:
+                return
+            answered[0] = True
+            self._respond(response)
+
+        try:
+            self.server.handler(request, respond)
+        except Exception as exc:  # the handler must answer; this is the safety net
+            respond(Response.error(500, "internal error: %s" % exc))
+
+    def _respond(self, response: Response) -> None:
+        if self.closed:
+            return
+        self.busy = False
+        self.last_activity = time.monotonic()
+        headers = [(k, v) for k, v in response.headers]
+        headers.append(("Content-Length", str(len(response.body))))
+        if response.close:
+            headers.append(("Connection", "close"))
+        try:
+            self._send(h11.Response(status_code=response.status, headers=headers,
+                                    reason=_REASONS.get(response.status, b"")))
+            if response.body:
+                self._send(h11.Data(data=response.body))
+            self._send(h11.EndOfMessage())
+        except h11.LocalProtocolError:
+            self.closing = True
+            self._flush()
+            self._update_watch()
+            return
+        if self.h11.our_state is h11.MUST_CLOSE or response.close:
+            self.closing = True
+        elif self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
+            self.h11.start_next_cycle()
+        self._flush()
+        if not self.closed:
+            # Requests that arrived while this one was with the handler.
+            self._process()
+            self._update_watch()
+
+    def _send(self, event: Any) -> None:
+        data = self.h11.send(event)
+        if data:
+            self.out += data
+
+    def _bad_request(self, exc: Exception) -> None:
+        status = getattr(exc, "error_status_hint", 400) or 400
+        if status not in (400, 413, 431):
+            status = 400
+        message = "malformed HTTP request: %s" % (str(exc) or exc.__class__.__name__)
+        self._raw_error(status, message)
+
+    def _too_large(self) -> None:
+        self._raw_error(
+            413,
+            "request body exceeds the limit of %d bytes (config webMaxBodySize)"
+            % self.server.max_body,
+        )
+
+    def _raw_error(self, status: int, message: str) -> None:
+        """Answer and close, framing the answer ourselves: h11's state may be broken."""
+        body = json.dumps({"result": None, "error": message}).encode("utf-8")
+        headers = [("Content-Type", "application/json")] + self.server.error_headers()
+        self.out += _head_bytes(status, headers, len(body)) + body
+        self.closing = True
+        self._flush()
+
+    # -- output and lifetime -------------------------------------------------
+
+    def _flush(self) -> None:
+        while self.out and not self.closed:
+            try:
+                sent = self.sock.send(self.out)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self.close()
+                return
+            if sent <= 0:
+                return
+            del self.out[:sent]
+            self.last_activity = time.monotonic()
+        if not self.out and self.closing and not self.closed:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        # Half-close so the peer sees EOF after the full answer, then close.
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        self.close()
+
+    def _update_watch(self) -> None:
+        if self.closed:
+            return
+        want_read = not self.closing and not self.busy
+        want_write = bool(self.out)
+        if (want_read, want_write) != self.watching:
+            self.watching = (want_read, want_write)
+            self.server.watcher.watch(self.sock, want_read, want_write)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.server._forget(self)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def idle_for(self, now: float) -> float:
+        return now - self.last_activity
+
+
+def _content_length(req: Any) -> Optional[int]:
+    for name, value in req.headers:
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class Server:
+    def __init__(
+        self,
+        handler: Handler,
+        watcher: Any,
+        address: str = "127.0.0.1",
+        port: int = 8765,
+        backlog: int = 5,
+        max_body: int = 64 * 1024 * 1024,
+        idle_timeout: float = 10.0,
+        error_headers: Optional[Callable[[], List[Tuple[str, str]]]] = None,
+    ) -> None:
+        self.handler = handler
+        self.watcher = watcher
+        self.address = address
+        self.port = port
+        self.backlog = backlog
+        self.max_body = max_body
+        self.idle_timeout = idle_timeout
+        self._error_headers = error_headers
+        self.listeners: List[socket.socket] = []
+        self.connections: Dict[int, Connection] = {}  # keyed by id(sock)
+
+    def error_headers(self) -> List[Tuple[str, str]]:
+        return list(self._error_headers()) if self._error_headers else []
+
+    # -- listening -----------------------------------------------------------
+
+    def listen(self) -> List[Tuple[str, int]]:
+        """Bind every address `address` resolves to; return the bound (host, port)s."""
+        host = self.address.strip("[]") or None
+        infos = socket.getaddrinfo(host, self.port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0,
+                                   socket.AI_PASSIVE)
+        bound = []
+        errors = []
+        seen = set()
+        for family, kind, proto, _, sockaddr in infos:
+            if (family, sockaddr[:2]) in seen:
+                continue
+            seen.add((family, sockaddr[:2]))
+            sock = socket.socket(family, kind, proto)
+            try:
+                if os.name == "nt":
+                    # Windows: SO_REUSEADDR would let another program steal the port.
+                    exclusive = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)
+                    if exclusive is not None:
+                        sock.setsockopt(socket.SOL_SOCKET, exclusive, 1)
+                else:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                port = bound[0][1] if bound and self.port == 0 else self.port
+                sock.bind((sockaddr[0], port) + tuple(sockaddr[2:]))
+                sock.listen(self.backlog)
+                sock.setblocking(False)
+            except OSError as exc:
+                sock.close()
+                errors.append(exc)
+                continue
+            self.listeners.append(sock)
+            bound.append(sock.getsockname()[:2])
+            self.watcher.watch(sock, True, False)
+        if not self.listeners:
+            raise errors[0] if errors else OSError("cannot bind %s:%s" % (self.address, self.port))
+        return bound
+
+    def close(self) -> None:
+        for conn in list(self.connections.values()):
+            conn.close()
+        for sock in self.listeners:
+            self.watcher.unwatch(sock)
+            sock.close()
+        self.listeners = []
+
+    # -- events from the host ------------------------------------------------
+
+    def on_readable(self, sock: socket.socket) -> None:
+        if sock in self.listeners:
+            self._accept(sock)
+            return
+        conn = self.connections.get(id(sock))
+        if conn is not None:
+            conn.on_readable()
+
+    def on_writable(self, sock: socket.socket) -> None:
+        conn = self.connections.get(id(sock))
+        if conn is not None:
+            conn.on_writable()
+
+    def housekeeping(self) -> None:
+        """Close connections idle longer than the timeout (not those being answered)."""
+        now = time.monotonic()
+        for conn in list(self.connections.values()):
+            if not conn.busy and conn.idle_for(now) > self.idle_timeout:
+                conn.close()
+
+    def has_connections(self) -> bool:
+        return bool(self.connections)
+
+    def _accept(self, listener: socket.socket) -> None:
+        for _ in range(64):
+            try:
+                sock, peer = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    return
+                return
+            if len(self.connections) >= MAX_CONNECTIONS:
+                self._evict_oldest_idle()
+            sock.setblocking(False)
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+            conn = Connection(self, sock, peer)
+            self.connections[id(sock)] = conn
+            conn._update_watch()
+
+    def _evict_oldest_idle(self) -> None:
+        idle = [c for c in self.connections.values() if not c.busy]
+        if idle:
+            min(idle, key=lambda c: c.last_activity).close()
+
+    def _forget(self, conn: Connection) -> None:
+        self.connections.pop(id(conn.sock), None)
+        try:
+            self.watcher.unwatch(conn.sock)
+        except Exception:
+            pass
+
+
+class SelectorWatcher:
+    """A watcher on `selectors`, for running the server outside Qt (tests, tools)."""
+
+    def __init__(self) -> None:
+        import selectors
+
+        self._selectors = selectors
+        self.selector = selectors.DefaultSelector()
+        self.server: Optional[Server] = None
+
+    def watch(self, sock: socket.socket, read: bool, write: bool) -> None:
+        events = (self._selectors.EVENT_READ if read else 0) | (
+            self._selectors.EVENT_WRITE if write else 0)
+        try:
+            self.selector.unregister(sock)
+        except (KeyError, ValueError):
+            pass
+        if events:
+            self.selector.register(sock, events)
+
+    def unwatch(self, sock: socket.socket) -> None:
+        try:
+            self.selector.unregister(sock)
+        except (KeyError, ValueError):
+            pass
+
+    def run_once(self, timeout: Optional[float] = 0.1) -> None:
+        assert self.server is not None
+        for key, events in self.selector.select(timeout):
+            if events & self._selectors.EVENT_READ:
+                self.server.on_readable(key.fileobj)  # type: ignore[arg-type]
+            if events & self._selectors.EVENT_WRITE:
+                self.server.on_writable(key.fileobj)  # type: ignore[arg-type]
+        self.server.housekeeping()
