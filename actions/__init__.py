@@ -2,6 +2,6 @@
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
 """One module per action group; every `@api` function in them is served."""
 
-from . import decks, misc
+from . import cards, decks, graphical, media, misc, models, notes, stats
 
-MODULES = [decks, misc]
+MODULES = [cards, decks, graphical, media, misc, models, notes, stats]

@@ -1,0 +1,80 @@
+# Copyright: the AnkiConnect authors
+# License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
+"""Lookups and small helpers shared by the action modules. Errors carry the exact text clients
+match on (../shared/spec/actions.md)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Iterable, List
+
+
+def get_card(col: Any, card_id: Any) -> Any:
+    try:
+        return col.get_card(card_id)
+    except Exception:
+        raise Exception("Card was not found: %s" % (card_id,))
+
+
+def get_note(col: Any, note_id: Any) -> Any:
+    try:
+        return col.get_note(note_id)
+    except Exception:
+        raise Exception("Note was not found: %s" % (note_id,))
+
+
+def get_model(col: Any, name: Any) -> Any:
+    """The note type (dict) by name; error `model was not found: <name>`."""
+    model = col.models.by_name(name) if isinstance(name, str) else None
+    if model is None:
+        raise Exception("model was not found: %s" % (name,))
+    return model
+
+
+def get_deck_id(col: Any, name: Any) -> int:
+    """The id of an existing deck (name matched case-insensitively); error otherwise."""
+    did = col.decks.id_for_name(name) if isinstance(name, str) else None
+    if not did:
+        raise Exception("deck was not found: %s" % (name,))
+    return did
+
+
+def escape(text: str) -> str:
+    """HTML-escape &, < and > (not quotes), as error texts put into fields are."""
+    return html.escape(text, quote=False)
+
+
+def int_list(values: Any, name: str) -> List[int]:
+    """A JSON array of integers, or a clear error naming the parameter."""
+    if not isinstance(values, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise Exception("%s must be a list of integers" % name)
+    return values
+
+
+def chunks(values: List[Any], size: int = 900) -> Iterable[List[Any]]:
+    """Slices small enough for SQLite's bound-parameter limit."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def check_path(ac: Any, path: Any) -> str:
+    """A server-side path that config `allowedPaths` permits (null: every path)."""
+    import os
+
+    if not isinstance(path, str) or not path:
+        raise Exception("path must be a non-empty string")
+    allowed = ac.config.get("allowedPaths")
+    if allowed is None:
+        return path
+    real = os.path.realpath(path)
+    for folder in allowed if isinstance(allowed, list) else [allowed]:
+        if not isinstance(folder, str) or not folder:
+            continue
+        root = os.path.realpath(os.path.expanduser(folder))
+        try:
+            if os.path.commonpath([real, root]) == root:
+                return path
+        except ValueError:  # different drives on Windows
+            continue
+    raise Exception("path is not in a folder allowed by config allowedPaths: %s" % path)
