@@ -32,7 +32,6 @@ class AnkiConnect:
         self.config = config
         self.host = host
         self.registry = ACTIONS
-        self.log_path = config.get("apiLogPath")
         self._busy = False
         self._queue: List[Tuple[web.Request, Callable[[web.Response], None]]] = []
 
@@ -131,10 +130,11 @@ class AnkiConnect:
         return response
 
     def _log(self, request: Any, reply: Any) -> None:
-        if not self.log_path:
+        path = self.config.get("apiLogPath")
+        if not path:
             return
         try:
-            with open(self.log_path, "a", encoding="utf-8") as fh:
+            with open(path, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"time": time.time(), "request": request, "reply": reply},
                                     ensure_ascii=False) + "\n")
         except (OSError, TypeError, ValueError):

@@ -1,0 +1,79 @@
+"""Config, origin policy and the action decorator (util.py alone, no Anki)."""
+
+from __future__ import annotations
+
+import types
+
+import util
+
+
+def test_environment_overrides_config_json() -> None:
+    stored = {"webBindAddress": "127.0.0.1", "webBindPort": 8765,
+              "webCorsOriginList": ["http://localhost"]}
+    env = {"ANKICONNECT_BIND_ADDRESS": "::1", "ANKICONNECT_BIND_PORT": "9999",
+           "ANKICONNECT_CORS_ORIGIN": "https://example.org"}
+    config = util.load_config(stored, env)
+    assert config["webBindAddress"] == "::1"
+    assert config["webBindPort"] == 9999
+    assert config["webCorsOriginList"] == ["http://localhost", "https://example.org"]
+
+
+def test_defaults_and_bad_values() -> None:
+    config = util.load_config({"webBindPort": "x", "webCorsOriginList": "nope"}, {})
+    assert config["webBindPort"] == 8765
+    assert config["webCorsOriginList"] == ["http://localhost"]
+    assert config["apiKey"] is None and config["webTimeout"] == 10000
+    assert util.load_config(None, {"ANKICONNECT_BIND_PORT": "bad"})["webBindPort"] == 8765
+
+
+def test_legacy_single_origin_key() -> None:
+    config = util.load_config({"webCorsOrigin": "https://a.example"}, {})
+    assert "https://a.example" in config["webCorsOriginList"]
+
+
+def test_origins() -> None:
+    default = ["http://localhost"]
+    allowed = util.allowed_origin
+    assert allowed(None, default) == "http://localhost"
+    for origin in ["http://localhost", "http://127.0.0.1", "https://127.0.0.1",
+                   "http://127.0.0.1:5000", "https://127.0.0.1:5000", "http://localhost:3000",
+                   "chrome-extension://abcdefgh", "moz-extension://1234-5678",
+                   "safari-web-extension://ABCD"]:
+        assert allowed(origin, default) == origin, origin
+    for origin in ["https://evil.example", "http://localhost.evil.example",
+                   "http://127.0.0.1.evil.example", "null", "http://127.0.0.2"]:
+        assert allowed(origin, default) is None, origin
+    assert allowed("https://evil.example", ["*"]) == "*"
+    assert allowed("https://ok.example", ["https://ok.example"]) == "https://ok.example"
+    # without http://localhost in the list, local origins are not implied
+    assert allowed("http://127.0.0.1", ["https://ok.example"]) is None
+
+
+def test_call_error_wording_matches_python() -> None:
+    def createDeck(ac, deck): ...
+    def three(ac, a, b, c, d=1): ...
+    module = types.SimpleNamespace(createDeck=util.api()(createDeck),
+                                   three=util.api(name="threeArgs")(three))
+    registry = util.collect_actions([module])
+    action = util.find_action(registry, "createDeck", 6)
+    assert action.call_error({}) == "createDeck() missing 1 required positional argument: 'deck'"
+    assert action.call_error({"deck": 1, "foobar": 2}) == \
+        "createDeck() got an unexpected keyword argument 'foobar'"
+    assert action.call_error({"deck": "x"}) is None
+    three_args = util.find_action(registry, "threeArgs", 6)
+    assert three_args.call_error({"a": 1}) == \
+        "threeArgs() missing 2 required positional arguments: 'b' and 'c'"
+    assert three_args.call_error({}) == \
+        "threeArgs() missing 3 required positional arguments: 'a', 'b', and 'c'"
+
+
+def test_version_ranges() -> None:
+    def old(ac): ...
+    def new(ac): ...
+    module = types.SimpleNamespace(
+        old=util.api(name="thing", versions=(1, 4))(old),
+        new=util.api(name="thing", versions=(5, None))(new))
+    registry = util.collect_actions([module])
+    assert util.find_action(registry, "thing", 4).func is old
+    assert util.find_action(registry, "thing", 6).func is new
+    assert util.find_action(registry, "missing", 6) is None
