@@ -209,3 +209,102 @@ def test_model_templates_and_styling(anki, scratch):
 def test_read_actions_unknown_model(anki, action):
     assert anki.error(action, modelName="no such model xyz") == \
         "model was not found: no such model xyz"
+
+
+def add_note(anki: Any, model_name: str, fields: Dict[str, str]) -> int:
+    return anki.probe(
+        "col = mw.col\nnote = col.new_note(col.models.by_name(%r))\n"
+        "for k, v in %r.items():\n    note[k] = v\n"
+        "col.add_note(note, 1)\nresult = note.id" % (model_name, fields))
+
+
+def note_state(anki: Any, nid: int) -> Dict[str, Any]:
+    """The note's fields in order and its cards as [ord, template name]."""
+    return anki.probe(
+        "col = mw.col\nnote = col.get_note(%d)\n"
+        "result = {'fields': [list(kv) for kv in note.items()],\n"
+        "          'cards': sorted([c.ord, c.template()['name']] for c in note.cards())}" % nid)
+
+
+def undo_label(anki: Any) -> str:
+    return anki.probe("result = mw.col.undo_status().undo")
+
+
+# -- createModel ----------------------------------------------------------------------------------
+
+
+def test_create_model_sample(anki, names):
+    name = names()
+    reply = anki.request({
+        "action": "createModel", "version": 6,
+        "params": {"modelName": name, "inOrderFields": ["Field1", "Field2", "Field3"],
+                   "css": "Optional CSS with default to builtin css", "isCloze": False,
+                   "cardTemplates": [{"Name": "My Card 1", "Front": "Front html {{Field1}}",
+                                      "Back": "Back html  {{Field2}}"}]}})
+    assert reply["error"] is None
+    result = reply["result"]
+    model = stored(anki, name)
+    assert result["id"] == model["id"] and result["name"] == name
+    assert result == anki.call("findModelsByName", modelNames=[name])[0]
+    assert [f["name"] for f in model["flds"]] == ["Field1", "Field2", "Field3"]
+    assert [f["ord"] for f in model["flds"]] == [0, 1, 2]
+    assert [(t["name"], t["qfmt"], t["afmt"]) for t in model["tmpls"]] == [
+        ("My Card 1", "Front html {{Field1}}", "Back html  {{Field2}}")]
+    assert model["css"] == "Optional CSS with default to builtin css"
+    assert model["type"] == 0
+    assert undo_label(anki) == "AnkiConnect: createModel"
+
+
+def test_create_model_defaults_and_cloze(anki, names):
+    plain, cloze = names("plain"), names("cloze")
+    anki.call("createModel", modelName=plain, inOrderFields=["Q", "A"], cardTemplates=[
+        {"Front": "{{Q}}", "Back": "{{A}}"}, {"Front": "{{A}}", "Back": "{{Q}}"}])
+    model = stored(anki, plain)
+    assert [t["name"] for t in model["tmpls"]] == ["Card 1", "Card 2"]
+    default_css = anki.probe("result = mw.col.models.new('x')['css']")
+    assert model["css"] == default_css and ".card" in default_css
+    result = anki.call("createModel", modelName=cloze, inOrderFields=["Text", "Extra"],
+                       isCloze=True, cardTemplates=[{"Name": "Cloze",
+                                                     "Front": "{{cloze:Text}}",
+                                                     "Back": "{{cloze:Text}}<br>{{Extra}}"}])
+    assert result["type"] == 1 and stored(anki, cloze)["type"] == 1
+    nid = add_note(anki, cloze, {"Text": "{{c1::a}} {{c2::b}}"})
+    assert note_state(anki, nid)["cards"] == [[0, "Cloze"], [1, "Cloze"]]
+
+
+def test_create_model_errors_in_order(anki, names):
+    name = names()
+    tmpl = [{"Front": "{{A}}", "Back": "x"}]
+    assert anki.error("createModel", modelName="Basic", inOrderFields=[], cardTemplates=[]) == \
+        "Must provide at least one field for inOrderFields"
+    assert anki.error("createModel", modelName="Basic", inOrderFields=["A"],
+                      cardTemplates=[]) == "Must provide at least one card for cardTemplates"
+    assert anki.error("createModel", modelName="Basic", inOrderFields=["A"],
+                      cardTemplates=tmpl) == "Model name already exists"
+    # Anki treats note type names case-insensitively
+    assert anki.error("createModel", modelName="bASIC", inOrderFields=["A"],
+                      cardTemplates=tmpl) == "Model name already exists"
+    assert anki.error("createModel", modelName=name, inOrderFields=["A"],
+                      cardTemplates=[{"Back": "x"}]) == "'Front'"
+    assert anki.error("createModel", modelName=name, inOrderFields=["A"],
+                      cardTemplates=[{"Front": "{{A}}"}]) == "'Back'"
+    assert anki.error("createModel", modelName=name, inOrderFields="A",
+                      cardTemplates=tmpl) == "inOrderFields must be a list of strings"
+    assert anki.error("createModel", modelName=name, inOrderFields=["A"],
+                      cardTemplates=["x"]) == "cardTemplates must be a list of objects"
+    assert anki.error("createModel", modelName=name, inOrderFields=["A", "a"],
+                      cardTemplates=tmpl) == "duplicate field name: a"
+    assert anki.error("createModel", modelName=name, inOrderFields=["A"], cardTemplates=[
+        {"Name": "T", "Front": "{{A}}", "Back": ""}, {"Name": "t", "Front": "1{{A}}", "Back": ""}
+    ]) == "duplicate template name: t"
+    assert anki.error("createModel", modelName=name, inOrderFields=["A"], cardTemplates=tmpl,
+                      css=5) == "css should be a string: 5"
+    assert anki.error("createModel", modelName="", inOrderFields=["A"], cardTemplates=tmpl) == \
+        "modelName should be a non-empty string: "
+    # Anki's own check: a front without a field
+    text = anki.error("createModel", modelName=name, inOrderFields=["A"],
+                      cardTemplates=[{"Front": "no field", "Back": "{{A}}"}])
+    assert "Expected to find a field replacement on the front" in text
+    assert name in text and "\u2068" not in text
+    assert stored(anki, name) is None
+    assert name not in anki.call("modelNames")
