@@ -221,6 +221,7 @@ class QtHost:
         self._read_kind = kinds.Read
         self._write_kind = kinds.Write
         self.server: Optional[web.Server] = None
+        self.wakeups = 0  # callbacks from Qt: shows an idle Anki is not woken by the add-on
         self._notifiers: Dict[int, Tuple[Any, Any, Any]] = {}  # id(sock) -> (sock, read, write)
         self._timer = QTimer(mw)
         self._timer.setInterval(1000)  # housekeeping only: idle timeouts
@@ -250,14 +251,17 @@ class QtHost:
         self._update_timer()
 
     def _readable(self, sock: Any) -> None:
+        self.wakeups += 1
         if self.server is not None:
             self.server.on_readable(sock)
 
     def _writable(self, sock: Any) -> None:
+        self.wakeups += 1
         if self.server is not None:
             self.server.on_writable(sock)
 
     def _housekeeping(self) -> None:
+        self.wakeups += 1
         if self.server is not None:
             self.server.housekeeping()
         self._update_timer()

@@ -86,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True)
     parser.add_argument("--link", help="link this add-on folder into the base folder")
+    parser.add_argument("--collection", help="start with a copy of this collection file")
     parser.add_argument("--announce", action="store_true", help="print the URL once it answers")
     args = parser.parse_args()
     base = Path(args.base).resolve()
@@ -93,6 +94,11 @@ def main() -> None:
     prepare_base(base)
     if args.link:
         link_addon(base, Path(args.link))
+    if args.collection:
+        import shutil
+
+        (base / PROFILE).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(args.collection, base / PROFILE / "collection.anki2")
     if args.announce:
         address = os.environ.get("ANKICONNECT_BIND_ADDRESS") or "127.0.0.1"
         if address in ("0.0.0.0", "::"):

@@ -3,17 +3,10 @@ built package into a fresh base folder, on a free port. Tests talk HTTP to it.""
 
 from __future__ import annotations
 
-import http.client
-import json
-import os
-import shutil
-import socket
-import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 
 import pytest
 
@@ -21,146 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests import web.py and util.py on their own
 sys.path.insert(0, str(ROOT / "devtools"))
 
-import package  # noqa: E402  (devtools/package.py)
-
-
-def free_port(family: int = socket.AF_INET) -> int:
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
-        return sock.getsockname()[1]
-
-
-class AnkiError(Exception):
-    pass
-
-
-class Anki:
-    """A running Anki with AnkiConnect, and ways to talk to it."""
-
-    def __init__(self, base: Path, port: int, probe_port: int, proc: subprocess.Popen,
-                 log: Path) -> None:
-        self.base = base
-        self.host = "127.0.0.1"
-        self.port = port
-        self.probe_port = probe_port
-        self.proc = proc
-        self.log = log
-        self.url = "http://127.0.0.1:%d" % port
-
-    # raw HTTP
-    def http(self, body: Any = None, method: str = "POST", headers: Optional[Dict[str, str]] = None,
-             timeout: float = 60) -> tuple:
-        """(status, headers dict lower-case, body bytes) on a new connection."""
-        if body is not None and not isinstance(body, (bytes, str)):
-            body = json.dumps(body)
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-        try:
-            conn.request(method, "/", body=body, headers=headers or {})
-            resp = conn.getresponse()
-            data = resp.read()
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
-        finally:
-            conn.close()
-
-    def request(self, payload: Any, **kw: Any) -> Any:
-        status, _, data = self.http(payload, **kw)
-        assert status == 200, (status, data)
-        return json.loads(data)
-
-    def invoke(self, action: str, version: int = 6, **params: Any) -> Dict[str, Any]:
-        """The full reply of a version-6 request."""
-        return self.request({"action": action, "version": version, "params": params})
-
-    def call(self, action: str, **params: Any) -> Any:
-        """The result of a version-6 request; AnkiError on an error reply."""
-        reply = self.invoke(action, **params)
-        assert set(reply) == {"result", "error"}, reply
-        if reply["error"] is not None:
-            raise AnkiError(reply["error"])
-        return reply["result"]
-
-    def error(self, action: str, **params: Any) -> str:
-        """The error text of a request that must fail."""
-        reply = self.invoke(action, **params)
-        assert reply["result"] is None and isinstance(reply["error"], str), reply
-        return reply["error"]
-
-    def probe(self, code: str) -> Any:
-        """Run Python on Anki's main thread (test-only add-on); the value of `result`."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.probe_port, timeout=130)
-        try:
-            conn.request("POST", "/", body=code.encode("utf-8"))
-            reply = json.loads(conn.getresponse().read())
-        finally:
-            conn.close()
-        if reply["error"]:
-            raise AnkiError(reply["error"])
-        return reply["result"]
-
-    def addon(self) -> str:
-        """Python expression for the add-on's dispatcher object inside Anki."""
-        return "__import__('sys').modules['2055492159.AnkiConnect']._instance['ac']"
-
-    def set_config(self, **values: Any) -> Dict[str, Any]:
-        """Change the running add-on's effective config; returns the old values."""
-        return self.probe(
-            "ac = %s\nresult = {k: ac.config.get(k) for k in %r}\nac.config.update(%r)"
-            % (self.addon(), list(values), values))
-
-
-def start_anki(base: Path, env_extra: Optional[Dict[str, str]] = None,
-               port: Optional[int] = None) -> Anki:
-    """Install the packaged add-on (and the probe) into a fresh base folder and start Anki."""
-    if (base / "addons21").exists():
-        shutil.rmtree(base / "addons21")
-    addon_dir = base / "addons21" / "2055492159"
-    addon_dir.mkdir(parents=True)
-    pkg = package.build(base.parent / (base.name + "-AnkiConnect.ankiaddon"))
-    with zipfile.ZipFile(pkg) as zf:
-        zf.extractall(addon_dir)
-    shutil.copytree(ROOT / "tests" / "probe_addon", base / "addons21" / "ankiconnect_test_probe")
-    port = port or free_port()
-    probe_port = free_port()
-    env = dict(os.environ)
-    env.update({
-        "ANKICONNECT_BIND_PORT": str(port),
-        "ANKICONNECT_TEST_PROBE_PORT": str(probe_port),
-        "QT_QPA_PLATFORM": "offscreen",
-        "QTWEBENGINE_CHROMIUM_FLAGS": "--disable-gpu",
-        "QTWEBENGINE_DISABLE_SANDBOX": "1",
-    })
-    env.update(env_extra or {})
-    log = base.parent / (base.name + ".log")
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "devtools" / "launch.py"), "--base", str(base)],
-        stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
-    anki = Anki(base, port, probe_port, proc, log)
-    host = env.get("ANKICONNECT_BIND_ADDRESS", "127.0.0.1")
-    anki.host = host.strip("[]") if host not in ("0.0.0.0", "::") else "127.0.0.1"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("Anki exited (%s):\n%s" % (proc.returncode, log.read_text()[-4000:]))
-        try:
-            if anki.request({"action": "version"}) == 6:
-                # the collection is open once deckNames answers without error
-                if anki.invoke("deckNames")["error"] is None:
-                    return anki
-        except (OSError, http.client.HTTPException):
-            pass
-        time.sleep(0.2)
-    stop_anki(anki)
-    raise RuntimeError("Anki did not answer in 180 s:\n" + log.read_text()[-4000:])
-
-
-def stop_anki(anki: Anki) -> None:
-    if anki.proc.poll() is None:
-        anki.proc.terminate()
-        try:
-            anki.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            anki.proc.kill()
-            anki.proc.wait(10)
+from harness import Anki, AnkiError, free_port, start_anki, stop_anki  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,273 @@
+"""`make bench`: AnkiConnect over HTTP against the same work done in-process on
+anki.collection.Collection, in one run, reported as ratios.
+
+The large collection (100,000 Basic notes) is built once with one bulk insert and cached under
+build/bench/; every run starts Anki on a copy of it, and the in-process side works on another copy.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "devtools"))
+
+from harness import Anki, start_anki, stop_anki  # noqa: E402
+
+LARGE = 100_000
+BULK = 5_000
+CACHE = ROOT / "build" / "bench"
+
+
+def anki_version() -> str:
+    from anki.buildinfo import version
+
+    return version
+
+
+def build_large_collection() -> Path:
+    """100,000 Basic notes in deck "Large", built once per Anki release and cached."""
+    from anki.collection import AddNoteRequest, Collection
+
+    path = CACHE / ("large-%d-%s.anki2" % (LARGE, anki_version()))
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp()) / "collection.anki2"
+    col = Collection(str(tmp))
+    model = col.models.by_name("Basic")
+    did = col.decks.id("Large", create=True)
+    requests = []
+    for i in range(LARGE):
+        note = col.new_note(model)
+        note["Front"] = "large front %d" % i
+        note["Back"] = "large back %d" % i
+        requests.append(AddNoteRequest(note=note, deck_id=did))
+    col.add_notes(requests)
+    col.close()
+    shutil.move(str(tmp), path)
+    return path
+
+
+def note_objects(prefix: str, count: int, deck: str) -> List[Dict[str, Any]]:
+    return [{"deckName": deck, "modelName": "Basic",
+             "fields": {"Front": "%s %d" % (prefix, i), "Back": "back %d" % i},
+             "tags": ["bench"]} for i in range(count)]
+
+
+class Client:
+    def __init__(self, anki: Anki) -> None:
+        self.anki = anki
+        self.conn = http.client.HTTPConnection(anki.host, anki.port, timeout=600)
+
+    def call(self, action: str, **params: Any) -> Any:
+        self.conn.request("POST", "/", body=json.dumps(
+            {"action": action, "version": 6, "params": params}))
+        reply = json.loads(self.conn.getresponse().read())
+        if reply["error"] is not None:
+            raise RuntimeError("%s: %s" % (action, reply["error"]))
+        return reply["result"]
+
+
+def timed(func: Callable[[], Any]) -> tuple:
+    start = time.perf_counter()
+    value = func()
+    return time.perf_counter() - start, value
+
+
+def percentile(values: List[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def round_trips(anki: Anki, count: int, keep_alive: bool) -> List[float]:
+    body = json.dumps({"action": "version", "version": 6}).encode()
+    times = []
+    conn = http.client.HTTPConnection(anki.host, anki.port, timeout=30)
+    for _ in range(count):
+        if not keep_alive:
+            conn = http.client.HTTPConnection(anki.host, anki.port, timeout=30)
+        start = time.perf_counter()
+        conn.request("POST", "/", body=body)
+        conn.getresponse().read()
+        times.append(time.perf_counter() - start)
+        if not keep_alive:
+            conn.close()
+    conn.close()
+    return times
+
+
+def idle_wakeups(anki: Anki, seconds: float = 5.0) -> tuple:
+    host = "__import__('sys').modules['2055492159.AnkiConnect']._instance['host']"
+    deadline = time.monotonic() + 15
+    while anki.probe("result = %s.server.has_connections()" % host) and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
+    before = anki.probe("result = %s.wakeups" % host)
+    time.sleep(seconds)
+    after = anki.probe("result = [%s.wakeups, %s._timer.isActive()]" % (host, host))
+    return after[0] - before, after[1]
+
+
+def in_process(collection: Path, fronts_new: List[Dict[str, Any]]) -> Dict[str, float]:
+    """The same work done directly on Collection, in this process, on a copy."""
+    from anki.collection import AddNoteRequest, Collection
+
+    tmp = Path(tempfile.mkdtemp()) / "collection.anki2"
+    shutil.copyfile(collection, tmp)
+    col = Collection(str(tmp))
+    out: Dict[str, float] = {}
+    model = col.models.by_name("Basic")
+    did = col.decks.id("Bench", create=True)
+
+    def make(objs: List[Dict[str, Any]]) -> list:
+        notes = []
+        for obj in objs:
+            note = col.new_note(model)
+            for name, value in obj["fields"].items():
+                note[name] = value
+            note.tags = list(obj["tags"])
+            notes.append(note)
+        return notes
+
+    notes = make(fronts_new)
+    out["addNotes"], _ = timed(lambda: col.add_notes(
+        [AddNoteRequest(note=n, deck_id=did) for n in notes]))
+    nids = [n.id for n in notes]
+    check = make([dict(o, fields={"Front": o["fields"]["Front"] + " new", "Back": "b"})
+                  for o in fronts_new[: BULK // 2]] + fronts_new[BULK // 2:])
+    out["canAddNotes"], _ = timed(lambda: [n.fields_check() for n in check])
+
+    def notes_info() -> list:
+        result = []
+        for nid in nids:
+            note = col.get_note(nid)
+            model_ = note.note_type()
+            result.append({
+                "noteId": note.id, "modelName": model_["name"], "tags": note.tags,
+                "fields": {f["name"]: {"value": note.fields[f["ord"]], "order": f["ord"]}
+                           for f in model_["flds"]},
+                "cards": [c.id for c in note.cards()]})
+        return result
+
+    out["notesInfo"], _ = timed(notes_info)
+    cids = col.find_cards("deck:Bench")
+
+    def cards_info() -> list:
+        result = []
+        for cid in cids:
+            card = col.get_card(cid)
+            note = card.note()
+            model_ = note.note_type()
+            result.append({
+                "cardId": card.id, "question": card.question(), "answer": card.answer(),
+                "modelName": model_["name"], "deckName": col.decks.name(card.did),
+                "fields": {f["name"]: {"value": note.fields[f["ord"]], "order": f["ord"]}
+                           for f in model_["flds"]},
+                "css": model_["css"], "interval": card.ivl, "note": card.nid})
+        return result
+
+    out["cardsInfo"], _ = timed(cards_info)
+    col.close()
+    return out
+
+
+def main() -> None:
+    print("AnkiConnect benchmark, Anki %s, Python %s" % (anki_version(), sys.version.split()[0]))
+    start, large = timed(build_large_collection)
+    print("large collection: %d notes (%.1f s to build or load from cache)" % (LARGE, start))
+    workdir = Path(tempfile.mkdtemp(prefix="ankiconnect-bench-"))
+    base = workdir / "base"
+    base.mkdir()
+    anki = start_anki(base, collection=large)
+    rows = []
+    try:
+        new_conn = round_trips(anki, 300, keep_alive=False)
+        keep = round_trips(anki, 1000, keep_alive=True)
+        wakeups, timer_active = idle_wakeups(anki)
+        client = Client(anki)
+        client.call("createDeck", deck="Bench")
+
+        fronts = note_objects("bench front", BULK, "Bench")
+        http_times: Dict[str, Optional[float]] = {}
+        errors: Dict[str, str] = {}
+
+        def measure(name: str, func: Callable[[], Any]) -> Any:
+            try:
+                seconds, value = timed(func)
+                http_times[name] = seconds
+                return value
+            except Exception as exc:  # an action not built yet: report, go on
+                http_times[name] = None
+                errors[name] = str(exc)
+                return None
+
+        nids = measure("addNotes", lambda: client.call("addNotes", notes=fronts))
+        check = [dict(o, fields={"Front": o["fields"]["Front"] + " new", "Back": "b"})
+                 for o in fronts[: BULK // 2]] + fronts[BULK // 2:]
+        measure("canAddNotes", lambda: client.call("canAddNotes", notes=check))
+        measure("canAddNotesWithErrorDetail",
+                lambda: client.call("canAddNotesWithErrorDetail", notes=check))
+        if nids:
+            measure("notesInfo", lambda: client.call("notesInfo", notes=[n for n in nids if n]))
+        cids = client.call("findCards", query="deck:Bench") if nids else []
+        if cids:
+            measure("cardsInfo", lambda: client.call("cardsInfo", cards=cids))
+        lookup = note_objects("large front", 20, "Large")
+        lookups: List[float] = []
+        try:
+            for _ in range(50):
+                seconds, _ = timed(lambda: client.call("canAddNotes", notes=lookup))
+                lookups.append(seconds)
+        except Exception as exc:
+            errors["canAddNotes (20 of 100,000)"] = str(exc)
+    finally:
+        stop_anki(anki)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    direct = in_process(large, fronts)
+
+    print()
+    print("version round trip             median      p99")
+    print("  new connection per request  %6.2f ms  %6.2f ms" % (
+        statistics.median(new_conn) * 1000, percentile(new_conn, 0.99) * 1000))
+    print("  one keep-alive connection   %6.2f ms  %6.2f ms" % (
+        statistics.median(keep) * 1000, percentile(keep, 0.99) * 1000))
+    print("idle: %d add-on wake-ups in 5 s, housekeeping timer %s" % (
+        wakeups, "running" if timer_active else "stopped"))
+    print()
+    print("%d notes, collection of %d                 HTTP   in-process   ratio" % (BULK, LARGE))
+    targets = {"addNotes": "target <= 3x", "canAddNotes": "target < 0.3 s",
+               "canAddNotesWithErrorDetail": "target < 0.3 s", "notesInfo": "target <= 2x",
+               "cardsInfo": "target <= 1.5x"}
+    baseline = {"canAddNotesWithErrorDetail": "canAddNotes"}
+    for name in ["addNotes", "canAddNotes", "canAddNotesWithErrorDetail", "notesInfo", "cardsInfo"]:
+        ours = http_times.get(name)
+        ref = direct.get(baseline.get(name, name))
+        if ours is None:
+            print("  %-28s  n/a: %s" % (name, errors.get(name, "not measured")))
+            continue
+        print("  %-28s %7.3f s  %7.3f s  %6.2fx   (%s)" % (name, ours, ref, ours / ref,
+                                                         targets[name]))
+    if lookups:
+        print()
+        print("Yomitan lookup: canAddNotes of 20 notes, %d notes present: median %.2f ms, "
+              "p99 %.2f ms (target < 20 ms)" % (LARGE, statistics.median(lookups) * 1000,
+                                                percentile(lookups, 0.99) * 1000))
+    for name, message in errors.items():
+        if name.startswith("canAddNotes (20"):
+            print("  %s: n/a: %s" % (name, message))
+
+
+if __name__ == "__main__":
+    main()
