@@ -308,3 +308,213 @@ def test_create_model_errors_in_order(anki, names):
     assert name in text and "\u2068" not in text
     assert stored(anki, name) is None
     assert name not in anki.call("modelNames")
+
+
+# -- templates and styling ------------------------------------------------------------------------
+
+TWO_CARDS = [("Forward", "{{Front}}", "{{FrontSide}}<hr>{{Back}}"),
+             ("Reverse", "{{Back}}", "{{FrontSide}}<hr>{{Front}}")]
+
+
+def test_update_model_templates_sample(anki, scratch):
+    name = scratch(templates=TWO_CARDS)
+    reply = anki.request({"action": "updateModelTemplates", "version": 6, "params": {
+        "model": {"name": name, "templates": {
+            "Forward": {"Front": "{{Front}}?", "Back": "{{Back}}!"}}}}})
+    assert reply == {"result": None, "error": None}
+    assert [(t["name"], t["qfmt"], t["afmt"]) for t in stored(anki, name)["tmpls"]] == [
+        ("Forward", "{{Front}}?", "{{Back}}!"),
+        ("Reverse", "{{Back}}", "{{FrontSide}}<hr>{{Front}}")]
+    assert undo_label(anki) == "AnkiConnect: updateModelTemplates"
+
+
+def test_update_model_templates_partial(anki, scratch):
+    name = scratch(templates=TWO_CARDS)
+    assert anki.call("updateModelTemplates", model={"name": name, "templates": {
+        "Forward": {"Back": "only back {{Back}}"},
+        "Reverse": {"Front": "", "Back": "new reverse back"},
+        "No such template": {"Front": "{{Front}} ignored"}}}) is None
+    assert [(t["name"], t["qfmt"], t["afmt"]) for t in stored(anki, name)["tmpls"]] == [
+        ("Forward", "{{Front}}", "only back {{Back}}"),
+        ("Reverse", "{{Back}}", "new reverse back")]
+
+
+def test_update_model_templates_errors(anki, scratch):
+    name = scratch(templates=TWO_CARDS)
+    before = stored(anki, name)
+    assert anki.error("updateModelTemplates", model={"name": "no such model xyz",
+                                                      "templates": {}}) == \
+        "model was not found: no such model xyz"
+    assert anki.error("updateModelTemplates", model={"templates": {}}) == "'name'"
+    assert anki.error("updateModelTemplates", model={"name": name}) == "'templates'"
+    assert anki.error("updateModelTemplates", model={"name": name, "templates": {
+        "Forward": {"Front": 3}}}) == "Front should be a string: 3"
+    # Anki refuses a front without a field: its message, and the note type is unchanged
+    text = anki.error("updateModelTemplates", model={"name": name, "templates": {
+        "Forward": {"Front": "no field here"}}})
+    assert "Expected to find a field replacement on the front" in text
+    assert stored(anki, name)["tmpls"] == before["tmpls"]
+
+
+def test_update_model_styling_sample(anki, scratch):
+    name = scratch(css=".card { color: black; }")
+    reply = anki.request({"action": "updateModelStyling", "version": 6, "params": {
+        "model": {"name": name, "css": "p { font-size: 30px; }"}}})
+    assert reply == {"result": None, "error": None}
+    assert stored(anki, name)["css"] == "p { font-size: 30px; }"
+    assert anki.call("modelStyling", modelName=name) == {"css": "p { font-size: 30px; }"}
+    assert undo_label(anki) == "AnkiConnect: updateModelStyling"
+    assert anki.error("updateModelStyling", model={"name": "no such model xyz", "css": ""}) == \
+        "model was not found: no such model xyz"
+    assert anki.error("updateModelStyling", model={"name": name}) == "'css'"
+    assert anki.error("updateModelStyling", model={"name": name, "css": None}) == \
+        "css should be a string: None"
+    assert stored(anki, name)["css"] == "p { font-size: 30px; }"
+
+
+def test_find_and_replace_in_models(anki, scratch):
+    marker = "mk%d" % time.monotonic_ns()
+    one = scratch(templates=[("Card 1", "{{Front}} %s" % marker, "{{Back}} %s" % marker)],
+                  css=".a { } /* %s */" % marker)
+    two = scratch(templates=[("Card 1", "{{Front}}", "{{Back}} %s %s" % (marker, marker))])
+    untouched = scratch()
+    untouched_before = stored(anki, untouched)
+
+    # front only, in one note type
+    assert anki.call("findAndReplaceInModels", modelName=one, findText=marker,
+                     replaceText="F", front=True, back=False, css=False) == 1
+    m = stored(anki, one)
+    assert (m["tmpls"][0]["qfmt"], m["tmpls"][0]["afmt"], m["css"]) == (
+        "{{Front}} F", "{{Back}} %s" % marker, ".a { } /* %s */" % marker)
+    assert undo_label(anki) == "AnkiConnect: findAndReplaceInModels"
+    # nothing left on the front: no change, count 0
+    assert anki.call("findAndReplaceInModels", modelName=one, findText=marker,
+                     replaceText="F", back=False, css=False) == 0
+
+    # every note type (empty name and null name), back and css
+    assert anki.call("findAndReplaceInModels", modelName="", findText=marker,
+                     replaceText="B", front=False, css=False) == 2
+    assert stored(anki, one)["tmpls"][0]["afmt"] == "{{Back}} B"
+    assert stored(anki, two)["tmpls"][0]["afmt"] == "{{Back}} B B"
+    assert stored(anki, one)["css"] == ".a { } /* %s */" % marker
+    assert anki.call("findAndReplaceInModels", modelName=None, findText=marker,
+                     replaceText="C") == 1
+    assert stored(anki, one)["css"] == ".a { } /* C */"
+    assert stored(anki, untouched) == untouched_before
+
+
+def test_find_and_replace_in_models_errors(anki, scratch):
+    name = scratch()
+    assert anki.error("findAndReplaceInModels", modelName="no such model xyz", findText="a",
+                      replaceText="b") == "model was not found: no such model xyz"
+    assert anki.error("findAndReplaceInModels", modelName=name, findText="",
+                      replaceText="b") == "findText should be a non-empty string: "
+    assert anki.error("findAndReplaceInModels", modelName=name, findText="a",
+                      replaceText=None) == "replaceText should be a string: None"
+    # upstream README nests the params in "model"; its code rejects that, and so do we
+    assert anki.error("findAndReplaceInModels", model={"modelName": name}) == \
+        "findAndReplaceInModels() got an unexpected keyword argument 'model'"
+
+
+def test_model_template_rename(anki, scratch):
+    name = scratch(templates=TWO_CARDS)
+    nid = add_note(anki, name, {"Front": "f", "Back": "b"})
+    assert anki.call("modelTemplateRename", modelName=name, oldTemplateName="Reverse",
+                     newTemplateName="Backwards") is None
+    assert [t["name"] for t in stored(anki, name)["tmpls"]] == ["Forward", "Backwards"]
+    assert note_state(anki, nid)["cards"] == [[0, "Forward"], [1, "Backwards"]]
+    assert undo_label(anki) == "AnkiConnect: modelTemplateRename"
+    # a change of case of its own name is fine
+    anki.call("modelTemplateRename", modelName=name, oldTemplateName="Backwards",
+              newTemplateName="BACKWARDS")
+    assert [t["name"] for t in stored(anki, name)["tmpls"]] == ["Forward", "BACKWARDS"]
+
+
+def test_model_template_reposition(anki, scratch):
+    name = scratch(templates=TWO_CARDS)
+    nid = add_note(anki, name, {"Front": "f", "Back": "b"})
+    assert anki.call("modelTemplateReposition", modelName=name, templateName="Reverse",
+                     index=0) is None
+    assert [t["name"] for t in stored(anki, name)["tmpls"]] == ["Reverse", "Forward"]
+    assert note_state(anki, nid)["cards"] == [[0, "Reverse"], [1, "Forward"]]
+    # past the end: the last position
+    anki.call("modelTemplateReposition", modelName=name, templateName="Reverse", index=7)
+    assert [t["name"] for t in stored(anki, name)["tmpls"]] == ["Forward", "Reverse"]
+    assert note_state(anki, nid)["cards"] == [[0, "Forward"], [1, "Reverse"]]
+
+
+def test_model_template_add(anki, scratch):
+    name = scratch()
+    nid = add_note(anki, name, {"Front": "f", "Back": "b"})
+    assert anki.call("modelTemplateAdd", modelName=name, template={
+        "Name": "Reverse", "Front": "{{Back}}", "Back": "{{FrontSide}}<hr>{{Front}}"}) is None
+    m = stored(anki, name)
+    assert [(t["name"], t["qfmt"], t["afmt"]) for t in m["tmpls"]] == [
+        ("Card 1", "{{Front}}", "{{FrontSide}}<hr id=answer>{{Back}}"),
+        ("Reverse", "{{Back}}", "{{FrontSide}}<hr>{{Front}}")]
+    assert note_state(anki, nid)["cards"] == [[0, "Card 1"], [1, "Reverse"]]
+    assert undo_label(anki) == "AnkiConnect: modelTemplateAdd"
+    # an existing name: nothing happens (as upstream, which never saves that edit)
+    before = stored(anki, name)
+    for existing in ("Reverse", "reverse"):
+        assert anki.call("modelTemplateAdd", modelName=name, template={
+            "Name": existing, "Front": "{{Front}}{{Back}}", "Back": "x"}) is None
+    assert stored(anki, name) == before
+    assert anki.call("modelTemplates", modelName=name)["Reverse"] == {
+        "Front": "{{Back}}", "Back": "{{FrontSide}}<hr>{{Front}}"}
+
+
+def test_model_template_remove(anki, scratch):
+    name = scratch(templates=TWO_CARDS)
+    nid = add_note(anki, name, {"Front": "f", "Back": "b"})
+    assert anki.call("modelTemplateRemove", modelName=name, templateName="Forward") is None
+    assert [(t["name"], t["ord"]) for t in stored(anki, name)["tmpls"]] == [("Reverse", 0)]
+    assert note_state(anki, nid)["cards"] == [[0, "Reverse"]]
+    assert undo_label(anki) == "AnkiConnect: modelTemplateRemove"
+    # the last template stays
+    assert anki.error("modelTemplateRemove", modelName=name, templateName="Reverse") == \
+        "must have 1 template"
+    assert [t["name"] for t in stored(anki, name)["tmpls"]] == ["Reverse"]
+
+
+def test_template_actions_errors(anki, scratch):
+    name = scratch(templates=TWO_CARDS)
+    before = stored(anki, name)
+    missing = "template was not found in %s: Nope" % name
+    unknown = "model was not found: no such model xyz"
+    assert anki.error("modelTemplateRename", modelName=name, oldTemplateName="Nope",
+                      newTemplateName="X") == missing
+    # lookups are exact, as upstream
+    assert anki.error("modelTemplateRename", modelName=name, oldTemplateName="forward",
+                      newTemplateName="X") == "template was not found in %s: forward" % name
+    assert anki.error("modelTemplateRename", modelName="no such model xyz",
+                      oldTemplateName="Forward", newTemplateName="X") == unknown
+    assert anki.error("modelTemplateRename", modelName=name, oldTemplateName="Forward",
+                      newTemplateName="reverse") == \
+        "template already exists in %s: reverse" % name
+    assert anki.error("modelTemplateRename", modelName=name, oldTemplateName="Forward",
+                      newTemplateName=" ") == "newTemplateName should be a non-empty string:  "
+    assert anki.error("modelTemplateReposition", modelName=name, templateName="Nope",
+                      index=0) == missing
+    assert anki.error("modelTemplateReposition", modelName="no such model xyz",
+                      templateName="Forward", index=0) == unknown
+    assert anki.error("modelTemplateReposition", modelName=name, templateName="Forward",
+                      index=-1) == "index should be a non-negative integer: -1"
+    assert anki.error("modelTemplateReposition", modelName=name, templateName="Forward",
+                      index="1") == "index should be a non-negative integer: 1"
+    assert anki.error("modelTemplateRemove", modelName=name, templateName="Nope") == missing
+    assert anki.error("modelTemplateRemove", modelName="no such model xyz",
+                      templateName="Forward") == unknown
+    assert anki.error("modelTemplateAdd", modelName="no such model xyz", template={
+        "Name": "X", "Front": "{{Front}}", "Back": ""}) == unknown
+    assert anki.error("modelTemplateAdd", modelName=name, template={
+        "Front": "{{Front}}", "Back": ""}) == "'Name'"
+    assert anki.error("modelTemplateAdd", modelName=name, template={
+        "Name": "X", "Back": ""}) == "'Front'"
+    assert anki.error("modelTemplateAdd", modelName=name, template={
+        "Name": "X", "Front": "{{Front}}"}) == "'Back'"
+    # Anki's own check: a front identical to another template's
+    text = anki.error("modelTemplateAdd", modelName=name, template={
+        "Name": "Copy", "Front": "{{Front}}", "Back": ""})
+    assert "The front side is identical to card template" in text and "\u2068" not in text
+    assert stored(anki, name) == before
