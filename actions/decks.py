@@ -1,13 +1,71 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""Deck actions."""
+"""Deck actions: decks, moving cards between them, and deck options groups."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+import contextlib
+import time
+from typing import Any, Dict, Iterator, List, Optional
 
 from ..util import api
+from .common import chunks, int_list
 
+DEFAULT_DECK_ID = 1
+DEFAULT_CONFIG_ID = 1
+FILTERED_TARGET_ERROR = "Cards can't be manually moved into a filtered deck."
+
+
+def _deck_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Exception("deck name must be a non-empty string")
+    return value
+
+
+def _name_list(values: Any, param: str) -> List[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise Exception("%s must be a list of strings" % param)
+    return values
+
+
+def _group_id(value: Any) -> Optional[int]:
+    """An options-group id given as a JSON integer or a string of digits (upstream int()s it)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _existing_group(col: Any, value: Any) -> Optional[Dict[str, Any]]:
+    """The options group with that id, or None (Anki's lookup answers the default group for an
+    unknown id)."""
+    group_id = _group_id(value)
+    group = col.decks.get_config(group_id) if group_id is not None else None
+    return group if group is not None and group["id"] == group_id else None
+
+
+@contextlib.contextmanager
+def _group_change(ac: Any) -> Iterator[Any]:
+    """Options-group changes (add, update, remove a group) use Anki's legacy config calls, which
+    Anki cannot undo: they clear its undo queue, so they cannot become a step of `ac.op` (merging
+    into a cleared queue fails). As with Anki's own legacy options screen, run them directly and
+    then refresh Anki's windows and its Edit > Undo menu."""
+    col = ac.col
+    try:
+        yield col
+    finally:
+        if ac.mw is not None:
+            from anki.collection import OpChanges
+
+            from .. import compat
+
+            compat.refresh_gui(ac.mw, OpChanges(deck_config=True, study_queues=True))
+
+
+# -- decks -------------------------------------------------------------------------------------
 
 @api()
 def deckNames(ac: Any) -> List[str]:
@@ -20,11 +78,201 @@ def deckNamesAndIds(ac: Any) -> Dict[str, int]:
 
 
 @api()
+def deckNameFromId(ac: Any, deckId: Any) -> str:
+    """Unlike upstream (which answers "Default" for an unknown id), an unknown id is an error."""
+    name = None
+    if isinstance(deckId, int) and not isinstance(deckId, bool):
+        name = ac.col.decks.name_if_exists(deckId)
+    if name is None:
+        raise Exception("deck was not found: %s" % (deckId,))
+    return name
+
+
+@api()
+def getDecks(ac: Any, cards: Any) -> Dict[str, List[int]]:
+    """{deck name: [card ids]} in input order; unknown card ids are left out (upstream files them
+    under Default)."""
+    cards = int_list(cards, "cards")
+    col = ac.col
+    deck_of: Dict[int, int] = {}
+    for part in chunks(sorted(set(cards))):
+        deck_of.update(col.db.all(
+            "select id, did from cards where id in (%s)" % ",".join("?" * len(part)), *part))
+    names = {d.id: d.name for d in col.decks.all_names_and_ids()}
+    result: Dict[str, List[int]] = {}
+    for cid in cards:
+        if cid in deck_of:
+            result.setdefault(names[deck_of[cid]], []).append(cid)
+    return result
+
+
+@api()
 def createDeck(ac: Any, deck: str) -> int:
-    if not isinstance(deck, str) or not deck.strip():
-        raise Exception("deck name must be a non-empty string")
+    deck = _deck_name(deck)
     existing = ac.col.decks.id_for_name(deck)
     if existing:
         return existing
     with ac.op("createDeck") as col:
         return col.decks.id(deck, create=True)
+
+
+@api()
+def changeDeck(ac: Any, cards: Any, deck: Any) -> None:
+    """Move cards to `deck` (created when missing); cards in a filtered deck go home first.
+    Unknown card ids are ignored."""
+    cards = int_list(cards, "cards")
+    deck = _deck_name(deck)
+    existing = ac.col.decks.id_for_name(deck)
+    if existing and ac.col.decks.get(existing, default=False)["dyn"]:
+        raise Exception(FILTERED_TARGET_ERROR)
+    with ac.op("changeDeck") as col:
+        did = existing or col.decks.id(deck, create=True)
+        col.set_deck(cards, did)
+    return None
+
+
+@api()
+def deleteDecks(ac: Any, decks: Any, cardsToo: Any = False) -> None:
+    """Delete decks (and their subdecks). cardsToo false (v6): their cards move to Default first.
+    Unknown names are skipped."""
+    decks = _name_list(decks, "decks")
+    col = ac.col
+    found = {did for did in (col.decks.id_for_name(name) for name in decks) if did}
+    if not found:
+        return None
+    doomed = set()
+    rescued: List[int] = []
+    for did in found:
+        doomed.update(col.decks.deck_and_child_ids(did))
+    if not cardsToo:
+        # Anki deletes a normal deck's cards with it, also those lent to a filtered deck (odid);
+        # the Default deck itself cannot go away, so removing it would only empty it.
+        doomed.discard(DEFAULT_DECK_ID)
+        normal = [did for did in doomed if not col.decks.get(did, default=False)["dyn"]]
+        for part in chunks(normal, 400):
+            marks = ",".join("?" * len(part))
+            rescued.extend(col.db.list(
+                "select id from cards where did in (%s) or odid in (%s)" % (marks, marks),
+                *(part + part)))
+    with ac.op("deleteDecks") as col:
+        if rescued:
+            col.set_deck(rescued, DEFAULT_DECK_ID)
+        if doomed:
+            col.decks.remove(sorted(doomed))
+    return None
+
+
+@api()
+def getDeckStats(ac: Any, decks: Any) -> Dict[str, Dict[str, Any]]:
+    """Today's counts per deck, keyed by deck id. Unknown names are left out (upstream creates
+    them as empty decks)."""
+    decks = _name_list(decks, "decks")
+    col = ac.col
+    wanted = [did for did in (col.decks.id_for_name(name) for name in decks) if did]
+    if not wanted:
+        return {}
+    nodes: Dict[int, Any] = {}
+    pending = [col.sched.deck_due_tree()]
+    while pending:
+        node = pending.pop()
+        nodes[node.deck_id] = node
+        pending.extend(node.children)
+    names = {d.id: d.name for d in col.decks.all_names_and_ids()}
+    result: Dict[str, Dict[str, Any]] = {}
+    for did in wanted:
+        node = nodes[did]
+        result[str(did)] = {
+            "deck_id": did,
+            "name": names[did],
+            "new_count": node.new_count,
+            "learn_count": node.learn_count,
+            "review_count": node.review_count,
+            "total_in_deck": node.total_in_deck,
+        }
+    return result
+
+
+# -- options groups ------------------------------------------------------------------------------
+
+@api()
+def getDeckConfig(ac: Any, deck: Any) -> Any:
+    """The options group of a deck (a filtered deck answers its own settings); false when the
+    deck does not exist."""
+    did = ac.col.decks.id_for_name(deck) if isinstance(deck, str) else None
+    if not did:
+        return False
+    return ac.col.decks.config_dict_for_deck_id(did)
+
+
+@api()
+def saveDeckConfig(ac: Any, config: Any) -> bool:
+    """Save an options group; keys left out keep their current values. False when config.id is
+    not an existing group or Anki refuses the values."""
+    if not isinstance(config, dict):
+        raise Exception("config must be an object")
+    current = _existing_group(ac.col, config["id"])
+    if current is None:
+        return False
+    updated = dict(current)
+    updated.update(config)
+    updated["id"] = current["id"]
+    updated["mod"] = int(time.time())
+    updated["usn"] = ac.col.usn()
+    with _group_change(ac) as col:
+        try:
+            col.decks.update_config(updated)
+        except Exception:  # Anki refused the values (wrong types): upstream answers false
+            return False
+    return True
+
+
+@api()
+def setDeckConfigId(ac: Any, decks: Any, configId: Any) -> bool:
+    """Give decks an options group; false (nothing changed) when the group or any deck is missing
+    or a deck is filtered (filtered decks have no options group)."""
+    decks = _name_list(decks, "decks")
+    col = ac.col
+    group = _existing_group(col, configId)
+    if group is None:
+        return False
+    targets: Dict[int, Dict[str, Any]] = {}
+    for name in decks:
+        did = col.decks.id_for_name(name)
+        deck = col.decks.get(did, default=False) if did else None
+        if deck is None or deck["dyn"]:
+            return False
+        targets[did] = deck
+    with ac.op("setDeckConfigId") as col:
+        for deck in targets.values():
+            deck["conf"] = group["id"]
+            col.decks.update_dict(deck)
+    return True
+
+
+@api()
+def cloneDeckConfigId(ac: Any, name: Any, cloneFrom: Any = DEFAULT_CONFIG_ID) -> Any:
+    """A new options group named `name`, a copy of group `cloneFrom`; false when that is missing."""
+    if not isinstance(name, str):
+        raise Exception("name must be a string")
+    source = _existing_group(ac.col, cloneFrom)
+    if source is None:
+        return False
+    with _group_change(ac) as col:
+        return col.decks.add_config_returning_id(name, source)
+
+
+@api()
+def removeDeckConfigId(ac: Any, configId: Any) -> bool:
+    """Remove an options group; its decks fall back to the default group. False for the default
+    group (id 1), a missing group, or when the user declines the full sync this requires."""
+    group = _existing_group(ac.col, configId)
+    if group is None or group["id"] == DEFAULT_CONFIG_ID:
+        return False
+    from anki.errors import AbortSchemaModification
+
+    with _group_change(ac) as col:
+        try:
+            col.decks.remove_config(group["id"])
+        except AbortSchemaModification:  # the user said no to the full-sync prompt
+            return False
+    return True
