@@ -518,3 +518,151 @@ def test_template_actions_errors(anki, scratch):
         "Name": "Copy", "Front": "{{Front}}", "Back": ""})
     assert "The front side is identical to card template" in text and "\u2068" not in text
     assert stored(anki, name) == before
+
+
+# -- fields -----------------------------------------------------------------------------------------
+
+THREE_FIELDS = ["Front", "Back", "Extra"]
+THREE_FIELD_CARD = [("Card 1", "{{Front}}", "{{FrontSide}}<hr>{{Back}} {{Extra}}")]
+
+
+def test_model_field_rename(anki, scratch):
+    name = scratch(fields=THREE_FIELDS, templates=THREE_FIELD_CARD)
+    nid = add_note(anki, name, {"Front": "f", "Back": "b", "Extra": "e"})
+    assert anki.call("modelFieldRename", modelName=name, oldFieldName="Back",
+                     newFieldName="Answer") is None
+    m = stored(anki, name)
+    assert [f["name"] for f in m["flds"]] == ["Front", "Answer", "Extra"]
+    # Anki follows the rename in the templates, and the note keeps its content
+    assert m["tmpls"][0]["afmt"] == "{{FrontSide}}<hr>{{Answer}} {{Extra}}"
+    assert note_state(anki, nid)["fields"] == [["Front", "f"], ["Answer", "b"], ["Extra", "e"]]
+    assert undo_label(anki) == "AnkiConnect: modelFieldRename"
+    anki.call("modelFieldRename", modelName=name, oldFieldName="Answer", newFieldName="answer")
+    assert anki.call("modelFieldNames", modelName=name) == ["Front", "answer", "Extra"]
+
+
+def test_model_field_reposition(anki, scratch):
+    name = scratch(fields=THREE_FIELDS, templates=THREE_FIELD_CARD)
+    nid = add_note(anki, name, {"Front": "f", "Back": "b", "Extra": "e"})
+    assert anki.call("modelFieldReposition", modelName=name, fieldName="Extra",
+                     index=0) is None
+    assert [(f["name"], f["ord"]) for f in stored(anki, name)["flds"]] == [
+        ("Extra", 0), ("Front", 1), ("Back", 2)]
+    assert note_state(anki, nid)["fields"] == [["Extra", "e"], ["Front", "f"], ["Back", "b"]]
+    assert undo_label(anki) == "AnkiConnect: modelFieldReposition"
+    anki.call("modelFieldReposition", modelName=name, fieldName="Extra", index=99)
+    assert anki.call("modelFieldNames", modelName=name) == ["Front", "Back", "Extra"]
+
+
+def test_model_field_add(anki, scratch):
+    name = scratch()
+    nid = add_note(anki, name, {"Front": "f", "Back": "b"})
+    assert anki.call("modelFieldAdd", modelName=name, fieldName="Notes") is None
+    assert [f["name"] for f in stored(anki, name)["flds"]] == ["Front", "Back", "Notes"]
+    assert note_state(anki, nid)["fields"] == [["Front", "f"], ["Back", "b"], ["Notes", ""]]
+    assert undo_label(anki) == "AnkiConnect: modelFieldAdd"
+    anki.call("modelFieldAdd", modelName=name, fieldName="Hint", index=1)
+    assert anki.call("modelFieldNames", modelName=name) == ["Front", "Hint", "Back", "Notes"]
+    assert note_state(anki, nid)["fields"] == [
+        ["Front", "f"], ["Hint", ""], ["Back", "b"], ["Notes", ""]]
+    # an existing field is not duplicated, but still moved
+    before = stored(anki, name)
+    anki.call("modelFieldAdd", modelName=name, fieldName="Notes")
+    assert stored(anki, name) == before
+    anki.call("modelFieldAdd", modelName=name, fieldName="Notes", index=0)
+    assert anki.call("modelFieldNames", modelName=name) == ["Notes", "Front", "Hint", "Back"]
+    assert note_state(anki, nid)["fields"] == [
+        ["Notes", ""], ["Front", "f"], ["Hint", ""], ["Back", "b"]]
+
+
+def test_model_field_remove(anki, scratch):
+    name = scratch(fields=THREE_FIELDS, templates=THREE_FIELD_CARD)
+    nid = add_note(anki, name, {"Front": "f", "Back": "b", "Extra": "e"})
+    assert anki.call("modelFieldRemove", modelName=name, fieldName="Back") is None
+    m = stored(anki, name)
+    assert [(f["name"], f["ord"]) for f in m["flds"]] == [("Front", 0), ("Extra", 1)]
+    assert note_state(anki, nid)["fields"] == [["Front", "f"], ["Extra", "e"]]
+    assert undo_label(anki) == "AnkiConnect: modelFieldRemove"
+    # Anki refuses to remove the last field
+    single = scratch(fields=["Only"], templates=[("Card 1", "{{Only}}", "")])
+    assert anki.error("modelFieldRemove", modelName=single, fieldName="Only") == \
+        "1 field required"
+    assert [f["name"] for f in stored(anki, single)["flds"]] == ["Only"]
+
+
+def test_model_field_fonts_and_description(anki, scratch):
+    name = scratch()
+    assert anki.call("modelFieldSetFont", modelName=name, fieldName="Back",
+                     font="Courier New") is None
+    assert undo_label(anki) == "AnkiConnect: modelFieldSetFont"
+    assert anki.call("modelFieldSetFontSize", modelName=name, fieldName="Back",
+                     fontSize=33) is None
+    assert undo_label(anki) == "AnkiConnect: modelFieldSetFontSize"
+    assert anki.call("modelFieldSetDescription", modelName=name, fieldName="Front",
+                     description="the question") is True
+    assert undo_label(anki) == "AnkiConnect: modelFieldSetDescription"
+    m = stored(anki, name)
+    back, front = field_by_name(m, "Back"), field_by_name(m, "Front")
+    assert (back["font"], back["size"], back["description"]) == ("Courier New", 33, "")
+    assert (front["font"], front["size"], front["description"]) == ("Arial", 20, "the question")
+    assert anki.call("modelFieldFonts", modelName=name)["Back"] == {
+        "font": "Courier New", "size": 33}
+    assert anki.call("modelFieldDescriptions", modelName=name) == ["the question", ""]
+
+
+def test_field_actions_errors(anki, scratch):
+    name = scratch(fields=THREE_FIELDS, templates=THREE_FIELD_CARD)
+    before = stored(anki, name)
+    missing = "field was not found in %s: Nope" % name
+    unknown = "model was not found: no such model xyz"
+    calls = [
+        ("modelFieldRename", {"oldFieldName": "Nope", "newFieldName": "X"}),
+        ("modelFieldReposition", {"fieldName": "Nope", "index": 0}),
+        ("modelFieldRemove", {"fieldName": "Nope"}),
+        ("modelFieldSetFont", {"fieldName": "Nope", "font": "Arial"}),
+        ("modelFieldSetFontSize", {"fieldName": "Nope", "fontSize": 10}),
+        ("modelFieldSetDescription", {"fieldName": "Nope", "description": ""}),
+    ]
+    for action, params in calls:
+        assert anki.error(action, modelName=name, **params) == missing, action
+        params = dict(params)
+        params.update({k: "Front" for k in ("oldFieldName", "fieldName") if k in params})
+        assert anki.error(action, modelName="no such model xyz", **params) == unknown, action
+    assert anki.error("modelFieldAdd", modelName="no such model xyz", fieldName="X") == unknown
+    # lookups are exact, as upstream
+    assert anki.error("modelFieldRemove", modelName=name, fieldName="front") == \
+        "field was not found in %s: front" % name
+    assert anki.error("modelFieldRename", modelName=name, oldFieldName="Front",
+                      newFieldName="extra") == "field already exists in %s: extra" % name
+    assert anki.error("modelFieldRename", modelName=name, oldFieldName="Front",
+                      newFieldName="") == "newFieldName should be a non-empty string: "
+    assert anki.error("modelFieldAdd", modelName=name, fieldName=7) == \
+        "fieldName should be a non-empty string: 7"
+    assert anki.error("modelFieldAdd", modelName=name, fieldName="New", index=-2) == \
+        "index should be a non-negative integer: -2"
+    assert anki.error("modelFieldReposition", modelName=name, fieldName="Front",
+                      index=None) == "index should be a non-negative integer: None"
+    assert anki.error("modelFieldSetFont", modelName=name, fieldName="Front", font=12) == \
+        "font should be a string: 12"
+    assert anki.error("modelFieldSetFontSize", modelName=name, fieldName="Front",
+                      fontSize="12") == "fontSize should be an integer: 12"
+    assert anki.error("modelFieldSetFontSize", modelName=name, fieldName="Front",
+                      fontSize=12.5) == "fontSize should be an integer: 12.5"
+    assert anki.error("modelFieldSetFontSize", modelName=name, fieldName="Front",
+                      fontSize=True) == "fontSize should be an integer: True"
+    assert anki.error("modelFieldSetFontSize", modelName=name, fieldName="Front",
+                      fontSize=0) == "fontSize should be a positive integer: 0"
+    assert anki.error("modelFieldSetDescription", modelName=name, fieldName="Front",
+                      description=["x"]) == "description should be a string: ['x']"
+    assert stored(anki, name) == before
+
+
+def test_refused_edit_then_good_edit_is_one_undo_step(anki, scratch):
+    """A refused edit reports Anki's reason; a good edit afterwards is one undo step."""
+    name = scratch(fields=["Only"], templates=[("Card 1", "{{Only}}", "")])
+    assert anki.error("modelFieldRemove", modelName=name, fieldName="Only") == \
+        "1 field required"
+    anki.call("modelFieldSetFont", modelName=name, fieldName="Only", font="Georgia")
+    assert undo_label(anki) == "AnkiConnect: modelFieldSetFont"
+    anki.probe("mw.col.undo()")
+    assert field_by_name(stored(anki, name), "Only")["font"] == "Arial"
