@@ -246,7 +246,7 @@ def createModel(ac: Any, modelName: str, inOrderFields: List[str], cardTemplates
     if css is not None:
         model["css"] = css
 
-    model_id = _write(ac, "createModel", lambda col: col.models.add_dict(model).id)
+    model_id = _write(ac, "createModel", lambda op_col: op_col.models.add_dict(model).id)
     return col.models.get(model_id)
 
 
@@ -291,13 +291,13 @@ def findAndReplaceInModels(ac: Any, modelName: Optional[str], findText: str, rep
         models = [_editable(col, modelName)]
     else:
         models = [copy.deepcopy(m) for m in col.models.all()]
-    _check_name(findText, "findText")
+    if not isinstance(findText, str) or not findText:  # "" would match between every letter
+        raise Exception("findText should be a non-empty string: %s" % (findText,))
     _check_string(replaceText, "replaceText")
 
     found = 0
     edited = []
     for model in models:
-        before = copy.deepcopy(model)
         hit = False
         if css and findText in model["css"]:
             hit = True
@@ -309,8 +309,8 @@ def findAndReplaceInModels(ac: Any, modelName: Optional[str], findText: str, rep
                     template[key] = template[key].replace(findText, replaceText)
         if hit:
             found += 1
-        if model != before:
-            edited.append(model)
+            if replaceText != findText:
+                edited.append(model)
     if edited:
         _save(ac, "findAndReplaceInModels", edited)
     return found

@@ -666,3 +666,15 @@ def test_refused_edit_then_good_edit_is_one_undo_step(anki, scratch):
     assert undo_label(anki) == "AnkiConnect: modelFieldSetFont"
     anki.probe("mw.col.undo()")
     assert field_by_name(stored(anki, name), "Only")["font"] == "Arial"
+
+
+def test_find_and_replace_whitespace_and_same_text(anki, scratch):
+    name = scratch(templates=[("Card 1", "{{Front}}  x", "{{Back}}")])
+    before = stored(anki, name)
+    # found but unchanged: counted (as upstream) and nothing is written
+    assert anki.call("findAndReplaceInModels", modelName=name, findText="x",
+                     replaceText="x") == 1
+    assert stored(anki, name) == before
+    assert anki.call("findAndReplaceInModels", modelName=name, findText="  ",
+                     replaceText=" ", back=False, css=False) == 1
+    assert stored(anki, name)["tmpls"][0]["qfmt"] == "{{Front}} x"
