@@ -127,8 +127,6 @@ def setEaseFactors(ac: Any, cards: List[int], easeFactors: List[int]) -> List[bo
 
 def _apply_data(card: Any, value: Any) -> None:
     """Write the card's `data` column (JSON object) through the card attributes it maps to."""
-    from anki.cards import FSRSMemoryState
-
     data = json.loads(value) if isinstance(value, str) else value
     if not isinstance(data, dict):
         raise Exception("data must be a JSON object")
@@ -137,14 +135,25 @@ def _apply_data(card: Any, value: Any) -> None:
         raise Exception("unknown key in data: %s" % sorted(unknown)[0])
     if ("s" in data) != ("d" in data):
         raise Exception("data needs both s and d (FSRS stability and difficulty)")
-    card.original_position = data.get("pos")
-    card.memory_state = (FSRSMemoryState(stability=data["s"], difficulty=data["d"])
-                         if "s" in data else None)
-    card.desired_retention = data.get("dr")
-    card.decay = data.get("decay")
-    card.last_review_time = data.get("lrt")
+    memory = None
+    if "s" in data:
+        from anki.cards import FSRSMemoryState
+
+        memory = FSRSMemoryState(stability=data["s"], difficulty=data["d"])
     custom = data.get("cd", "")
-    card.custom_data = custom if isinstance(custom, str) else json.dumps(custom)
+    for key, attr, new in (
+            ("pos", "original_position", data.get("pos")),
+            ("s", "memory_state", memory),
+            ("dr", "desired_retention", data.get("dr")),
+            ("decay", "decay", data.get("decay")),
+            ("lrt", "last_review_time", data.get("lrt")),
+            ("cd", "custom_data", custom if isinstance(custom, str) else json.dumps(custom))):
+        # custom data, FSRS state, decay and last review time came after 2.1.50: older
+        # releases' cards lack the attribute
+        if hasattr(card, attr):
+            setattr(card, attr, new)
+        elif new not in (None, ""):
+            raise Exception("this Anki release cannot store %s in data" % key)
 
 
 @api()

@@ -155,6 +155,19 @@ def test_set_specific_value_of_card_data(anki, deck):
                       "'select data from cards where id = ?', %d))" % cid) == {
         "pos": 7, "cd": '{"x":1}'}
     assert anki.probe("result = mw.col.get_card(%d).custom_data" % cid) == '{"x":1}'
+    # an object works too; keys not given are cleared
+    assert anki.call("setSpecificValueOfCard", card=cid, keys=["data"],
+                     newValues=[{"s": 3.5, "d": 5.0, "dr": 0.9}]) == [True]
+    assert anki.probe(
+        "c = mw.col.get_card(%d)\n"
+        "result = [c.memory_state.stability, c.memory_state.difficulty, round(c.desired_retention, 3),"
+        " c.original_position, c.custom_data]" % cid) == [3.5, 5.0, 0.9, None, ""]
+    assert anki.call("setSpecificValueOfCard", card=cid, keys=["data"],
+                     newValues=['{"zz": 1}']) == [[False, "unknown key in data: zz"]]
+    assert anki.call("setSpecificValueOfCard", card=cid, keys=["data"],
+                     newValues=['{"s": 1.0}']) == [
+        [False, "data needs both s and d (FSRS stability and difficulty)"]]
+    assert anki.probe("result = mw.col.get_card(%d).memory_state.stability" % cid) == 3.5
 
 
 def test_set_specific_value_of_card_refusals(anki, deck):
