@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-import pytest
-
 MISSING = 4242  # an id no card has
 
 COLUMNS = ["type", "queue", "due", "ivl", "factor", "reps", "lapses", "left", "mod", "usn",
@@ -20,7 +18,8 @@ COLUMNS = ["type", "queue", "due", "ivl", "factor", "reps", "lapses", "left", "m
 
 # -- probe helpers --------------------------------------------------------------------
 
-def add_notes(anki: Any, deck: str, fronts: List[str], model: str = "Basic") -> List[Dict[str, Any]]:
+def add_notes(anki: Any, deck: str, fronts: List[str],
+              model: str = "Basic") -> List[Dict[str, Any]]:
     """Add one note per front to the deck; [{"note": nid, "cards": [cid, ...]}]."""
     return anki.probe(
         "col = mw.col\n"
@@ -160,8 +159,8 @@ def test_set_specific_value_of_card_data(anki, deck):
                      newValues=[{"s": 3.5, "d": 5.0, "dr": 0.9}]) == [True]
     assert anki.probe(
         "c = mw.col.get_card(%d)\n"
-        "result = [c.memory_state.stability, c.memory_state.difficulty, round(c.desired_retention, 3),"
-        " c.original_position, c.custom_data]" % cid) == [3.5, 5.0, 0.9, None, ""]
+        "result = [c.memory_state.stability, c.memory_state.difficulty,"
+        " round(c.desired_retention, 3), c.original_position, c.custom_data]" % cid) == [3.5, 5.0, 0.9, None, ""]
     assert anki.call("setSpecificValueOfCard", card=cid, keys=["data"],
                      newValues=['{"zz": 1}']) == [[False, "unknown key in data: zz"]]
     assert anki.call("setSpecificValueOfCard", card=cid, keys=["data"],
