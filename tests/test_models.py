@@ -520,7 +520,7 @@ def test_template_actions_errors(anki, scratch):
     assert stored(anki, name) == before
 
 
-# -- fields -----------------------------------------------------------------------------------------
+# -- fields ------------------------------------------------------------------------------------
 
 THREE_FIELDS = ["Front", "Back", "Extra"]
 THREE_FIELD_CARD = [("Card 1", "{{Front}}", "{{FrontSide}}<hr>{{Back}} {{Extra}}")]
