@@ -46,7 +46,17 @@ def undoable(mw: Any, col: Any, name: str) -> Iterator[Any]:
     position = col.add_custom_undo_entry(name)
     try:
         yield col
-    finally:
-        changes = col.merge_undo_entries(position)
-        if mw is not None:
+    except BaseException:
+        # Anki clears its undo history when it refuses some writes (e.g. a note type whose
+        # template shows no field); then there is nothing to merge, and the error on its way
+        # out is the one to report.
+        try:
+            changes = col.merge_undo_entries(position)
+        except Exception:
+            changes = None
+        if mw is not None and changes is not None:
             refresh_gui(mw, changes)
+        raise
+    changes = col.merge_undo_entries(position)
+    if mw is not None:
+        refresh_gui(mw, changes)
