@@ -136,6 +136,10 @@ def deleteDecks(ac: Any, decks: Any, cardsToo: Any = False) -> None:
     """Delete decks (and their subdecks). cardsToo false (v6): their cards move to Default first.
     Unknown names are skipped."""
     decks = _name_list(decks, "decks")
+    if cardsToo is None:
+        cardsToo = False
+    if cardsToo not in (True, False):  # a string such as "false" must not delete cards
+        raise Exception("cardsToo must be true or false")
     col = ac.col
     found = {did for did in (col.decks.id_for_name(name) for name in decks) if did}
     if not found:
@@ -204,18 +208,42 @@ def getDeckConfig(ac: Any, deck: Any) -> Any:
     return ac.col.decks.config_dict_for_deck_id(did)
 
 
+def _kind(value: Any) -> type:
+    if isinstance(value, (bool, int, float)):
+        return float  # Anki keeps some switches as 0/1, clients send true/false
+    return type(value)
+
+
+def _merged(current: Dict[str, Any], given: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """`current` with the values of `given` (nested objects merged key by key), or None when a
+    value has another JSON type than the one it replaces. Anki's loader would silently reset a
+    section it cannot read (a partial or mistyped "new") to its defaults."""
+    result = dict(current)
+    for key, value in given.items():
+        if key in current and current[key] is not None and value is not None:
+            if _kind(value) is not _kind(current[key]):
+                return None
+            if isinstance(value, dict):
+                value = _merged(current[key], value)
+                if value is None:
+                    return None
+        result[key] = value
+    return result
+
+
 @api()
 def saveDeckConfig(ac: Any, config: Any) -> bool:
-    """Save an options group; keys left out keep their current values. False when config.id is
-    not an existing group or Anki refuses the values."""
+    """Save an options group; keys left out (also inside "new", "rev", "lapse") keep their
+    current values. False when config.id is not an existing group or a value has the wrong type
+    (or Anki refuses it)."""
     if not isinstance(config, dict):
         raise Exception("config must be an object")
     current = _existing_group(ac.col, config["id"])
     if current is None:
         return False
-    updated = dict(current)
-    updated.update(config)
-    updated["id"] = current["id"]
+    updated = _merged(current, dict(config, id=current["id"]))
+    if updated is None:
+        return False
     updated["mod"] = int(time.time())
     updated["usn"] = ac.col.usn()
     with _group_change(ac) as col:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Dict, List, Optional
 
@@ -237,6 +238,8 @@ def test_delete_default_without_cards_keeps_default_and_its_cards(anki, tidy):
 
 def test_delete_decks_bad_input(anki, deck):
     assert anki.error("deleteDecks", decks=deck) == "decks must be a list of strings"
+    assert anki.error("deleteDecks", decks=[deck], cardsToo="false") == (
+        "cardsToo must be true or false")
     assert deck_id(anki, deck)
     assert anki.invoke("deleteDecks", decks=[]) == {"result": None, "error": None}
 
@@ -317,10 +320,13 @@ def test_save_deck_config_v6_sample(anki, tidy):
     assert saved["new"]["perDay"] == 13 and saved["rev"]["perDay"] == 111
     assert saved["lapse"]["leechAction"] == 0
     assert saved["mod"] >= int(before) - 1
-    # keys left out keep their values
-    assert anki.call("saveDeckConfig", config={"id": gid, "maxTaken": 30}) is True
-    saved = group(anki, gid)
-    assert saved["maxTaken"] == 30 and saved["new"]["perDay"] == 13
+    # keys left out keep their values, also inside the sections
+    assert anki.call("saveDeckConfig",
+                     config={"id": gid, "maxTaken": 30, "new": {"perDay": 7}}) is True
+    changed = group(anki, gid)
+    assert changed["maxTaken"] == 30 and changed["new"]["perDay"] == 7
+    assert changed["new"]["delays"] == saved["new"]["delays"] == [1, 10]
+    assert changed["rev"] == saved["rev"] and changed["name"] == "Saved by test"
 
 
 def test_save_deck_config_refusals(anki):
@@ -329,6 +335,10 @@ def test_save_deck_config_refusals(anki):
     assert anki.call("saveDeckConfig", config=dict(default, id="nope")) is False
     assert anki.error("saveDeckConfig", config={"maxTaken": 5}) == "'id'"
     assert anki.error("saveDeckConfig", config=[1]) == "config must be an object"
+    # values of the wrong type (Anki would reset the whole section to its defaults)
+    assert anki.call("saveDeckConfig", config={"id": 1, "new": "many"}) is False
+    assert anki.call("saveDeckConfig", config={"id": 1, "new": {"perDay": "x"}}) is False
+    assert anki.call("saveDeckConfig", config={"id": 1, "maxTaken": [1]}) is False
     assert group(anki, 1) == default
     assert group(anki, 987654) is None
 
@@ -378,3 +388,41 @@ def test_missing_params_use_python_wording(anki):
     with pytest.raises(AnkiError) as info:
         anki.call("changeDeck", cards=[])
     assert str(info.value) == "changeDeck() missing 1 required positional argument: 'deck'"
+
+
+def answer_dialog(anki: Any, button: str) -> str:
+    """Wait for Anki's modal question and press Yes or No; the question's text."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = anki.probe(
+            "from aqt.qt import QApplication, QMessageBox\n"
+            "box = QApplication.activeModalWidget()\n"
+            "result = None\n"
+            "if isinstance(box, QMessageBox):\n"
+            "    result = box.text()\n"
+            "    box.button(QMessageBox.StandardButton.%s).click()\n" % button)
+        if text:
+            return text
+        time.sleep(0.2)
+    raise AssertionError("no dialog appeared")
+
+
+def test_remove_deck_config_id_asks_before_a_full_sync(anki, tidy):
+    gid = anki.call("cloneDeckConfigId", name=unique("synced"))
+    tidy["groups"].append(gid)
+    # as if the collection had been synced: removing a group now forces a full sync, and Anki
+    # asks the user first
+    last_sync = anki.probe("col = mw.col\nresult = col.db.scalar('select ls from col')\n"
+                           "col.db.execute('update col set ls = scm')")
+    try:
+        for button, expected in (("No", False), ("Yes", True)):
+            reply: Dict[str, Any] = {}
+            call = threading.Thread(target=lambda: reply.update(
+                anki.invoke("removeDeckConfigId", configId=gid)))
+            call.start()
+            assert "sync" in answer_dialog(anki, button).lower()
+            call.join(60)
+            assert reply == {"result": expected, "error": None}
+            assert (group(anki, gid) is None) is expected
+    finally:
+        anki.probe("mw.col.db.execute('update col set ls = ?', %d)" % last_sync)
