@@ -1,9 +1,364 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""Notes actions."""
+"""Note actions: adding (with the NoteObject checks of noteobj.py), editing, tags, search, info."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict, List, Optional
 
 from ..util import api
+from . import noteobj
+from .common import chunks, get_note, int_list
+
+ERR_NO_CARDS = ("The field values you have provided would make an empty question on all "
+                "cards.")
+
+
+# -- adding -------------------------------------------------------------------------
+
+def _add(ac: Any, name: str, cands: List[noteobj.Candidate], need_cards: bool = False) -> None:
+    """Store the media of the passing candidates, then add them all in one backend call and
+    one undo step; each lands in its own deck."""
+    ok = [c for c in cands if c.error is None]
+    if not ok:
+        return
+    for cand in ok:
+        noteobj.store_media(ac, cand)
+    notes = [c.anki_note(ac.col, final=True) for c in ok]
+    with ac.op(name) as col:
+        if hasattr(col, "add_notes"):
+            from anki.collection import AddNoteRequest
+
+            col.add_notes([AddNoteRequest(note, c.deck_id) for note, c in zip(notes, ok)])
+        else:  # col.add_notes arrived in 23.10; one add_note per note before
+            for note, cand in zip(notes, ok):
+                col.add_note(note, cand.deck_id)
+        if need_cards and not col.card_ids_of_note(notes[0].id):
+            # unreachable on recent releases, which always generate a card
+            col.remove_notes([notes[0].id])
+            raise Exception(ERR_NO_CARDS)
+
+
+@api()
+def addNote(ac: Any, note: Any) -> int:
+    cand = noteobj.check_one(ac, note)
+    if cand.error is not None:
+        raise Exception(cand.error)
+    _add(ac, "addNote", [cand], need_cards=True)
+    return cand.note.id
+
+
+@api()
+def addNotes(ac: Any, notes: Any) -> List[Optional[int]]:
+    cands = noteobj.parse_all(ac, notes)
+    noteobj.check(ac, cands, sequential=True)
+    _add(ac, "addNotes", cands)
+    return [c.note.id if c.error is None else None for c in cands]
+
+
+def _checked(ac: Any, notes: Any) -> List[noteobj.Candidate]:
+    """canAdd*: the same checks as adding, without storing media or changing anything."""
+    cands = noteobj.parse_all(ac, notes)
+    noteobj.check(ac, cands, sequential=False)
+    return cands
+
+
+def _detail(cand: noteobj.Candidate) -> Dict[str, Any]:
+    if cand.error is None:
+        return {"canAdd": True}
+    return {"canAdd": False, "error": cand.error}
+
+
+@api()
+def canAddNotes(ac: Any, notes: Any) -> List[bool]:
+    return [c.error is None for c in _checked(ac, notes)]
+
+
+@api()
+def canAddNotesWithErrorDetail(ac: Any, notes: Any) -> List[Dict[str, Any]]:
+    return [_detail(c) for c in _checked(ac, notes)]
+
+
+@api()
+def canAddNote(ac: Any, note: Any) -> bool:
+    return _checked(ac, [note])[0].error is None
+
+
+@api()
+def canAddNoteWithErrorDetail(ac: Any, note: Any) -> Dict[str, Any]:
+    return _detail(_checked(ac, [note])[0])
+
+
+# -- editing ------------------------------------------------------------------------
+
+def _note_object(note: Any) -> Dict[str, Any]:
+    if not isinstance(note, dict):
+        raise Exception("note must be an object")
+    return note
+
+
+def _field_values(obj: Dict[str, Any]) -> Dict[str, str]:
+    fields = obj["fields"]
+    if not isinstance(fields, dict):
+        raise Exception("fields must be an object of field names to values")
+    return {name: noteobj.field_value(name, value) for name, value in fields.items()}
+
+
+def _set_fields(ac: Any, anki_note: Any, obj: Dict[str, Any], values: Dict[str, str]) -> None:
+    """The listed fields (exact names; unknown names ignored), then the media."""
+    for name, value in values.items():
+        if name in anki_note:
+            anki_note[name] = value
+    noteobj.store_note_media(ac, anki_note, obj)
+
+
+def _tags(col: Any, tags: Any) -> List[str]:
+    """The new tag list: a string is one tag; spaces split tags as Anki does."""
+    if isinstance(tags, str):
+        tags = [tags]
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise Exception("Must provide tags as a list of strings")
+    return col.tags.split(" ".join(tags))
+
+
+@api()
+def updateNoteFields(ac: Any, note: Any) -> None:
+    obj = _note_object(note)
+    anki_note = get_note(ac.col, obj["id"])
+    _set_fields(ac, anki_note, obj, _field_values(obj))
+    with ac.op("updateNoteFields") as col:
+        col.update_note(anki_note)
+
+
+@api()
+def updateNote(ac: Any, note: Any) -> None:
+    obj = _note_object(note)
+    if "fields" not in obj and "tags" not in obj:
+        raise Exception('Must provide a "fields" or "tags" property.')
+    anki_note = get_note(ac.col, obj["id"])
+    values = _field_values(obj) if "fields" in obj else None
+    tags = _tags(ac.col, obj["tags"]) if "tags" in obj else None
+    if values is not None:
+        _set_fields(ac, anki_note, obj, values)
+    if tags is not None:
+        anki_note.tags = tags
+    with ac.op("updateNote") as col:
+        col.update_note(anki_note)
+
+
+@api()
+def updateNoteModel(ac: Any, note: Any) -> None:
+    obj = _note_object(note)
+    nid = obj.get("id")
+    if not nid:
+        raise Exception("Note ID is required")
+    model_name = obj.get("modelName")
+    if not model_name:
+        raise Exception("Model name is required")
+    fields = obj.get("fields")
+    if not fields or not isinstance(fields, dict):
+        raise Exception("Fields must be provided as a dictionary")
+    col = ac.col
+    anki_note = get_note(col, nid)
+    model = col.models.by_name(model_name) if isinstance(model_name, str) else None
+    if not model:
+        raise Exception("Model '%s' not found" % (model_name,))
+    lower: Dict[str, str] = {}
+    for fld in model["flds"]:
+        lower.setdefault(fld["name"].lower(), fld["name"])
+    values = {}
+    for name, value in fields.items():
+        if name.lower() in lower:
+            values[lower[name.lower()]] = noteobj.field_value(name, value)
+    tags = _tags(col, obj.get("tags") or [])
+    with ac.op("updateNoteModel") as col:
+        if anki_note.mid != model["id"]:
+            request = col.models.change_notetype_info(
+                old_notetype_id=anki_note.mid, new_notetype_id=model["id"]).input
+            request.note_ids.extend([anki_note.id])
+            request.new_fields[:] = [-1] * len(request.new_fields)  # every field cleared
+            col.models.change_notetype_of_notes(request)
+        anki_note = col.get_note(anki_note.id)
+        anki_note.fields = [""] * len(anki_note.fields)
+        for name, value in values.items():
+            anki_note[name] = value
+        anki_note.tags = tags
+        col.update_note(anki_note)
+
+
+# -- tags ------------------------------------------------------------------------------
+
+def _tag_string(tags: Any) -> str:
+    if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+        return " ".join(tags)
+    if not isinstance(tags, str):
+        raise Exception("tags must be a string of space-separated tags")
+    return tags
+
+
+@api()
+def updateNoteTags(ac: Any, note: Any, tags: Any) -> None:
+    new_tags = _tags(ac.col, tags)
+    anki_note = get_note(ac.col, note)
+    anki_note.tags = new_tags
+    with ac.op("updateNoteTags") as col:
+        col.update_note(anki_note)
+
+
+@api()
+def getNoteTags(ac: Any, note: Any) -> List[str]:
+    return list(get_note(ac.col, note).tags)
+
+
+@api()
+def addTags(ac: Any, notes: Any, tags: Any, add: Any = True) -> None:
+    nids = int_list(notes, "notes")
+    text = _tag_string(tags)
+    with ac.op("addTags") as col:
+        if add:
+            col.tags.bulk_add(nids, text)
+        else:
+            col.tags.bulk_remove(nids, text)
+
+
+@api()
+def removeTags(ac: Any, notes: Any, tags: Any) -> None:
+    nids = int_list(notes, "notes")
+    text = _tag_string(tags)
+    with ac.op("removeTags") as col:
+        col.tags.bulk_remove(nids, text)
+
+
+@api()
+def getTags(ac: Any) -> List[str]:
+    return ac.col.tags.all()
+
+
+@api()
+def clearUnusedTags(ac: Any) -> None:
+    with ac.op("clearUnusedTags") as col:
+        col.tags.clear_unused_tags()
+
+
+def _replace_tag(ac: Any, name: str, nids: List[int], old: Any, new: Any) -> None:
+    """Notes among `nids` carrying tag `old` (whole tag, any case) get `new` instead."""
+    if not isinstance(old, str) or not isinstance(new, str):
+        raise Exception("tags must be strings")
+    col = ac.col
+    changed = []
+    for nid in nids:
+        try:
+            anki_note = col.get_note(nid)
+        except Exception:  # unknown ids are skipped
+            continue
+        if anki_note.has_tag(old):
+            anki_note.remove_tag(old)
+            anki_note.tags.extend(col.tags.split(new))
+            changed.append(anki_note)
+    with ac.op(name) as col:
+        if changed:
+            col.update_notes(changed)
+
+
+@api()
+def replaceTags(ac: Any, notes: Any, tag_to_replace: Any, replace_with_tag: Any) -> None:
+    _replace_tag(ac, "replaceTags", int_list(notes, "notes"), tag_to_replace, replace_with_tag)
+
+
+@api()
+def replaceTagsInAllNotes(ac: Any, tag_to_replace: Any, replace_with_tag: Any) -> None:
+    if not isinstance(tag_to_replace, str):
+        raise Exception("tags must be strings")
+    from anki.collection import SearchNode
+
+    col = ac.col
+    # tag:x also finds x's child tags; _replace_tag keeps the notes carrying x itself
+    nids = list(col.find_notes(col.build_search_string(SearchNode(tag=tag_to_replace))))
+    _replace_tag(ac, "replaceTagsInAllNotes", nids, tag_to_replace, replace_with_tag)
+
+
+# -- finding and reading -----------------------------------------------------------------
+
+@api()
+def findNotes(ac: Any, query: Any = None) -> List[int]:
+    if query is None:
+        return []
+    if not isinstance(query, str):
+        raise Exception("query must be a string")
+    return list(ac.col.find_notes(query))
+
+
+def _rows(col: Any, sql: str, ids: List[int]) -> List[Any]:
+    """`sql` with `%s` standing for the id placeholders, run per chunk of ids."""
+    rows: List[Any] = []
+    for part in chunks(ids):
+        rows.extend(col.db.all(sql % ",".join("?" * len(part)), *part))
+    return rows
+
+
+@api()
+def notesInfo(ac: Any, notes: Any = None, query: Any = None) -> List[Dict[str, Any]]:
+    col = ac.col
+    if query is not None:
+        nids = findNotes(ac, query)
+    elif notes is not None:
+        nids = int_list(notes, "notes")
+    else:
+        raise Exception('Must provide either "notes" or a "query"')
+    found = {row[0]: row for row in _rows(
+        col, "select id, mid, mod, tags, flds from notes where id in (%s)", sorted(set(nids)))}
+    cards: Dict[int, List[int]] = {}
+    for nid, cid in _rows(col, "select nid, id from cards where nid in (%s) order by nid, ord",
+                          list(found)):
+        cards.setdefault(nid, []).append(cid)
+    profile = ac.mw.pm.name if ac.mw is not None and getattr(ac.mw, "pm", None) else None
+    models: Dict[int, Any] = {}
+    result: List[Dict[str, Any]] = []
+    for nid in nids:
+        row = found.get(nid)
+        if row is None:
+            result.append({})
+            continue
+        _, mid, mod, tags, flds = row
+        model = models.get(mid)
+        if model is None:
+            notetype = col.models.get(mid)
+            model = models[mid] = (notetype["name"], [f["name"] for f in notetype["flds"]])
+        result.append({
+            "noteId": nid,
+            "profile": profile,
+            "tags": tags.split(),
+            "fields": {name: {"value": value, "order": order} for order, (name, value)
+                       in enumerate(zip(model[1], flds.split("\x1f")))},
+            "modelName": model[0],
+            "mod": mod,
+            "cards": cards.get(nid, []),
+        })
+    return result
+
+
+@api()
+def notesModTime(ac: Any, notes: Any) -> List[Dict[str, Any]]:
+    nids = int_list(notes, "notes")
+    mods = dict(_rows(ac.col, "select id, mod from notes where id in (%s)", sorted(set(nids))))
+    return [{"noteId": nid, "mod": mods[nid]} if nid in mods else {} for nid in nids]
+
+
+# -- deleting ------------------------------------------------------------------------------
+
+@api()
+def deleteNotes(ac: Any, notes: Any) -> None:
+    nids = int_list(notes, "notes")
+    with ac.op("deleteNotes") as col:
+        col.remove_notes(nids)
+
+
+@api()
+def removeEmptyNotes(ac: Any) -> None:
+    """What upstream's code does (its README says "empty notes"): delete every note type that
+    no note uses."""
+    col = ac.col
+    unused = [entry.id for entry in col.models.all_use_counts() if entry.use_count == 0]
+    with ac.op("removeEmptyNotes") as col:
+        for mid in unused:
+            col.models.remove(mid)

@@ -1,0 +1,489 @@
+# Copyright: the AnkiConnect authors
+# License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
+"""NoteObject handling shared by addNote(s) and canAddNote(s): parsing and validation in the
+order of ../shared/spec/actions.md (section "Note objects"), media, and the batched
+empty/duplicate/cloze check.
+
+The duplicate check never asks the backend per note: it computes first-field checksums for the
+whole batch, reads the candidates with ONE query per chunk through the checksum index
+(`where csum in (...)`, no `mid = ?`: that makes SQLite walk the note-type index) and filters note
+type, deck and text in Python. In collection scope the answer equals Anki's own
+`note.fields_check()`: the first field, NFC-normalised when the collection normalises text, has its
+HTML stripped except media file names; empty when that is blank; a duplicate when another note of
+the same note type has the same stripped first field.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import unicodedata
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+
+from .common import chunks, escape, get_deck_id, get_model
+from .media import file_bytes, store_file
+
+ERR_EMPTY = "cannot create note because it is empty"
+ERR_DUPLICATE = "cannot create note because it is a duplicate"
+ERR_UNKNOWN = "cannot create note for unknown reason"
+
+MODEL_CLOZE = 1  # anki.consts.MODEL_CLOZE
+
+# key, reference format; the order in which upstream appends them
+MEDIA_KINDS = (("audio", "[sound:%s]"), ("video", "[sound:%s]"), ("picture", '<img src="%s">'))
+
+
+# -- small validators -------------------------------------------------------
+
+def field_value(name: Any, value: Any) -> str:
+    """A field value as text: strings, and numbers written as JSON writes them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise Exception("field value must be a string: %s" % (name,))
+
+
+def tag_list(tags: Any) -> List[str]:
+    """Tags as a list of strings; one string is space-separated tags."""
+    if isinstance(tags, str):
+        return tags.split()
+    if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+        return list(tags)
+    raise Exception("Must provide tags as a list of strings")
+
+
+def _fields_object(fields: Any) -> Dict[str, Any]:
+    if not isinstance(fields, dict):
+        raise Exception("fields must be an object of field names to values")
+    return fields
+
+
+# -- media ------------------------------------------------------------------
+
+_DISALLOWED_IN_NAME = re.compile(r'[\[\]<>:"/?*^\\|\x00-\x1f\x7f]')
+
+
+class MediaItem:
+    """One audio/video/picture object of a note: where its reference goes and, once resolved, the
+    text appended there (a reference, nothing when skipHash matched, or the escaped error)."""
+
+    __slots__ = ("spec", "fmt", "names", "resolved", "content", "name", "error")
+
+    def __init__(self, spec: Dict[str, Any], fmt: str, names: List[str]) -> None:
+        self.spec = spec
+        self.fmt = fmt
+        self.names = names  # field names as given (matched exactly, like upstream)
+        self.resolved = False
+        self.content: Optional[bytes] = None
+        self.name: Optional[str] = None
+        self.error: Optional[str] = None
+
+    def strings(self) -> Iterable[str]:
+        for key in ("filename", "url", "path"):
+            value = self.spec.get(key)
+            if isinstance(value, str):
+                yield value
+
+    def resolve(self, ac: Any) -> None:
+        """Read the content and predict the stored name, without storing anything."""
+        if self.resolved:
+            return
+        self.resolved = True
+        spec = self.spec
+        try:
+            filename = spec["filename"]
+            if not isinstance(filename, str) or not filename:
+                raise Exception("filename must be a non-empty string")
+            content = file_bytes(ac, spec.get("data"), spec.get("path"), spec.get("url"))
+            skip = spec.get("skipHash")
+            if skip is not None and hashlib.md5(content).hexdigest() == skip:
+                return  # nothing stored, nothing linked
+            self.content = content
+            self.name = predict_media_name(ac.col, filename, content,
+                                           bool(spec.get("deleteExisting")))
+        except Exception as exc:
+            self.error = escape(str(exc))
+
+    def store(self, ac: Any) -> None:
+        """Store the resolved content for real; the reference uses the name it got."""
+        if self.content is None:
+            return
+        try:
+            self.name = store_file(ac, self.spec["filename"],
+                                   data=base64.b64encode(self.content).decode("ascii"),
+                                   deleteExisting=bool(self.spec.get("deleteExisting")))
+        except Exception as exc:
+            self.name = None
+            self.error = escape(str(exc))
+
+    def text(self) -> str:
+        if self.error is not None:
+            return self.error
+        if self.name is None:
+            return ""
+        return self.fmt % self.name
+
+    def placeholder(self) -> str:
+        """Stands in for an unresolved item in fields whose exact text cannot change a check."""
+        filename = self.spec.get("filename")
+        return self.fmt % (filename if isinstance(filename, str) else "")
+
+
+def predict_media_name(col: Any, filename: str, content: bytes, delete_existing: bool) -> str:
+    """The name `media.write_data` would store `content` under (Anki normalises the name and
+    renames on a clash with different content). Windows device names, trailing dots/spaces and
+    names over 120 bytes are further rewritten by Anki and not predicted here."""
+    name = _DISALLOWED_IN_NAME.sub("", unicodedata.normalize("NFC", filename))
+    if delete_existing:
+        return name
+    path = os.path.join(col.media.dir(), name)
+    if not os.path.isfile(path):
+        return name
+    digest = hashlib.sha1(content).hexdigest()
+    with open(path, "rb") as fh:
+        if hashlib.sha1(fh.read()).hexdigest() == digest:
+            return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        return "%s-%s." % (name, digest)
+    return "%s-%s.%s" % (stem, digest, ext)
+
+
+def parse_media(obj: Dict[str, Any]) -> List[MediaItem]:
+    """The media objects of a note object; a missing `fields` fails the note with `'fields'`."""
+    items: List[MediaItem] = []
+    for key, fmt in MEDIA_KINDS:
+        value = obj.get(key)
+        if value is None:
+            continue
+        for spec in value if isinstance(value, list) else [value]:
+            if spec is None:
+                continue
+            if not isinstance(spec, dict):
+                raise Exception("%s must be an object or a list of objects" % key)
+            names = spec["fields"]
+            if isinstance(names, str):
+                names = [names]
+            if not isinstance(names, list):
+                raise Exception("%s fields must be a list of field names" % key)
+            if names:
+                items.append(MediaItem(spec, fmt, names))
+    return items
+
+
+def store_note_media(ac: Any, note: Any, obj: Dict[str, Any]) -> None:
+    """Store the media of `obj` and append the references (or error texts) to the fields of the
+    anki Note `note` (field names matched exactly). For updateNoteFields and the GUI actions."""
+    for item in parse_media(obj):
+        item.resolve(ac)
+        item.store(ac)
+        text = item.text()
+        for name in item.names:
+            if isinstance(name, str) and name in note:
+                note[name] += text
+
+
+# -- parsing ----------------------------------------------------------------
+
+class Candidate:
+    """A note object parsed for adding: model, deck, field values, tags, media, options; `error`
+    is the first failure (the text addNote would give), or None."""
+
+    __slots__ = ("model", "deck_id", "base", "tags", "media", "media_at", "allow_dup",
+                 "deck_scope", "scope_deck", "children", "all_models", "error", "note",
+                 "csum", "stripped")
+
+    def __init__(self) -> None:
+        self.error: Optional[str] = None
+        self.note: Any = None
+        self.media: List[MediaItem] = []
+        self.media_at: List[Tuple[MediaItem, List[int]]] = []
+
+    def fields(self, final: bool) -> List[str]:
+        """The field values with media texts appended. Not `final` (checking): items that are not
+        resolved yet contribute a placeholder (see relevant_media)."""
+        values = list(self.base)
+        for item, idxs in self.media_at:
+            text = item.text() if (final or item.resolved) else item.placeholder()
+            for idx in idxs:
+                values[idx] += text
+        return values
+
+    def anki_note(self, col: Any, final: bool = False) -> Any:
+        if self.note is None:
+            self.note = col.new_note(self.model)
+            self.note.tags = self.tags
+        self.note.fields = self.fields(final)
+        return self.note
+
+
+class Lookups:
+    """Per-request caches of note types and decks by name."""
+
+    def __init__(self, col: Any) -> None:
+        self.col = col
+        self.models: Dict[Any, Tuple[Dict[str, Any], Dict[str, int], Dict[str, int]]] = {}
+        self.decks: Dict[Any, int] = {}
+
+    def model(self, name: Any) -> Tuple[Dict[str, Any], Dict[str, int], Dict[str, int]]:
+        """(note type, lower-case name -> index, exact name -> index)."""
+        key = name if isinstance(name, str) else repr(name)
+        entry = self.models.get(key)
+        if entry is None:
+            model = get_model(self.col, name)
+            lower: Dict[str, int] = {}
+            exact: Dict[str, int] = {}
+            for idx, fld in enumerate(model["flds"]):
+                lower.setdefault(fld["name"].lower(), idx)
+                exact[fld["name"]] = idx
+            entry = self.models[key] = (model, lower, exact)
+        return entry
+
+    def deck(self, name: Any) -> int:
+        key = name if isinstance(name, str) else repr(name)
+        did = self.decks.get(key)
+        if did is None:
+            did = self.decks[key] = get_deck_id(self.col, name)
+        return did
+
+
+def _bool_option(options: Dict[str, Any], key: str, label: str) -> bool:
+    if key not in options:
+        return False
+    value = options[key]
+    if type(value) is not bool:
+        raise Exception('option parameter "%s" must be boolean' % label)
+    return value
+
+
+def parse(lookups: Lookups, obj: Any) -> Candidate:
+    """Steps 1 to 5 of the validation order; raises with the exact error text."""
+    if not isinstance(obj, dict):
+        raise Exception("note must be an object")
+    cand = Candidate()
+    model, lower, exact = lookups.model(obj["modelName"])
+    cand.model = model
+    cand.deck_id = lookups.deck(obj["deckName"])
+    base = [""] * len(model["flds"])
+    for name, value in _fields_object(obj["fields"]).items():
+        idx = lower.get(name.lower())
+        if idx is not None:
+            base[idx] = field_value(name, value)
+    cand.base = base
+    cand.tags = tag_list(obj["tags"]) if obj.get("tags") is not None else []
+    cand.media = parse_media(obj)
+    for item in cand.media:
+        idxs = [exact[n] for n in item.names if isinstance(n, str) and n in exact]
+        if idxs:
+            cand.media_at.append((item, idxs))
+    options = obj.get("options")
+    if not isinstance(options, dict):
+        options = {}
+    cand.allow_dup = _bool_option(options, "allowDuplicate", "allowDuplicate")
+    cand.deck_scope = options.get("duplicateScope") == "deck"
+    scope = options.get("duplicateScopeOptions")
+    if not isinstance(scope, dict):
+        scope = {}
+    cand.scope_deck = scope.get("deckName")
+    cand.children = _bool_option(scope, "checkChildren", "duplicateScopeOptions.checkChildren")
+    cand.all_models = _bool_option(scope, "checkAllModels", "duplicateScopeOptions.checkAllModels")
+    return cand
+
+
+def parse_all(ac: Any, objs: Any) -> List[Candidate]:
+    """Every note object parsed; a failing one is a Candidate with only `error` set."""
+    if not isinstance(objs, list):
+        raise Exception("notes must be a list of note objects")
+    lookups = Lookups(ac.col)
+    out = []
+    for obj in objs:
+        try:
+            cand = parse(lookups, obj)
+        except Exception as exc:
+            cand = Candidate()
+            cand.error = str(exc) or exc.__class__.__name__
+        out.append(cand)
+    return out
+
+
+def resolve_relevant_media(ac: Any, cand: Candidate) -> None:
+    """Resolve the media whose text can change the check: everything put into the first field
+    (empty and duplicate checks), and anything whose name/url/path could carry a cloze marker."""
+    for item, idxs in cand.media_at:
+        if 0 in idxs or any("{{c" in s for s in item.strings()):
+            item.resolve(ac)
+
+
+def store_media(ac: Any, cand: Candidate) -> None:
+    """addNote(s), after the check passed: read the rest, store everything for real."""
+    for item in cand.media:
+        item.resolve(ac)
+        item.store(ac)
+
+
+# -- the check ------------------------------------------------------------------
+
+def _normalizes_text(col: Any) -> bool:
+    try:
+        from anki.collection import Config
+
+        return col.get_config_bool(Config.Bool.NORMALIZE_NOTE_TEXT)
+    except (ImportError, AttributeError):  # releases without the key always normalise
+        return True
+
+
+def _cloze_problem(col: Any, cand: Candidate) -> bool:
+    """Anki's cloze checks: a cloze note type without a cloze deletion, or a cloze deletion where
+    the note type has none. Backend per note only for cloze types or text that contains `{{c`."""
+    fields = cand.fields(False)
+    if cand.model["type"] == MODEL_CLOZE:
+        from anki.notes import NoteFieldsCheckResult as State
+
+        return cand.anki_note(col).fields_check() not in (
+            State.NORMAL, State.EMPTY, State.DUPLICATE)
+    if any("{{c" in value for value in fields):
+        return bool(cand.anki_note(col).cloze_numbers_in_fields())
+    return False
+
+
+class _Other:
+    """An existing note (or one added earlier in the same addNotes request) sharing a checksum."""
+
+    __slots__ = ("nid", "mid", "raw", "_stripped", "dids")
+
+    def __init__(self, nid: Optional[int], mid: int, raw: Optional[str],
+                 stripped: Optional[str] = None, dids: Optional[Set[int]] = None) -> None:
+        self.nid = nid
+        self.mid = mid
+        self.raw = raw
+        self._stripped = stripped
+        self.dids = dids
+
+    def stripped(self) -> str:
+        if self._stripped is None:
+            from anki.utils import strip_html_media
+
+            self._stripped = strip_html_media(self.raw or "")
+        return self._stripped
+
+
+def _existing_by_checksum(col: Any, csums: Set[int]) -> Dict[int, List[_Other]]:
+    found: Dict[int, List[_Other]] = {}
+    for part in chunks(sorted(csums)):
+        sql = "select id, mid, flds, csum from notes where csum in (%s)" % ",".join("?" * len(part))
+        for nid, mid, flds, csum in col.db.all(sql, *part):
+            found.setdefault(csum, []).append(_Other(nid, mid, flds.split("\x1f", 1)[0]))
+    return found
+
+
+def _fill_decks(col: Any, others: List[_Other]) -> None:
+    """The decks (home deck too, for cards in filtered decks) of the given existing notes."""
+    by_nid = {o.nid: o for o in others if o.nid is not None and o.dids is None}
+    for o in by_nid.values():
+        o.dids = set()
+    for part in chunks(list(by_nid)):
+        sql = "select nid, did, odid from cards where nid in (%s)" % ",".join("?" * len(part))
+        for nid, did, odid in col.db.all(sql, *part):
+            by_nid[nid].dids.add(did)
+            if odid:
+                by_nid[nid].dids.add(odid)
+
+
+class _DeckSets:
+    def __init__(self, col: Any) -> None:
+        self.col = col
+        self.cache: Dict[Tuple[Any, ...], Optional[Set[int]]] = {}
+
+    def get(self, cand: Candidate) -> Optional[Set[int]]:
+        """The decks deck scope searches; None when the scope deck does not exist."""
+        key = (cand.deck_id, cand.scope_deck if isinstance(cand.scope_deck, str) else
+               repr(cand.scope_deck), cand.children)
+        if key not in self.cache:
+            did: Optional[int] = cand.deck_id
+            if cand.scope_deck is not None:
+                name = cand.scope_deck
+                did = self.col.decks.id_for_name(name) if isinstance(name, str) and name else None
+            if not did:
+                self.cache[key] = None
+            elif cand.children:
+                self.cache[key] = set(self.col.decks.deck_and_child_ids(did))
+            else:
+                self.cache[key] = {did}
+        return self.cache[key]
+
+
+def check(ac: Any, cands: List[Candidate], sequential: bool) -> None:
+    """Step 6 for every candidate without an error yet: sets `error` on the failing ones.
+
+    `sequential` (addNotes): each passing note counts as existing for the notes after it, as if
+    they were added one by one."""
+    from anki.utils import strip_html_media
+
+    col = ac.col
+    normalize = _normalizes_text(col)
+    live: List[Candidate] = []
+    wanted: Set[int] = set()
+    for cand in cands:
+        if cand.error is not None:
+            continue
+        try:
+            resolve_relevant_media(ac, cand)
+            first = cand.fields(False)[0]
+            if normalize:
+                first = unicodedata.normalize("NFC", first)
+            stripped = strip_html_media(first)
+            anki_scope = not cand.deck_scope and not cand.all_models
+            if not (stripped if anki_scope else first).strip():
+                cand.error = ERR_EMPTY
+                continue
+            if anki_scope and _cloze_problem(col, cand):
+                cand.error = ERR_UNKNOWN
+                continue
+        except Exception as exc:
+            cand.error = str(exc) or exc.__class__.__name__
+            continue
+        cand.stripped = stripped
+        cand.csum = int(hashlib.sha1(stripped.encode("utf-8")).hexdigest()[:8], 16)
+        live.append(cand)
+        if not cand.allow_dup:
+            wanted.add(cand.csum)
+
+    existing = _existing_by_checksum(col, wanted) if wanted else {}
+    if any(c.deck_scope and not c.allow_dup and c.csum in existing for c in live):
+        _fill_decks(col, [o for c in live if c.deck_scope for o in existing.get(c.csum, ())])
+    deck_sets = _DeckSets(col)
+    pending: Dict[int, List[_Other]] = {}
+
+    for cand in live:
+        if not cand.allow_dup and _is_duplicate(
+                cand, existing.get(cand.csum, []) + pending.get(cand.csum, []), deck_sets):
+            cand.error = ERR_DUPLICATE
+            continue
+        if sequential:
+            pending.setdefault(cand.csum, []).append(
+                _Other(None, cand.model["id"], None, cand.stripped, {cand.deck_id}))
+
+
+def _is_duplicate(cand: Candidate, others: List[_Other], deck_sets: _DeckSets) -> bool:
+    if not others:
+        return False
+    mid = cand.model["id"]
+    if cand.deck_scope:
+        dids = deck_sets.get(cand)
+        if dids is None:
+            return False
+        return any((cand.all_models or o.mid == mid) and o.dids and not o.dids.isdisjoint(dids)
+                   for o in others)
+    if cand.all_models:
+        return True  # checksum comparison across every note type, as upstream
+    return any(o.mid == mid and o.stripped() == cand.stripped for o in others)
+
+
+def check_one(ac: Any, obj: Any) -> Candidate:
+    """Parse and check one note object (canAddNote*, addNote)."""
+    cands = parse_all(ac, [obj])
+    check(ac, cands, sequential=False)
+    return cands[0]
