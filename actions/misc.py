@@ -1,12 +1,17 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""Miscellaneous actions: version, multi, apiReflect, requestPermission."""
+"""Miscellaneous actions: version, multi, apiReflect, requestPermission, profiles, package
+export/import, reloadCollection, sync and upgrade."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+import inspect
+import os
+from typing import Any, Callable, List, Optional
 
+from .. import compat
 from ..util import api
+from .common import check_path
 
 
 @api(collection=False)
@@ -89,3 +94,223 @@ def requestPermission(ac: Any, origin: Optional[str] = None, allowed: bool = Fal
     if ignore:
         _remember_origin(ac, "ignoreOriginList", origin or "")
     return {"permission": "denied"}
+
+
+# -- profiles ----------------------------------------------------------------
+
+
+@api(collection=False)
+def getProfiles(ac: Any) -> List[str]:
+    return ac.mw.pm.profiles()
+
+
+@api(collection=False)
+def getActiveProfile(ac: Any) -> Optional[str]:
+    return ac.mw.pm.name
+
+
+@api(collection=False)
+def loadProfile(ac: Any, name: str) -> bool:
+    mw = ac.mw
+    if name not in mw.pm.profiles():
+        return False
+    if mw.col is not None and mw.pm.name == name:
+        return True
+
+    def open_profile() -> None:
+        # what the profile manager's Open button does
+        mw.pm.load(name)
+        mw.onOpenProfile()
+
+    if mw.col is not None:
+        # Anki's own switch (File > Switch Profile), then open `name` from the profile manager.
+        # Closing runs asynchronously (backup, maybe a sync): the reply comes before it ends.
+        mw.unloadProfile(lambda: (mw.showProfileManager(), open_profile()))
+    elif getattr(mw, "state", None) == "profileManager":
+        open_profile()
+    else:
+        raise Exception("Anki is opening or closing a profile; try again when it is done")
+    return True
+
+
+# -- packages ----------------------------------------------------------------
+
+
+@api()
+def exportPackage(ac: Any, deck: str, path: str, includeSched: bool = False) -> bool:
+    col = ac.col
+    path = check_path(ac, path)
+    did = col.decks.id_for_name(deck) if isinstance(deck, str) else None
+    if not did:
+        return False
+    if hasattr(col, "export_anki_package"):  # 2.1.55 replaced the Python exporters
+        from anki.collection import DeckIdLimit, ExportAnkiPackageOptions
+
+        options = ExportAnkiPackageOptions(
+            with_scheduling=bool(includeSched), with_deck_configs=bool(includeSched),
+            with_media=True, legacy=True)
+        # The backend writes the file off the main thread, as Anki's export dialog does.
+        ac.wait_for(lambda: col.export_anki_package(
+            out_path=path, options=options, limit=DeckIdLimit(did)))
+    else:
+        from anki.exporting import AnkiPackageExporter
+
+        exporter = AnkiPackageExporter(col)
+        exporter.did = did
+        exporter.includeSched = bool(includeSched)
+        exporter.exportInto(path)
+    return True
+
+
+@api()
+def importPackage(ac: Any, path: str) -> bool:
+    col = ac.col
+    if isinstance(path, str) and path and not os.path.isabs(path):
+        path = os.path.join(col.media.dir(), path)  # as upstream documents
+    path = check_path(ac, path)
+    if not os.path.isfile(path):
+        raise Exception("file not found: %s" % path)
+    with ac.op("importPackage") as col:
+        if hasattr(col, "import_anki_package"):  # 2.1.55 replaced the Python importers
+            from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+            # the options of Anki's own AnkiPackageImporter (what upstream calls)
+            col.import_anki_package(ImportAnkiPackageRequest(
+                package_path=path,
+                options=ImportAnkiPackageOptions(
+                    merge_notetypes=True, with_scheduling=True, with_deck_configs=True)))
+        else:
+            from anki.importing import AnkiPackageImporter
+
+            AnkiPackageImporter(col, path).run()
+    return True
+
+
+def _refresh_everything(mw: Any) -> None:
+    """Tell every open window that anything may have changed (what mw.reset() does)."""
+    from anki.collection import OpChanges
+
+    changes = OpChanges()
+    for field in changes.DESCRIPTOR.fields:
+        if field.type == field.TYPE_BOOL:
+            setattr(changes, field.name, True)
+    compat.refresh_gui(mw, changes)
+
+
+@api()
+def reloadCollection(ac: Any) -> None:
+    _refresh_everything(ac.mw)
+    return None
+
+
+# -- sync ----------------------------------------------------------------------
+
+
+@api()
+def sync(ac: Any) -> None:
+    mw = ac.mw
+    auth = mw.pm.sync_auth()
+    if not auth:
+        raise Exception("sync: auth not configured")
+    col = ac.col
+    if "sync_media" in inspect.signature(col.sync_collection).parameters:
+        media = mw.pm.media_syncing_enabled()
+        out = ac.wait_for(lambda: col.sync_collection(auth, media))
+    else:  # older releases (2.1.50) sync media separately: the GUI sync below does it
+        out = ac.wait_for(lambda: col.sync_collection(auth))
+    if getattr(out, "new_endpoint", ""):
+        mw.pm.set_current_sync_url(out.new_endpoint)
+    if hasattr(mw.pm, "set_host_number"):
+        mw.pm.set_host_number(out.host_number)
+    if out.required not in (out.NO_CHANGES, out.NORMAL_SYNC):
+        names = type(out).ChangesRequired
+        raise Exception(
+            "Sync status %d (%s) not one of [%d, %d] (NO_CHANGES, NORMAL_SYNC): the server "
+            "wants a full sync, which replaces one side's collection; start it from Anki's "
+            "Sync button and choose which side to keep"
+            % (out.required, names.Name(out.required), out.NO_CHANGES, out.NORMAL_SYNC))
+    if mw.media_syncer.is_syncing():
+        _refresh_everything(mw)
+    else:
+        # Anki's regular sync: progress, media, refreshed windows (upstream does the same)
+        (getattr(mw, "on_sync_button_clicked", None) or mw.onSync)()
+    return None
+
+
+# -- upgrade -------------------------------------------------------------------
+
+ANKIWEB_ID = 2055492159
+
+
+def _ask_yes_no(ac: Any, text: str, object_name: str) -> bool:
+    from aqt.qt import QMessageBox
+
+    box = QMessageBox(ac.mw)
+    box.setWindowTitle("AnkiConnect")
+    box.setIcon(getattr(getattr(QMessageBox, "Icon", QMessageBox), "Question"))
+    box.setText(text)
+    buttons = getattr(QMessageBox, "StandardButton", QMessageBox)
+    box.setStandardButtons(buttons.Yes | buttons.No)
+    box.setDefaultButton(buttons.Yes)
+    box.setObjectName(object_name)
+    box.raise_()
+    answer = box.exec() if hasattr(box, "exec") else box.exec_()
+    return answer == buttons.Yes
+
+
+def _wait_for_callback(start: Callable[[Callable[[Any], None]], None]) -> Any:
+    """Call `start(done)` and turn Qt's event loop until `done(value)` is called."""
+    from aqt.qt import QEventLoop
+
+    box: dict = {}
+    loop = QEventLoop()
+
+    def done(value: Any) -> None:
+        box["value"] = value
+        loop.quit()
+
+    start(done)
+    while "value" not in box:
+        loop.exec() if hasattr(loop, "exec") else loop.exec_()
+    return box["value"]
+
+
+def _update_from_ankiweb(ac: Any) -> bool:
+    """Anki's own add-on updater for our AnkiWeb id; True if a newer version was installed."""
+    from aqt import addons
+
+    mw = ac.mw
+    folder = __name__.split(".")[0]
+    if folder != str(ANKIWEB_ID):
+        print("AnkiConnect: upgrade: installed in add-on folder %r, not as AnkiWeb add-on %d; "
+              "not updating" % (folder, ANKIWEB_ID))
+        return False
+    manager = mw.addonManager
+    if hasattr(addons, "install_or_update_addon"):  # 26.09: checks the version, then installs
+        log = _wait_for_callback(
+            lambda done: addons.install_or_update_addon(mw, manager, ANKIWEB_ID, done))
+    else:  # older releases: download the latest version unconditionally, as v6 did
+        log = _wait_for_callback(
+            lambda done: addons.download_addons(mw, manager, [ANKIWEB_ID], done))
+    if not log:
+        print("AnkiConnect: upgrade: already the latest version")
+        return False
+    updated = False
+    for entry in log:
+        if isinstance(entry[1], addons.InstallOk):
+            updated = True
+        else:
+            print("AnkiConnect: upgrade failed: %s" % addons.describe_log_entry(entry))
+    if updated:
+        from aqt.utils import tooltip
+
+        tooltip("AnkiConnect was updated; restart Anki to use the new version.", parent=mw)
+    return updated
+
+
+@api(collection=False)
+def upgrade(ac: Any) -> bool:
+    if not _ask_yes_no(ac, "Update AnkiConnect to the latest version from AnkiWeb?",
+                       "AnkiConnectUpgrade"):
+        return False
+    return _update_from_ankiweb(ac)

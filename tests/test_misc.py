@@ -1,0 +1,393 @@
+"""Miscellaneous actions against a real Anki: profiles, package export/import,
+reloadCollection and upgrade (answering its real dialog). `sync` is in test_sync.py."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+
+PROFILE = "User 1"
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 120) -> Any:
+    """Poll `check` until it returns something truthy (Anki works asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
+# -- getProfiles / getActiveProfile / loadProfile ---------------------------------------------
+
+
+def test_get_profiles(anki):
+    reply = anki.invoke("getProfiles")
+    assert reply == {"result": [PROFILE], "error": None}
+    assert reply["result"] == anki.probe("result = mw.pm.profiles()")
+
+
+def test_get_active_profile(anki):
+    assert anki.invoke("getActiveProfile") == {"result": PROFILE, "error": None}
+
+
+def open_profile_state(anki: Any) -> List[Any]:
+    return anki.probe("result = [mw.pm.name, mw.state, mw.col.path if mw.col else None]")
+
+
+def test_load_profile_current_and_unknown(anki):
+    before = open_profile_state(anki)
+    assert anki.invoke("loadProfile", name=PROFILE) == {"result": True, "error": None}
+    assert anki.invoke("loadProfile", name="ac-test no such profile") == {
+        "result": False, "error": None}
+    assert anki.call("loadProfile", name=PROFILE.lower()) is False  # names match exactly
+    assert open_profile_state(anki) == before
+    assert anki.call("getProfiles") == [PROFILE]
+
+
+def test_load_profile_switches_and_back(anki):
+    """A real switch to a second profile, then back to the harness profile."""
+    other = "ac-test profile %d" % time.monotonic_ns()
+    decks_before = anki.call("deckNames")
+    before = open_profile_state(anki)
+    anki.probe("mw.pm.create(%r)" % other)
+
+    def active_is(name: str) -> Callable[[], bool]:
+        def check() -> bool:
+            state = open_profile_state(anki)
+            return (state[0] == name and state[1] == "deckBrowser" and state[2] is not None
+                    and os.path.basename(os.path.dirname(state[2])) == name)
+        return check
+
+    try:
+        assert anki.call("loadProfile", name=other) is True
+        wait_until(active_is(other), "the second profile to open")
+        assert anki.call("getActiveProfile") == other
+        assert anki.call("deckNames") == ["Default"]  # the new profile's own collection
+    finally:
+        anki.call("loadProfile", name=PROFILE)
+        wait_until(active_is(PROFILE), "the harness profile to open again")
+        # not pm.remove(): it trashes the folder of the *open* profile
+        anki.probe("mw.pm.db.execute('delete from profiles where name = ?', %r)\n"
+                   "mw.pm.db.commit()" % other)
+        shutil.rmtree(anki.base / other, ignore_errors=True)
+    assert open_profile_state(anki) == before
+    assert anki.call("deckNames") == decks_before
+    assert anki.call("getProfiles") == [PROFILE]
+
+
+# -- exportPackage / importPackage ------------------------------------------------------------
+
+
+def add_note(anki: Any, deck: str, front: str) -> Dict[str, int]:
+    return anki.probe(
+        "col = mw.col\n"
+        "note = col.new_note(col.models.by_name('Basic'))\n"
+        "note['Front'] = %r\n"
+        "note['Back'] = 'back of ' + %r\n"
+        "col.add_note(note, col.decks.id(%r, create=True))\n"
+        "result = {'note': note.id, 'card': note.cards()[0].id}" % (front, front, deck))
+
+
+def read_package(path: Path, tmp: Path) -> List[Dict[str, Any]]:
+    """Import `path` into a fresh collection in this process: its cards, as a user sees them."""
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    folder = tmp / ("read-%d" % time.monotonic_ns())
+    folder.mkdir()
+    col = Collection(str(folder / "collection.anki2"))
+    try:
+        col.import_anki_package(ImportAnkiPackageRequest(
+            package_path=str(path),
+            options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True)))
+        cards = []
+        for cid in col.find_cards(""):
+            card = col.get_card(cid)
+            note = card.note()
+            cards.append({"front": note["Front"], "back": note["Back"],
+                          "deck": col.decks.name(card.did), "type": card.type, "ivl": card.ivl})
+        return cards
+    finally:
+        col.close()
+
+
+def test_export_package_writes_deck(anki, deck, tmp_path):
+    add_note(anki, deck, "exported front")
+    add_note(anki, "ac-test elsewhere %d" % time.monotonic_ns(), "not exported")
+    path = tmp_path / "deck.apkg"
+    try:
+        reply = anki.invoke("exportPackage", deck=deck, path=str(path))
+        assert reply == {"result": True, "error": None}
+        assert zipfile.is_zipfile(path)
+        cards = read_package(path, tmp_path)
+    finally:
+        anki.probe("col = mw.col\n"
+                   "col.decks.remove([d.id for d in col.decks.all_names_and_ids() "
+                   "if d.name.startswith('ac-test elsewhere ')])")
+    assert cards == [{"front": "exported front", "back": "back of exported front", "deck": deck,
+                      "type": 0, "ivl": 0}]
+
+
+def test_export_package_include_sched(anki, deck, tmp_path):
+    ids = add_note(anki, deck, "scheduled front")
+    anki.probe("mw.col.sched.set_due_date([%d], '7!')" % ids["card"])
+    plain, sched = tmp_path / "plain.apkg", tmp_path / "sched.apkg"
+    assert anki.call("exportPackage", deck=deck, path=str(plain)) is True
+    assert anki.call("exportPackage", deck=deck, path=str(sched), includeSched=True) is True
+    assert [(c["type"], c["ivl"]) for c in read_package(plain, tmp_path)] == [(0, 0)]
+    assert [(c["type"], c["ivl"]) for c in read_package(sched, tmp_path)] == [(2, 7)]
+
+
+def test_export_package_unknown_deck_is_false(anki, tmp_path):
+    path = tmp_path / "none.apkg"
+    assert anki.invoke("exportPackage", deck="ac-test no such deck", path=str(path)) == {
+        "result": False, "error": None}
+    assert not path.exists()
+    assert anki.probe("result = mw.col.decks.id_for_name('ac-test no such deck')") is None
+
+
+def test_export_package_path_outside_allowed_paths(anki, deck, tmp_path):
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside"
+    allowed.mkdir()
+    outside.mkdir()
+    old = anki.set_config(allowedPaths=[str(allowed)])
+    try:
+        path = outside / "deck.apkg"
+        assert anki.error("exportPackage", deck=deck, path=str(path)) == (
+            "path is not in a folder allowed by config allowedPaths: %s" % path)
+        assert not path.exists()
+        inside = allowed / "deck.apkg"
+        assert anki.call("exportPackage", deck=deck, path=str(inside)) is True
+        assert zipfile.is_zipfile(inside)
+    finally:
+        anki.set_config(**old)
+
+
+def test_export_package_into_missing_folder_is_an_error(anki, deck, tmp_path):
+    error = anki.error("exportPackage", deck=deck, path=str(tmp_path / "missing" / "x.apkg"))
+    assert "No such file or directory" in error
+    assert not (tmp_path / "missing").exists()
+
+
+def make_package(tmp: Path, deck: str, front: str) -> Path:
+    """An .apkg made by a separate collection in this process, as another Anki would."""
+    from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
+
+    folder = tmp / ("make-%d" % time.monotonic_ns())
+    folder.mkdir()
+    col = Collection(str(folder / "collection.anki2"))
+    try:
+        did = col.decks.id(deck, create=True)
+        note = col.new_note(col.models.by_name("Basic"))
+        note["Front"], note["Back"] = front, "imported back"
+        col.add_note(note, did)
+        path = tmp / ("%s.apkg" % folder.name)
+        col.export_anki_package(
+            out_path=str(path), limit=DeckIdLimit(did),
+            options=ExportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False,
+                                             with_media=True, legacy=True))
+        return path
+    finally:
+        col.close()
+
+
+@pytest.fixture
+def import_cleanup(anki):
+    """Removes the decks (with their notes) and note types an import added."""
+    decks: List[str] = []
+    models = anki.probe("result = [m.id for m in mw.col.models.all_names_and_ids()]")
+    yield decks
+    anki.probe(
+        "col = mw.col\n"
+        "col.decks.remove([d for d in (col.decks.id_for_name(n) for n in %r) if d])\n"
+        "added = [m.id for m in col.models.all_names_and_ids() if m.id not in %r]\n"
+        "for mid in added:\n"
+        "    col.models.remove(mid)" % (decks, models))
+
+
+def imported_notes(anki: Any, deck: str) -> List[List[str]]:
+    return anki.probe(
+        "col = mw.col\n"
+        "result = [[col.get_note(n)['Front'], col.get_note(n)['Back']] "
+        "for n in col.find_notes('deck:' + %r)]" % ('"%s"' % deck,))
+
+
+def test_import_package_absolute_path(anki, tmp_path, import_cleanup):
+    deck = "ac-test import %d" % time.monotonic_ns()
+    import_cleanup.append(deck)
+    path = make_package(tmp_path, deck, "imported front")
+    assert anki.invoke("importPackage", path=str(path)) == {"result": True, "error": None}
+    assert imported_notes(anki, deck) == [["imported front", "imported back"]]
+    assert deck in anki.call("deckNames")
+    assert anki.probe("result = mw.col.undo_status().undo") == "AnkiConnect: importPackage"
+
+
+def test_import_package_relative_to_media_folder(anki, tmp_path, import_cleanup):
+    deck = "ac-test import relative %d" % time.monotonic_ns()
+    import_cleanup.append(deck)
+    media = Path(anki.probe("result = mw.col.media.dir()"))
+    package = make_package(tmp_path, deck, "relative front")
+    target = media / ("ac-test-%d.apkg" % time.monotonic_ns())
+    shutil.copy(package, target)
+    try:
+        assert anki.call("importPackage", path=target.name) is True
+    finally:
+        target.unlink()
+    assert imported_notes(anki, deck) == [["relative front", "imported back"]]
+
+
+def note_count(anki: Any) -> int:
+    return anki.probe("result = mw.col.note_count()")
+
+
+def test_import_package_missing_file(anki, tmp_path):
+    count = note_count(anki)
+    path = tmp_path / "missing.apkg"
+    assert anki.error("importPackage", path=str(path)) == "file not found: %s" % path
+    media = anki.probe("result = mw.col.media.dir()")
+    assert anki.error("importPackage", path="missing.apkg") == (
+        "file not found: %s" % os.path.join(media, "missing.apkg"))
+    assert note_count(anki) == count
+
+
+def test_import_package_not_a_package(anki, tmp_path):
+    count = note_count(anki)
+    path = tmp_path / "garbage.apkg"
+    path.write_bytes(b"not a zip archive")
+    error = anki.error("importPackage", path=str(path))
+    assert "Zip" in error or "zip" in error
+    assert note_count(anki) == count
+
+
+def test_import_package_path_outside_allowed_paths(anki, tmp_path):
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    path = make_package(tmp_path, "ac-test never imported", "never")
+    count = note_count(anki)
+    old = anki.set_config(allowedPaths=[str(allowed)])
+    try:
+        assert anki.error("importPackage", path=str(path)) == (
+            "path is not in a folder allowed by config allowedPaths: %s" % path)
+    finally:
+        anki.set_config(**old)
+    assert note_count(anki) == count
+    assert "ac-test never imported" not in anki.call("deckNames")
+
+
+def test_export_then_import_round_trip(anki, deck, tmp_path):
+    """What a backup script does: export a deck, lose it, import it back."""
+    ids = add_note(anki, deck, "round trip")
+    path = tmp_path / "backup.apkg"
+    assert anki.call("exportPackage", deck=deck, path=str(path), includeSched=True) is True
+    anki.probe("col = mw.col\ncol.decks.remove([col.decks.id_for_name(%r)])" % deck)
+    assert anki.probe("result = list(mw.col.find_notes('nid:%d'))" % ids["note"]) == []
+    assert anki.call("importPackage", path=str(path)) is True
+    assert imported_notes(anki, deck) == [["round trip", "back of round trip"]]
+    assert anki.probe("result = list(mw.col.find_notes('nid:%d'))" % ids["note"]) == [ids["note"]]
+
+
+# -- reloadCollection ---------------------------------------------------------------------
+
+
+def test_reload_collection_refreshes_every_window(anki):
+    anki.probe(
+        "import builtins\n"
+        "from aqt import gui_hooks\n"
+        "seen = []\n"
+        "def hook(changes, handler):\n"
+        "    seen.append(sorted(f.name for f in changes.DESCRIPTOR.fields\n"
+        "                       if f.type == f.TYPE_BOOL and getattr(changes, f.name)))\n"
+        "builtins._ac_test_reload = (hook, seen)\n"
+        "gui_hooks.operation_did_execute.append(hook)")
+    try:
+        reply = anki.invoke("reloadCollection")
+    finally:
+        seen = anki.probe(
+            "import builtins\n"
+            "from aqt import gui_hooks\n"
+            "hook, seen = builtins._ac_test_reload\n"
+            "gui_hooks.operation_did_execute.remove(hook)\n"
+            "del builtins._ac_test_reload\n"
+            "result = seen")
+    assert reply == {"result": None, "error": None}
+    every = anki.probe("from anki.collection import OpChanges\n"
+                       "result = sorted(f.name for f in OpChanges.DESCRIPTOR.fields "
+                       "if f.type == f.TYPE_BOOL)")
+    assert "card" in every and "deck" in every
+    assert seen == [every]
+
+
+# -- upgrade ------------------------------------------------------------------------------
+
+ANSWER_DIALOG = """
+from aqt.qt import QApplication, QMessageBox
+boxes = [w for w in QApplication.topLevelWidgets()
+         if isinstance(w, QMessageBox) and w.objectName() == "AnkiConnectUpgrade"
+         and w.isVisible()]
+result = [box.text() for box in boxes]
+if boxes:
+    boxes[0].button(QMessageBox.StandardButton.%s).click()
+"""
+
+ADDON_STATE = """
+import os
+folder = mw.addonManager.addonsFolder("2055492159")
+files = {}
+for root, dirs, names in os.walk(folder):
+    dirs[:] = [d for d in dirs if d != "__pycache__"]
+    for name in names:
+        path = os.path.join(root, name)
+        files[os.path.relpath(path, folder)] = os.stat(path).st_mtime_ns
+result = {"meta": mw.addonManager.addonMeta("2055492159"), "files": files}
+"""
+
+VISIBLE_WINDOWS = """
+from aqt.qt import QApplication
+result = sorted(type(w).__name__ for w in QApplication.topLevelWidgets() if w.isVisible())
+"""
+
+
+def upgrade_answering(anki: Any, button: str) -> Dict[str, Any]:
+    """Send `upgrade` from a thread (its dialog is modal), click `button` in the dialog."""
+    box: Dict[str, Any] = {}
+    sender = threading.Thread(target=lambda: box.update(reply=anki.invoke("upgrade")))
+    sender.start()
+    try:
+        asked = wait_until(lambda: anki.probe(ANSWER_DIALOG % button), "the upgrade dialog")
+    finally:
+        sender.join(120)
+    assert not sender.is_alive()
+    assert asked == ["Update AnkiConnect to the latest version from AnkiWeb?"]
+    return box["reply"]
+
+
+def anki_log(anki: Any) -> str:
+    anki.probe("import sys\nsys.stdout.flush()")
+    return anki.log.read_text(errors="replace")
+
+
+def test_upgrade_no_changes_nothing(anki):
+    before = anki.probe(ADDON_STATE)
+    windows = anki.probe(VISIBLE_WINDOWS)
+    assert upgrade_answering(anki, "No") == {"result": False, "error": None}
+    assert anki.probe(ADDON_STATE) == before
+    assert anki.probe(VISIBLE_WINDOWS) == windows
+
+
+def test_upgrade_yes_offline_is_false_and_logged(anki):
+    before = anki.probe(ADDON_STATE)
+    windows = anki.probe(VISIBLE_WINDOWS)
+    log_size = len(anki_log(anki))
+    assert upgrade_answering(anki, "Yes") == {"result": False, "error": None}
+    assert anki.probe(ADDON_STATE) == before
+    assert anki.probe(VISIBLE_WINDOWS) == windows  # no error dialog
+    assert "AnkiConnect: upgrade failed: 2055492159:" in anki_log(anki)[log_size:]
