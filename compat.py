@@ -40,23 +40,31 @@ def refresh_gui(mw: Any, changes: Any) -> None:
     on_op_finished(mw, changes, None)
 
 
+def everything_changed() -> Any:
+    """OpChanges with every flag set: open windows refresh everything."""
+    from anki.collection import OpChanges
+
+    return OpChanges(**{field.name: True for field in OpChanges.DESCRIPTOR.fields
+                        if field.type == field.TYPE_BOOL})
+
+
+def _merge(col: Any, position: int) -> Any:
+    """Merge into the step at `position`. Anki clears its undo history when it makes some
+    changes (options groups, a refused note type write): then there is no step to merge, the
+    change stands, and it cannot be undone; windows refresh everything."""
+    try:
+        return col.merge_undo_entries(position)
+    except Exception:
+        return everything_changed()
+
+
 @contextlib.contextmanager
 def undoable(mw: Any, col: Any, name: str) -> Iterator[Any]:
     """Everything done inside is one Edit > Undo step, and Anki's windows refresh after it."""
     position = col.add_custom_undo_entry(name)
     try:
         yield col
-    except BaseException:
-        # Anki clears its undo history when it refuses some writes (e.g. a note type whose
-        # template shows no field); then there is nothing to merge, and the error on its way
-        # out is the one to report.
-        try:
-            changes = col.merge_undo_entries(position)
-        except Exception:
-            changes = None
-        if mw is not None and changes is not None:
+    finally:
+        changes = _merge(col, position)
+        if mw is not None:
             refresh_gui(mw, changes)
-        raise
-    changes = col.merge_undo_entries(position)
-    if mw is not None:
-        refresh_gui(mw, changes)
