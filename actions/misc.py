@@ -143,7 +143,7 @@ def exportPackage(ac: Any, deck: str, path: str, includeSched: bool = False) -> 
     did = col.decks.id_for_name(deck) if isinstance(deck, str) else None
     if not did:
         return False
-    if hasattr(col, "export_anki_package"):  # 2.1.55 replaced the Python exporters
+    if hasattr(col, "export_anki_package"):  # not in 2.1.50: the backend exporter came later
         from anki.collection import DeckIdLimit, ExportAnkiPackageOptions
 
         options = ExportAnkiPackageOptions(
@@ -171,7 +171,7 @@ def importPackage(ac: Any, path: str) -> bool:
     if not os.path.isfile(path):
         raise Exception("file not found: %s" % path)
     with ac.op("importPackage") as col:
-        if hasattr(col, "import_anki_package"):  # 2.1.55 replaced the Python importers
+        if hasattr(col, "import_anki_package"):  # not in 2.1.50: backend importer came later
             from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
             # the options of Anki's own AnkiPackageImporter (what upstream calls)
@@ -218,10 +218,9 @@ def sync(ac: Any) -> None:
         out = ac.wait_for(lambda: col.sync_collection(auth, media))
     else:  # older releases (2.1.50) sync media separately: the GUI sync below does it
         out = ac.wait_for(lambda: col.sync_collection(auth))
-    if getattr(out, "new_endpoint", ""):
+    if getattr(out, "new_endpoint", ""):  # not in 2.1.50: AnkiWeb moved the account
         mw.pm.set_current_sync_url(out.new_endpoint)
-    if hasattr(mw.pm, "set_host_number"):
-        mw.pm.set_host_number(out.host_number)
+    mw.pm.set_host_number(out.host_number)
     if out.required not in (out.NO_CHANGES, out.NORMAL_SYNC):
         names = type(out).ChangesRequired
         raise Exception(
@@ -233,7 +232,7 @@ def sync(ac: Any) -> None:
         _refresh_everything(mw)
     else:
         # Anki's regular sync: progress, media, refreshed windows (upstream does the same)
-        (getattr(mw, "on_sync_button_clicked", None) or mw.onSync)()
+        mw.on_sync_button_clicked()
     return None
 
 
@@ -286,7 +285,7 @@ def _update_from_ankiweb(ac: Any) -> bool:
               "not updating" % (folder, ANKIWEB_ID))
         return False
     manager = mw.addonManager
-    if hasattr(addons, "install_or_update_addon"):  # 26.09: checks the version, then installs
+    if hasattr(addons, "install_or_update_addon"):  # not in 2.1.50; checks the version first
         log = _wait_for_callback(
             lambda done: addons.install_or_update_addon(mw, manager, ANKIWEB_ID, done))
     else:  # older releases: download the latest version unconditionally, as v6 did
