@@ -188,13 +188,7 @@ def importPackage(ac: Any, path: str) -> bool:
 
 def _refresh_everything(mw: Any) -> None:
     """Tell every open window that anything may have changed (what mw.reset() does)."""
-    from anki.collection import OpChanges
-
-    changes = OpChanges()
-    for field in changes.DESCRIPTOR.fields:
-        if field.type == field.TYPE_BOOL:
-            setattr(changes, field.name, True)
-    compat.refresh_gui(mw, changes)
+    compat.refresh_gui(mw, compat.everything_changed())
 
 
 @api()

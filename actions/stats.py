@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Optional
 
-from .. import compat
 from ..util import api
 from .common import chunks, int_list
 
@@ -124,13 +123,11 @@ def insertReviews(ac: Any, reviews: List[List[int]]) -> None:
         return None
     col = ac.col
     _check_new_ids(col, [row[0] for row in rows])
-    # Not inside ac.op(): Anki has no undoable way to write review-log rows, and any direct
-    # database write clears its undo history (the op's merge would then fail). The rows were
-    # checked above, so the write cannot stop half-way.
-    col.db.executemany(
-        "insert into revlog (%s) values (%s)"
-        % (", ".join(REVLOG_COLUMNS), ", ".join("?" * len(REVLOG_COLUMNS))), rows)
-    from anki.collection import OpChanges
-
-    compat.refresh_gui(ac.mw, OpChanges(card=True, study_queues=True, browser_table=True))
+    # The rows were checked above, so the write cannot stop half-way. Anki has no undoable way
+    # to write review-log rows: this direct write clears its undo history (the op copes with
+    # that and refreshes every window).
+    with ac.op("insertReviews") as col:
+        col.db.executemany(
+            "insert into revlog (%s) values (%s)"
+            % (", ".join(REVLOG_COLUMNS), ", ".join("?" * len(REVLOG_COLUMNS))), rows)
     return None
