@@ -335,18 +335,24 @@ def _normalizes_text(col: Any) -> bool:
         return True
 
 
-def _cloze_problem(col: Any, cand: Candidate) -> bool:
-    """Anki's cloze checks: a cloze note type without a cloze deletion, or a cloze deletion where
-    the note type has none. Backend per note only for cloze types or text that contains `{{c`."""
-    fields = cand.fields(False)
+def _anki_check(col: Any, cand: Candidate, stripped: str) -> Optional[str]:
+    """Collection scope: Anki's empty and cloze checks (cloze type without a cloze deletion, or a
+    deletion where the note type has none); the duplicate part is left to the batch. Asks the
+    backend only for cloze note types (whose empty/cloze precedence is Anki's own) and for text
+    that contains `{{c`."""
     if cand.model["type"] == MODEL_CLOZE:
         from anki.notes import NoteFieldsCheckResult as State
 
-        return cand.anki_note(col).fields_check() not in (
-            State.NORMAL, State.EMPTY, State.DUPLICATE)
-    if any("{{c" in value for value in fields):
-        return bool(cand.anki_note(col).cloze_numbers_in_fields())
-    return False
+        state = cand.anki_note(col).fields_check()
+        if state == State.EMPTY:
+            return ERR_EMPTY
+        return None if state in (State.NORMAL, State.DUPLICATE) else ERR_UNKNOWN
+    if not stripped.strip():
+        return ERR_EMPTY
+    if any("{{c" in value for value in cand.fields(False)):
+        if cand.anki_note(col).cloze_numbers_in_fields():
+            return ERR_UNKNOWN
+    return None
 
 
 class _Other:
@@ -435,12 +441,11 @@ def check(ac: Any, cands: List[Candidate], sequential: bool) -> None:
             if normalize:
                 first = unicodedata.normalize("NFC", first)
             stripped = strip_html_media(first)
-            anki_scope = not cand.deck_scope and not cand.all_models
-            if not (stripped if anki_scope else first).strip():
+            if not cand.deck_scope and not cand.all_models:
+                cand.error = _anki_check(col, cand, stripped)
+            elif not first.strip():  # upstream's own check: HTML is content here
                 cand.error = ERR_EMPTY
-                continue
-            if anki_scope and _cloze_problem(col, cand):
-                cand.error = ERR_UNKNOWN
+            if cand.error is not None:
                 continue
         except Exception as exc:
             cand.error = str(exc) or exc.__class__.__name__

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import threading
 import time
 import uuid
@@ -310,3 +311,287 @@ def test_add_cloze_note(anki, deck):
     state = note_state(anki, nid)
     assert state["fields"]["Text"] == text
     assert state["decks"] == [deck, deck]
+
+
+# -- addNotes ----------------------------------------------------------------------------
+
+def test_add_notes_v6_nulls_and_decks(anki, deck, models):
+    other = deck + "::child"
+    anki.call("createDeck", deck=other)
+    w = uniq()
+    existing = make_note(anki, deck, {"Front": "old " + w})
+    result = anki.call("addNotes", notes=[
+        basic(deck, "one " + w),
+        basic(other, "two " + w),
+        basic(deck, "old " + w),                          # duplicate of an existing note
+        dict(basic(deck, "x " + w), modelName="nope"),    # unknown note type
+        basic(other, "one " + w),                         # duplicate of note 0 of this call
+        dict(basic(deck, "one " + w), modelName=models[0]),  # other note type: fine
+        basic(deck, ""),                                  # empty
+        basic(deck, "one " + w, options={"allowDuplicate": True}),
+    ])
+    assert [r is None for r in result] == [False, False, True, True, True, False, True, False]
+    assert len(set(r for r in result if r)) == 4 and existing not in result
+    assert note_state(anki, result[0])["decks"] == [deck]
+    assert note_state(anki, result[1])["decks"] == [other]
+    assert note_state(anki, result[5])["model"] == models[0]
+    assert note_state(anki, result[7])["fields"]["Front"] == "one " + w
+    assert anki.call("addNotes", notes=[]) == []
+    assert anki.error("addNotes", notes={"a": 1}) == "notes must be a list of note objects"
+
+
+def test_add_notes_v6_sample(anki, deck, web, media_files):
+    base, files = web
+    files["/cat.mp3"] = b"meow"
+    filename = "yomichan_%s.mp3" % uniq()
+    media_files.append(filename)
+    word = "front content " + uniq()
+    reply = anki.invoke("addNotes", notes=[
+        {"deckName": deck, "modelName": "Basic", "fields": {"Front": word, "Back": "back content"},
+         "tags": ["yomichan"],
+         "audio": {"url": base + "/cat.mp3", "filename": filename,
+                   "skipHash": "7e2c2f954ef6051373ba916f000168dc", "fields": ["Front"]}},
+        {"deckName": deck, "modelName": "Basic", "fields": {"Front": word + "[sound:%s]" % filename}},
+    ])
+    assert reply["error"] is None
+    assert isinstance(reply["result"][0], int) and reply["result"][1] is None
+    assert note_state(anki, reply["result"][0])["fields"]["Front"] == word + "[sound:%s]" % filename
+
+
+def deck_list_html(anki: Any) -> str:
+    """The main window's page as the user sees it (read asynchronously from the web view)."""
+    probe(anki, "mw._ac_html = None\nmw.web.page().toHtml(lambda h: setattr(mw, '_ac_html', h))")
+    return wait_for(anki, "result = mw._ac_html")
+
+
+def deck_list_shows(anki: Any, text: str, timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while text not in deck_list_html(anki):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_add_notes_is_one_undo_step_and_windows_see_it(anki, deck):
+    w = uniq()
+    row = '>%s</a></td><td align="end"><span class="%s">%s</span>'
+    # the user looks at the deck list in the main window; record what Anki's windows are told
+    probe(anki, """
+from aqt import gui_hooks
+mw._ac_seen = []
+def _ac_record(changes, handler):
+    mw._ac_seen.append([changes.browser_table, changes.study_queues, changes.note_text])
+mw._ac_hook = _ac_record
+gui_hooks.operation_did_execute.append(_ac_record)
+mw.moveToState("deckBrowser")
+mw.activateWindow()
+""")
+    try:
+        probe(anki, "mw.deckBrowser.refresh()")
+        assert deck_list_shows(anki, row % (deck, "zero-count", 0))
+        nids = anki.call("addNotes", notes=[basic(deck, "%s %d" % (w, i)) for i in range(3)])
+        assert all(nids)
+        # one change notification for the whole request
+        assert probe(anki, "result = mw._ac_seen") == [[True, True, True]]
+        assert deck_list_shows(anki, row % (deck, "new-count", 3))
+        # one undo step takes all three notes away
+        assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: addNotes"
+        probe(anki, "mw.undo()")
+        assert wait_for(anki, "result = not any(col.db.scalar('select 1 from notes where id = ?', n) "
+                              "for n in nids)", nids=nids)
+        assert probe(anki, "result = col.undo_status().undo") != "AnkiConnect: addNotes"
+    finally:
+        probe(anki, """
+from aqt import gui_hooks
+gui_hooks.operation_did_execute.remove(mw._ac_hook)
+""")
+
+
+# -- canAddNotes and duplicate checks ------------------------------------------------------
+
+def test_can_add_notes_v6_sample_and_details(anki, deck):
+    w = uniq()
+    make_note(anki, deck, {"Front": "dup " + w})
+    reply = anki.invoke("canAddNotes", notes=[
+        {"deckName": deck, "modelName": "Basic",
+         "fields": {"Front": "front content " + w, "Back": "back content"}, "tags": ["yomichan"]}])
+    assert reply == {"result": [True], "error": None}
+    notes = [basic(deck, "new " + w), basic(deck, "dup " + w), basic(deck, ""),
+             dict(basic(deck, "x"), deckName="nodeck " + w), {"deckName": deck}]
+    assert anki.call("canAddNotes", notes=notes) == [True, False, False, False, False]
+    assert anki.call("canAddNotesWithErrorDetail", notes=notes) == [
+        {"canAdd": True},
+        {"canAdd": False, "error": "cannot create note because it is a duplicate"},
+        {"canAdd": False, "error": "cannot create note because it is empty"},
+        {"canAdd": False, "error": "deck was not found: nodeck " + w},
+        {"canAdd": False, "error": "'modelName'"},
+    ]
+    assert anki.call("canAddNote", note=notes[0]) is True
+    assert anki.call("canAddNote", note=notes[1]) is False
+    assert anki.call("canAddNoteWithErrorDetail", note=notes[0]) == {"canAdd": True}
+    # siblings in one check are independent (nothing is added)
+    assert anki.call("canAddNotes", notes=[notes[0], notes[0]]) == [True, True]
+    assert anki.call("canAddNotes", notes=[]) == []
+    assert anki.error("canAddNotes", notes="x") == "notes must be a list of note objects"
+
+
+def test_can_add_has_no_side_effects_and_agrees_with_add(anki, deck, web, media_files):
+    base, files = web
+    w = uniq()
+    files["/a.mp3"] = b"audio " + w.encode()
+    name = "check_%s.mp3" % w
+    media_files.append(name)
+    existing = make_note(anki, deck, {"Front": "old %s[sound:%s]" % (w, name)})
+    # media put into the first field takes part in the duplicate check, without being stored
+    candidates = [
+        basic(deck, "old " + w, audio={"url": base + "/a.mp3", "filename": name,
+                                      "fields": ["Front"]}),
+        basic(deck, "old " + w, audio={"url": base + "/a.mp3", "filename": name,
+                                      "fields": ["Back"]}),
+        basic(deck, "old " + w, audio={"url": base + "/a.mp3", "filename": name,
+                                      "skipHash": hashlib.md5(files["/a.mp3"]).hexdigest(),
+                                      "fields": ["Front"]}),
+        basic(deck, "", picture={"data": b64(b"img"), "filename": "p" + name,
+                                 "fields": ["Front"]}),
+        basic(deck, "", audio={"url": base + "/none", "filename": "n" + name, "fields": ["Front"]}),
+        dict(basic(deck, ""), modelName="Cloze", fields={"Text": "{{c1::%s}}" % w}),
+        basic(deck, "%s {{c1::x}}" % w),
+    ]
+    media_files.append("p" + name)
+    before = probe(anki, "result = [col.mod, col.note_count(), col.undo_status().undo]")
+    details = anki.call("canAddNotesWithErrorDetail", notes=candidates)
+    assert [d["canAdd"] for d in details] == [False, True, True, True, True, True, False]
+    assert probe(anki, "result = [col.mod, col.note_count(), col.undo_status().undo]") == before
+    assert media_bytes(anki, name) is None and media_bytes(anki, "p" + name) is None
+    # and each answer is what addNote does (each added note removed before the next)
+    for obj, detail in zip(candidates, details):
+        reply = anki.invoke("addNote", note=obj)
+        if detail["canAdd"]:
+            assert reply["error"] is None and reply["result"], obj
+            anki.call("deleteNotes", notes=[reply["result"]])
+        else:
+            assert reply == {"result": None, "error": detail["error"]}, obj
+    assert note_exists(anki, existing)
+
+
+def test_duplicate_scopes(anki, deck, models):
+    a, b = models
+    child, grandchild, sibling = deck + "::child", deck + "::child::grand", deck + " sibling"
+    for name in (child, grandchild, sibling):
+        anki.call("createDeck", deck=name)
+    w = uniq()
+    make_note(anki, child, {"Front": "c " + w}, model=a)
+    make_note(anki, grandchild, {"Front": "g " + w}, model=a)
+
+    def can(front, model=a, target=deck, **options):
+        obj = {"deckName": target, "modelName": model, "fields": {"Front": front},
+               "options": options}
+        return anki.call("canAddNote", note=obj)
+
+    try:
+        # collection scope: same note type anywhere; other note types only with checkAllModels
+        assert can("c " + w, target=sibling) is False
+        assert can("c " + w, model=b, target=sibling) is True
+        assert can("c " + w, model=b, target=sibling,
+                   duplicateScopeOptions={"checkAllModels": True}) is False
+        assert can("c " + w, duplicateScope="deck-root", target=sibling) is False
+        assert can("c " + w, duplicateScope="anything", model=b) is True
+        # deck scope: the target deck only, or with all its subdecks
+        assert can("c " + w, duplicateScope="deck") is True
+        assert can("c " + w, duplicateScope="deck", target=child) is False
+        assert can("c " + w, duplicateScope="deck", target=sibling) is True
+        opts = {"checkChildren": True}
+        assert can("c " + w, duplicateScope="deck", duplicateScopeOptions=opts) is False
+        assert can("g " + w, duplicateScope="deck", duplicateScopeOptions=opts) is False
+        assert can("g " + w, duplicateScope="deck", target=child) is True
+        # deck scope searching another deck than the target
+        assert can("c " + w, duplicateScope="deck", target=sibling,
+                   duplicateScopeOptions={"deckName": child}) is False
+        assert can("g " + w, duplicateScope="deck", target=sibling,
+                   duplicateScopeOptions={"deckName": child.upper(), "checkChildren": True}) is False
+        assert can("c " + w, duplicateScope="deck", target=child,
+                   duplicateScopeOptions={"deckName": "no such deck " + w}) is True
+        # deck scope and note types
+        assert can("c " + w, model=b, duplicateScope="deck", target=child) is True
+        assert can("c " + w, model=b, duplicateScope="deck", target=child,
+                   duplicateScopeOptions={"checkAllModels": True}) is False
+        # deck scope compares the HTML-stripped checksum, and is empty only on blank raw text
+        assert can("<b>c %s</b>" % w, duplicateScope="deck", target=child) is False
+        assert anki.call("canAddNoteWithErrorDetail", note={
+            "deckName": child, "modelName": a, "fields": {"Front": "<br>"},
+            "options": {"duplicateScope": "deck"}}) == {"canAdd": True}
+        assert can(" \t", duplicateScope="deck") is False
+        assert can("c " + w, target=sibling, allowDuplicate=True) is True
+        # addNotes applies the scopes to notes of the same request too
+        ids = anki.call("addNotes", notes=[
+            {"deckName": sibling, "modelName": b, "fields": {"Front": "n " + w}},
+            {"deckName": deck, "modelName": b, "fields": {"Front": "n " + w},
+             "options": {"duplicateScope": "deck"}},
+            {"deckName": sibling, "modelName": b, "fields": {"Front": "n " + w},
+             "options": {"duplicateScope": "deck"}},
+            {"deckName": deck, "modelName": a, "fields": {"Front": "n " + w},
+             "options": {"duplicateScope": "deck", "duplicateScopeOptions": {
+                 "deckName": sibling, "checkAllModels": True}}},
+        ])
+        assert [i is None for i in ids] == [False, False, True, True]
+    finally:
+        probe(anki, "col.decks.remove([col.decks.id_for_name(sibling)])", sibling=sibling)
+
+
+def test_collection_scope_matches_anki_fields_check(anki, deck, models):
+    """The batched check gives the answer of Anki's own note.fields_check()."""
+    a = models[0]
+    w = uniq()
+    stored = ["x" + w, "<b>y%s</b>" % w, " z%s " % w, "caf\u00e9" + w, "a&amp;b" + w, "w%s<br>" % w,
+              "&nbsp;v" + w, '<img src="p%s.jpg">' % w, "q%s&lt;b&gt;" % w, "tab\tx" + w,
+              "nai\u0308ve" + w]
+    for front in stored:
+        make_note(anki, deck, {"Front": front})
+    make_note(anki, deck, {"Front": "m" + w}, model=a)
+    variants = ["x" + w, " x%s " % w, "x%s " % w, "<b>x%s</b>" % w, "<div>x%s</div>" % w, "X" + w,
+                "x%s\n" % w, "y" + w, "<i>y%s</i>" % w, "z" + w, " z%s " % w,
+                "cafe\u0301" + w, "<b>cafe\u0301</b>" + w, "a&b" + w, "a&amp;b" + w, "w" + w,
+                " v" + w, "\u00a0v" + w, "v" + w, '<img src="p%s.jpg">' % w, "p%s.jpg" % w,
+                " p%s.jpg " % w, "q%s<b>" % w, "q%s&lt;b&gt;" % w, "tab x" + w, "tab\tx" + w,
+                "na\u00efve" + w, "nai\u0308ve" + w, "m" + w, "", " ", "<br>", "&nbsp;",
+                "<img src=''>", "{{c1::x}}" + w, "a {{c1::}}", "{{c1::x" + w]
+    notes = [{"deckName": deck, "modelName": "Basic", "fields": {"Front": v, "Back": ""}}
+             for v in variants]
+    # cloze checks against empty and duplicate first fields, in both kinds of note type
+    make_note(anki, deck, {"Front": "{{c1::x}}D" + w})
+    make_note(anki, deck, {"Text": "{{c1::x}}D" + w}, model="Cloze")
+    make_note(anki, deck, {"Text": "plainD" + w}, model="Cloze")
+    firsts = ["", "<br>", "plain" + w, "{{c1::x}}", "plainD" + w, "{{c1::x}}D" + w, "x" + w]
+    seconds = ["", "plain", "{{c1::x}}"]
+    for model, names in (("Basic", ("Front", "Back")), ("Cloze", ("Text", "Back Extra"))):
+        notes += [{"deckName": deck, "modelName": model, "fields": dict(zip(names, pair))}
+                  for pair in itertools.product(firsts, seconds)]
+    fields_check = """
+from anki.notes import NoteFieldsCheckResult as S
+names = {S.NORMAL: None, S.EMPTY: "cannot create note because it is empty",
+         S.DUPLICATE: "cannot create note because it is a duplicate"}
+result = []
+for obj in notes:
+    n = col.new_note(col.models.by_name(obj["modelName"]))
+    for k, v in obj["fields"].items():
+        n[k] = v
+    result.append(names.get(n.fields_check(), "cannot create note for unknown reason"))
+"""
+    mine = anki.call("canAddNotesWithErrorDetail", notes=notes)
+    states = probe(anki, fields_check, notes=notes)
+    assert [d.get("error") for d in mine] == states
+    # a collection that keeps text as typed (no NFC normalisation)
+    probe(anki, "from anki.collection import Config\n"
+                "col.set_config_bool(Config.Bool.NORMALIZE_NOTE_TEXT, False)")
+    try:
+        unnormalised = anki.call("canAddNotesWithErrorDetail", notes=notes)
+        assert [d.get("error") for d in unnormalised] == probe(anki, fields_check, notes=notes)
+        assert unnormalised != mine  # the NFD variants are no longer duplicates
+    finally:
+        probe(anki, "from anki.collection import Config\n"
+                    "col.set_config_bool(Config.Bool.NORMALIZE_NOTE_TEXT, True)")
+    # the variants cover every outcome
+    assert set(states) == {None, "cannot create note because it is empty",
+                           "cannot create note because it is a duplicate",
+                           "cannot create note for unknown reason"}
