@@ -595,3 +595,131 @@ for obj in notes:
     assert set(states) == {None, "cannot create note because it is empty",
                            "cannot create note because it is a duplicate",
                            "cannot create note for unknown reason"}
+
+
+# -- updating ---------------------------------------------------------------------------
+
+def test_update_note_fields_v6_sample(anki, deck, media_files):
+    nid = make_note(anki, deck, {"Front": "f", "Back": "b"}, tags=["keep"])
+    reply = anki.invoke("updateNoteFields", note={
+        "id": nid, "fields": {"Front": "new front content", "Back": "new back content"}})
+    assert reply == {"result": None, "error": None}
+    state = note_state(anki, nid)
+    assert state["fields"] == {"Front": "new front content", "Back": "new back content"}
+    assert state["tags"] == ["keep"]
+    assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: updateNoteFields"
+    # only the listed fields, names matched exactly, media appended
+    name = "upd_%s.png" % uniq()
+    media_files.append(name)
+    anki.call("updateNoteFields", note={
+        "id": nid, "fields": {"back": "ignored", "Nope": "x", "Back": "B2"},
+        "picture": {"data": b64(b"png"), "filename": name, "fields": ["Back", "front"]}})
+    assert note_state(anki, nid)["fields"] == {
+        "Front": "new front content", "Back": 'B2<img src="%s">' % name}
+    assert media_bytes(anki, name) == b64(b"png")
+    assert anki.error("updateNoteFields", note={"id": 1, "fields": {}}) == "Note was not found: 1"
+    assert anki.error("updateNoteFields", note={"id": nid}) == "'fields'"
+    assert anki.error("updateNoteFields", note={"fields": {}}) == "'id'"
+    assert anki.error("updateNoteFields", note={"id": nid, "fields": {"Front": [1]}}) == (
+        "field value must be a string: Front")
+    assert note_state(anki, nid)["fields"]["Front"] == "new front content"
+
+
+def test_update_note_fields_while_the_browser_edits_it(anki, deck):
+    """Upstream's bug: the Browser's editor kept the old text and saved it back over the update."""
+    nid = make_note(anki, deck, {"Front": "old front", "Back": "old back"})
+    probe(anki, """
+import aqt
+from aqt import gui_hooks
+mw._ac_loads = []
+def _ac_loading(js, note, editor):
+    mw._ac_loads.append(list(note.fields))
+    return js
+mw._ac_hook = _ac_loading
+gui_hooks.editor_will_load_note.append(_ac_loading)
+b = aqt.dialogs.open("Browser", mw)
+b.search_for("nid:%d" % nid)
+b.table.select_single_card(col.get_note(nid).card_ids()[0])
+""", nid=nid)
+    try:
+        editor = "import aqt\nb = aqt.dialogs._dialogs['Browser'][1]\n"
+        assert wait_for(anki, editor + "result = bool(b.editor.note) and b.editor.note.id == nid "
+                                       "and bool(mw._ac_loads)", nid=nid)
+        anki.call("updateNoteFields", note={"id": nid, "fields": {"Front": "new front"}})
+        # the editor reloaded the note: its web view was given the new text
+        assert probe(anki, editor + "result = b.editor.note.fields") == ["new front", "old back"]
+        assert probe(anki, "result = mw._ac_loads[-1]") == ["new front", "old back"]
+        # the user now types into the other field; the editor saves its whole note
+        probe(anki, editor + "b.editor.onBridgeCmd('key:1:%d:typed back' % nid)", nid=nid)
+        assert wait_for(anki, "result = col.get_note(nid).fields == ['new front', 'typed back']",
+                        nid=nid)
+        probe(anki, editor + "b.close()")
+        assert wait_for(anki, "import aqt\nresult = aqt.dialogs._dialogs['Browser'][1] is None")
+        assert note_state(anki, nid)["fields"] == {"Front": "new front", "Back": "typed back"}
+    finally:
+        probe(anki, """
+import aqt
+from aqt import gui_hooks
+gui_hooks.editor_will_load_note.remove(mw._ac_hook)
+b = aqt.dialogs._dialogs["Browser"][1]
+if b:
+    b.close()
+""")
+
+
+def test_update_note(anki, deck):
+    nid = make_note(anki, deck, {"Front": "f", "Back": "b"}, tags=["old"])
+    assert anki.call("updateNote", note={"id": nid, "fields": {"Back": "B"},
+                                         "tags": ["new", "two words"]}) is None
+    state = note_state(anki, nid)
+    assert state["fields"] == {"Front": "f", "Back": "B"}
+    assert sorted(state["tags"]) == ["new", "two", "words"]
+    assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: updateNote"
+    anki.call("updateNote", note={"id": nid, "tags": []})
+    assert note_state(anki, nid)["tags"] == []
+    anki.call("updateNote", note={"id": nid, "fields": {"Front": "F"}})
+    assert note_state(anki, nid)["fields"] == {"Front": "F", "Back": "B"}
+    assert anki.error("updateNote", note={"id": nid}) == (
+        'Must provide a "fields" or "tags" property.')
+    assert anki.error("updateNote", note={"id": 1, "tags": []}) == "Note was not found: 1"
+    # bad tags change nothing, not even the fields given beside them
+    assert anki.error("updateNote", note={"id": nid, "fields": {"Front": "X"}, "tags": [1]}) == (
+        "Must provide tags as a list of strings")
+    assert note_state(anki, nid)["fields"]["Front"] == "F"
+
+
+def test_update_note_model(anki, deck):
+    nid = make_note(anki, deck, {"Front": "f", "Back": "b"}, tags=["old"])
+    target = "Basic (and reversed card)"
+    assert anki.call("updateNoteModel", note={
+        "id": nid, "modelName": target, "fields": {"front": "F2", "BACK": "B2"},
+        "tags": ["x"]}) is None
+    state = note_state(anki, nid)
+    assert state["model"] == target
+    assert state["fields"] == {"Front": "F2", "Back": "B2"}
+    assert state["tags"] == ["x"]
+    assert len(state["cards"]) == 2 and state["decks"] == [deck, deck]
+    assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: updateNoteModel"
+    # to Cloze: every field cleared first, tags omitted -> none
+    anki.call("updateNoteModel", note={"id": nid, "modelName": "Cloze",
+                                       "fields": {"Text": "{{c1::a}}"}})
+    state = note_state(anki, nid)
+    assert (state["model"], state["fields"], state["tags"]) == (
+        "Cloze", {"Text": "{{c1::a}}", "Back Extra": ""}, [])
+    # same note type: fields replaced all the same
+    anki.call("updateNoteModel", note={"id": nid, "modelName": "Cloze",
+                                       "fields": {"Back Extra": "e"}})
+    assert note_state(anki, nid)["fields"] == {"Text": "", "Back Extra": "e"}
+    good = {"id": nid, "modelName": "Basic", "fields": {"Front": "x"}}
+    for bad, error in [
+        (dict(good, id=None), "Note ID is required"),
+        ({k: v for k, v in good.items() if k != "id"}, "Note ID is required"),
+        (dict(good, id=None, modelName=""), "Note ID is required"),
+        (dict(good, modelName=""), "Model name is required"),
+        (dict(good, fields={}), "Fields must be provided as a dictionary"),
+        (dict(good, fields=["x"]), "Fields must be provided as a dictionary"),
+        (dict(good, id=1, modelName="nope"), "Note was not found: 1"),
+        (dict(good, modelName="nope"), "Model 'nope' not found"),
+    ]:
+        assert anki.error("updateNoteModel", note=bad) == error, bad
+    assert note_state(anki, nid)["model"] == "Cloze"
