@@ -23,7 +23,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -320,3 +320,75 @@ if b is not None:
     while probe(anki, "import aqt\nresult = aqt.dialogs._dialogs['Browser'][1] is not None"):
         assert time.monotonic() < deadline, "the Browser did not close"
         time.sleep(0.1)
+
+
+# -- npm: yanki-connect under Node ---------------------------------------------------------
+
+def run_yanki(anki: Anki, *args: str, env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """Run tests/clients/yanki.mjs with Node; its JSON output. The npm client must be installed:
+    a missing node or node_modules fails the test with the command that installs it."""
+    node = shutil.which("node")
+    assert node, "node is not on PATH: the npm client tests need Node 20 or later"
+    assert (CLIENTS / "node_modules" / "yanki-connect" / "package.json").is_file(), (
+        "tests/clients/node_modules is missing yanki-connect: run `%s`" % INSTALL_NPM)
+    proc = subprocess.run(
+        [node, str(CLIENTS / "yanki.mjs"), str(anki.port)] + list(args), cwd=str(CLIENTS),
+        capture_output=True, text=True, timeout=300, env=dict(os.environ, **(env or {})))
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_yanki_connect_scenario(anki: Anki, deck_name: str) -> None:
+    out = run_yanki(anki, "add", deck_name)
+    assert out["version"] == {"result": 6}
+    assert deck_name not in out["deckNamesBefore"]["result"]
+    assert out["createDeck"] == {
+        "result": probe(anki, "result = col.decks.id_for_name(name)", name=deck_name)}
+    assert out["deckNamesAfter"] == {"result": deck_names(anki)}
+    assert deck_name in out["deckNamesAfter"]["result"]
+    assert out["canAddBefore"] == {"result": [True]}
+
+    nid = out["addNote"]["result"]
+    [stored] = stored_notes(anki, "deck:%s" % json.dumps(deck_name))
+    assert stored["id"] == nid and stored["model"] == "Basic" and stored["decks"] == [deck_name]
+    assert stored["fields"] == {"Front": "yanki front <b>bold</b>", "Back": "yanki back"}
+    assert stored["tags"] == ["client-test", "yanki"]
+    assert out["findNotes"] == {"result": [nid]}
+    [info] = out["notesInfo"]["result"]
+    assert (info["noteId"], info["modelName"], info["cards"]) == (nid, "Basic", stored["cards"])
+    assert sorted(info["tags"]) == ["client-test", "yanki"]
+    assert info["fields"] == {"Front": {"value": "yanki front <b>bold</b>", "order": 0},
+                              "Back": {"value": "yanki back", "order": 1}}
+    assert out["canAddAfter"] == {"result": [False]}
+    assert out["multi"] == {"result": [
+        out["deckNamesAfter"]["result"], {"result": [nid], "error": None},
+        {"result": None, "error": "unsupported action"}]}
+
+    # yanki-connect throws an Error whose message is the server's error text
+    assert out["duplicate"] == {"thrown": "cannot create note because it is a duplicate"}
+    assert out["unknownModel"] == {"thrown": "model was not found: No Such Model yanki"}
+    assert out["missingParam"] == {
+        "thrown": "createDeck() missing 1 required positional argument: 'deck'"}
+    assert out["unknownAction"] == {"result": {"result": None, "error": "unsupported action"}}
+    assert [n["id"] for n in stored_notes(anki, "deck:%s" % json.dumps(deck_name))] == [nid]
+
+    # and removes what it made
+    out = run_yanki(anki, "remove", deck_name, str(nid))
+    assert out["deleteNotes"] == {"result": None} and out["deleteDecks"] == {"result": None}
+    assert deck_name not in out["deckNames"]["result"]
+    assert out["notesInfo"] == {"result": [{}]}
+    assert deck_name not in deck_names(anki)
+    assert probe(anki, "result = col.db.scalar('select count() from notes where id = ?', nid)",
+                 nid=nid) == 0
+
+
+def test_yanki_connect_api_key(anki: Anki) -> None:
+    key = "yanki-" + uuid.uuid4().hex
+    old = anki.set_config(apiKey=key)
+    try:
+        out = run_yanki(anki, "key", env={"ANKICONNECT_KEY": key})
+    finally:
+        anki.set_config(**old)
+    assert out["withKey"] == {"result": deck_names(anki)}
+    assert out["withoutKey"] == {"thrown": "valid api key must be provided"}
+    assert out["wrongKey"] == {"thrown": "valid api key must be provided"}
