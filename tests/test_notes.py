@@ -723,3 +723,133 @@ def test_update_note_model(anki, deck):
     ]:
         assert anki.error("updateNoteModel", note=bad) == error, bad
     assert note_state(anki, nid)["model"] == "Cloze"
+
+
+# -- tags ------------------------------------------------------------------------------------
+
+def test_note_tags(anki, deck):
+    w = uniq()
+    n1 = make_note(anki, deck, {"Front": "1"}, tags=["a" + w, "keep"])
+    n2 = make_note(anki, deck, {"Front": "2"}, tags=["b" + w])
+    assert anki.call("getNoteTags", note=n1) == ["a" + w, "keep"]
+    assert anki.error("getNoteTags", note=1) == "Note was not found: 1"
+    # updateNoteTags: a string is one tag, a list replaces all
+    assert anki.call("updateNoteTags", note=n1, tags="solo" + w) is None
+    assert anki.call("getNoteTags", note=n1) == ["solo" + w]
+    anki.call("updateNoteTags", note=n1, tags=["x" + w, "y" + w])
+    assert sorted(anki.call("getNoteTags", note=n1)) == ["x" + w, "y" + w]
+    assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: updateNoteTags"
+    assert anki.error("updateNoteTags", note=n1, tags=5) == "Must provide tags as a list of strings"
+    assert anki.error("updateNoteTags", note=n1, tags=["a", 1]) == (
+        "Must provide tags as a list of strings")
+    assert anki.error("updateNoteTags", note=1, tags=[]) == "Note was not found: 1"
+    # addTags / removeTags, v6 samples: one space-separated string
+    reply = anki.invoke("addTags", notes=[n1, n2], tags="european-languages%s z%s" % (w, w))
+    assert reply == {"result": None, "error": None}
+    assert "european-languages" + w in note_state(anki, n2)["tags"]
+    assert "z" + w in note_state(anki, n1)["tags"]
+    assert {"european-languages" + w, "z" + w} <= set(anki.call("getTags"))
+    assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: addTags"
+    reply = anki.invoke("removeTags", notes=[n1, n2], tags="european-languages" + w)
+    assert reply == {"result": None, "error": None}
+    assert "european-languages" + w not in note_state(anki, n1)["tags"] + note_state(anki, n2)["tags"]
+    anki.call("addTags", notes=[n1], tags="z" + w, add=False)  # upstream's hidden switch
+    assert "z" + w not in note_state(anki, n1)["tags"]
+    assert "z" + w in note_state(anki, n2)["tags"]
+    assert anki.error("addTags", notes="x", tags="a") == "notes must be a list of integers"
+    assert anki.error("addTags", notes=[n1]) == (
+        "addTags() missing 1 required positional argument: 'tags'")
+    # getTags lists unused tags until clearUnusedTags
+    assert "european-languages" + w in anki.call("getTags")
+    assert anki.call("clearUnusedTags") is None
+    tags = anki.call("getTags")
+    assert "european-languages" + w not in tags and "z" + w in tags
+
+
+def test_replace_tags(anki, deck):
+    w = uniq()
+    old, new = "old" + w, "new" + w
+    n1 = make_note(anki, deck, {"Front": "1"}, tags=[old, "other"])
+    n2 = make_note(anki, deck, {"Front": "2"}, tags=[old.upper()])
+    n3 = make_note(anki, deck, {"Front": "3"}, tags=[old + "::child", old + "x"])
+    n4 = make_note(anki, deck, {"Front": "4"}, tags=[old])
+    assert anki.call("replaceTags", notes=[n1, n3, 1], tag_to_replace=old,
+                     replace_with_tag=new) is None
+    assert sorted(note_state(anki, n1)["tags"]) == [new, "other"]
+    assert sorted(note_state(anki, n3)["tags"]) == [old + "::child", old + "x"]
+    assert note_state(anki, n4)["tags"] == [old]  # not listed
+    assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: replaceTags"
+    assert anki.call("replaceTagsInAllNotes", tag_to_replace=old, replace_with_tag=new) is None
+    assert note_state(anki, n2)["tags"] == [new]
+    assert note_state(anki, n4)["tags"] == [new]
+    assert sorted(note_state(anki, n3)["tags"]) == [old + "::child", old + "x"]
+    assert anki.error("replaceTags", notes=[n1], tag_to_replace=old) == (
+        "replaceTags() missing 1 required positional argument: 'replace_with_tag'")
+
+
+# -- finding, reading, deleting ------------------------------------------------------------
+
+def test_find_notes_and_notes_info(anki, deck):
+    w = uniq()
+    n1 = make_note(anki, deck, {"Front": "front content " + w, "Back": "back content"},
+                   tags=["tag", "another_tag"])
+    n2 = make_note(anki, deck, {"Front": "f2 " + w, "Back": "b2"},
+                   model="Basic (and reversed card)")
+    assert anki.call("findNotes", query='"front content %s"' % w) == [n1]
+    found = anki.call("findNotes", query='"deck:%s"' % deck)
+    assert sorted(found) == sorted([n1, n2])
+    assert anki.call("findNotes") == []
+    assert anki.error("findNotes", query="deck:(")  # Anki's own search error
+    reply = anki.invoke("notesInfo", notes=[n1])
+    assert reply["error"] is None
+    info = reply["result"][0]
+    cards = probe(anki, "result = [c.id for c in sorted(col.get_note(n).cards(), key=lambda c: c.ord)]", n=n1)
+    assert info == {
+        "noteId": n1, "modelName": "Basic", "tags": ["another_tag", "tag"],
+        "fields": {"Front": {"value": "front content " + w, "order": 0},
+                   "Back": {"value": "back content", "order": 1}},
+        "cards": cards, "profile": probe(anki, "result = mw.pm.name"),
+        "mod": probe(anki, "result = col.get_note(n).mod", n=n1)}
+    # unknown ids give {}, order kept, duplicates repeated; cards in template order
+    infos = anki.call("notesInfo", notes=[n2, 1, n1, n2])
+    assert [i.get("noteId") for i in infos] == [n2, None, n1, n2]
+    assert infos[1] == {}
+    ords = probe(anki, "result = [col.get_card(c).ord for c in cids]", cids=infos[0]["cards"])
+    assert ords == [0, 1]
+    # a query wins over notes
+    assert [i["noteId"] for i in anki.call("notesInfo", notes=[n1], query="nid:%d" % n2)] == [n2]
+    assert anki.error("notesInfo") == 'Must provide either "notes" or a "query"'
+    assert anki.error("notesInfo", notes=["x"]) == "notes must be a list of integers"
+    # notesModTime
+    mods = anki.call("notesModTime", notes=[n1, 1])
+    assert mods == [{"noteId": n1, "mod": info["mod"]}, {}]
+
+
+def test_delete_notes(anki, deck):
+    n1 = make_note(anki, deck, {"Front": "1"})
+    n2 = make_note(anki, deck, {"Front": "2"})
+    cards = note_state(anki, n1)["cards"]
+    assert anki.call("deleteNotes", notes=[n1, 1]) is None
+    assert not note_exists(anki, n1) and note_exists(anki, n2)
+    assert probe(anki, "result = col.db.scalar('select count() from cards where id = ?', c)",
+                 c=cards[0]) == 0
+    assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: deleteNotes"
+    assert anki.error("deleteNotes", notes=[None]) == "notes must be a list of integers"
+
+
+def test_remove_empty_notes_removes_unused_note_types(anki, deck, models):
+    """Upstream's code (not its README): every note type without notes is deleted."""
+    used, unused = models
+    make_note(anki, deck, {"Front": "x"}, model=used)
+    stock_unused = probe(anki, "result = sorted(e.name for e in col.models.all_use_counts() "
+                               "if e.use_count == 0)")
+    assert unused in stock_unused
+    try:
+        assert anki.call("removeEmptyNotes") is None
+        names = anki.call("modelNames")
+        assert used in names and not set(stock_unused) & set(names)
+        assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: removeEmptyNotes"
+    finally:
+        probe(anki, "mw.undo()")
+        assert wait_for(anki, "result = col.models.by_name(name) is not None", name=unused)
+    assert set(stock_unused) <= set(anki.call("modelNames"))
