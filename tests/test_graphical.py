@@ -1,0 +1,568 @@
+"""Graphical actions against a real Anki running offscreen: its Browser, Add and Edit windows, the
+deck screens and the reviewer are real, and the tests look at them through the probe (what the
+search box shows, which rows are selected, what the Add dialog holds, what the reviewer shows,
+which review-log rows were written).
+
+Test notes are made with the collection API through the probe, in the `deck` fixture's deck.
+The autouse fixture `gui` closes every window a test opened (answering Anki's "discard?" prompt),
+puts the main window back on the deck list and restores the settings the tests touch. guiExitAnki
+and the answers without a collection are tested in their own Anki (test_exit.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any, Callable, Dict, Iterator, List
+
+import pytest
+
+MISSING = 4242  # no note or card has this id
+MODAL = "Anki is showing a dialog that must be closed first: "
+SETTINGS = ("sortType", "sortBackwards", "timeLim", "activeCols")
+
+
+def wait_for(func: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = func()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.1)
+
+
+def add_notes(anki: Any, deck: str, fronts: List[str]) -> List[Dict[str, int]]:
+    """One Basic note per front in the deck: [{"note": nid, "card": cid}]."""
+    return anki.probe(
+        "col = mw.col\n"
+        "did = col.decks.id_for_name(%r)\n"
+        "result = []\n"
+        "for front in %r:\n"
+        "    note = col.new_note(col.models.by_name('Basic'))\n"
+        "    note['Front'] = front\n"
+        "    note['Back'] = 'back of ' + front\n"
+        "    col.add_note(note, did)\n"
+        "    result.append({'note': note.id, 'card': note.cards()[0].id})\n" % (deck, fronts))
+
+
+def window(name: str, expr: str) -> str:
+    """Probe code: `result` = expr evaluated with `w` = the open window `name` (None if closed)."""
+    return ("import aqt\n"
+            "w = aqt.dialogs._dialogs.get(%r, [None, None])[1]\n"
+            "result = None if w is None else (%s)" % (name, expr))
+
+
+def modal(anki: Any) -> Any:
+    """[class name, title, text] of the modal dialog in front, or None."""
+    return anki.probe(
+        "from aqt.qt import QApplication\n"
+        "w = QApplication.activeModalWidget()\n"
+        "result = None if w is None or not w.isVisible() else "
+        "[type(w).__name__, w.windowTitle(), w.text() if hasattr(w, 'text') else '']")
+
+
+def answer_modal(anki: Any, button: str) -> None:
+    """Click the button of the message box in front (StandardButton name or label text)."""
+    anki.probe(
+        "from aqt.qt import QApplication, QMessageBox\n"
+        "w = QApplication.activeModalWidget()\n"
+        "b = w.button(getattr(QMessageBox.StandardButton, %r, QMessageBox.StandardButton.NoButton))"
+        "\n"
+        "b = b or [x for x in w.buttons() if x.text().replace('&', '') == %r][0]\n"
+        "b.click()\n" % (button, button))
+
+
+CLOSE_ALL = """
+import aqt
+from aqt.qt import QApplication, QMessageBox
+w = QApplication.activeModalWidget()
+if w is not None and w.isVisible():
+    discard = w.button(QMessageBox.StandardButton.Discard) if isinstance(w, QMessageBox) else None
+    if discard is not None:
+        discard.click()
+    else:
+        w.reject()
+elif not aqt.dialogs.allClosed():
+    if not getattr(mw, '_ac_test_closing', False):
+        mw._ac_test_closing = True
+        aqt.dialogs.closeAll(lambda: setattr(mw, '_ac_test_closing', False))
+result = aqt.dialogs.allClosed() and QApplication.activeModalWidget() is None
+"""
+
+
+class Gui:
+    def __init__(self, anki: Any) -> None:
+        self.anki = anki
+        self.cards: List[int] = []
+
+    def track(self, notes: List[Dict[str, int]]) -> List[Dict[str, int]]:
+        """Remember the cards whose review-log rows the test leaves behind."""
+        self.cards.extend(n["card"] for n in notes)
+        return notes
+
+
+@pytest.fixture(autouse=True)
+def gui(anki: Any) -> Iterator[Gui]:
+    saved = anki.probe("col = mw.col\nresult = {'deck': col.decks.get_current_id(), "
+                       "'conf': {k: col.get_config(k, None) for k in %r}}" % (SETTINGS,))
+    helper = Gui(anki)
+    yield helper
+    wait_for(lambda: anki.probe(CLOSE_ALL), "the test's windows to close")
+    anki.probe("mw._ac_test_closing = False\n"
+               "mw.state != 'deckBrowser' and mw.moveToState('deckBrowser')")
+    anki.probe(
+        "col = mw.col\n"
+        "for key, value in %r.items():\n"
+        "    col.set_config(key, value) if value is not None else col.remove_config(key)\n"
+        "col.decks.get_current_id() != %d and col.decks.set_current(%d)\n"
+        "ids = %r\n"
+        "ids and col.db.execute('delete from revlog where cid in (%%s)' %% ','.join('?' * len(ids)),"
+        " *ids)" % (saved["conf"], saved["deck"], saved["deck"], helper.cards))
+
+
+def deck_query(deck: str) -> str:
+    return '"deck:%s"' % deck
+
+
+# -- Browser -------------------------------------------------------------------------------------
+
+def test_browse_v6_sample_shape(anki: Any) -> None:
+    reply = anki.invoke("guiBrowse", query="deck:current")
+    assert reply["error"] is None
+    assert isinstance(reply["result"], list)
+    assert all(isinstance(cid, int) for cid in reply["result"])
+    assert sorted(reply["result"]) == sorted(anki.probe(
+        "result = list(mw.col.find_cards('deck:current'))"))
+    assert anki.probe(window("Browser", "w.isVisible()")) is True
+    assert anki.error("guiBrowse", foobar=1) == \
+        "guiBrowse() got an unexpected keyword argument 'foobar'"
+
+
+def test_browse_searches_and_selects(anki: Any, deck: str, gui: Gui) -> None:
+    notes = add_notes(anki, deck, ["alpha", "bravo", "charlie"])
+    query = deck_query(deck)
+    result = anki.call("guiBrowse", query=query)
+    assert sorted(result) == sorted(n["card"] for n in notes)
+    shown = anki.probe(window("Browser", "[w.form.searchEdit.lineEdit().text(), w.table.len()]"))
+    assert shown == [anki.probe("result = mw.col.build_search_string(%r)" % query), 3]
+
+    assert anki.call("guiSelectCard", card=notes[1]["card"]) is True
+    assert anki.probe(window("Browser", "list(w.table.get_selected_card_ids())")) == \
+        [notes[1]["card"]]
+    assert anki.call("guiSelectedNotes") == [notes[1]["note"]]
+    # the editor under the table shows the selected note
+    assert anki.probe(window("Browser", "w.editor.note.id")) == notes[1]["note"]
+
+    # guiSelectNote is an alias that takes a card id
+    assert anki.call("guiSelectNote", note=notes[2]["card"]) is True
+    assert anki.call("guiSelectedNotes") == [notes[2]["note"]]
+
+    # a card the Browser does not show cannot be selected
+    assert anki.call("guiSelectCard", card=MISSING) is False
+    assert anki.call("guiSelectedNotes") == []
+    assert anki.error("guiSelectCard", card="x") == "card must be an integer id: x"
+
+    # without query: the Browser is raised, nothing searched, []
+    assert anki.call("guiBrowse") == []
+    assert anki.probe(window("Browser", "w.form.searchEdit.lineEdit().text()")) == \
+        shown[0]
+
+
+def test_select_without_browser(anki: Any, deck: str) -> None:
+    notes = add_notes(anki, deck, ["one"])
+    assert anki.probe(window("Browser", "True")) is None
+    assert anki.call("guiSelectCard", card=notes[0]["card"]) is False
+    assert anki.call("guiSelectNote", note=notes[0]["card"]) is False
+    assert anki.call("guiSelectedNotes") == []
+
+
+def _rows(anki: Any, column: int) -> List[str]:
+    """The text of one column of the Browser's table, top to bottom, as the user sees it."""
+    return anki.probe(window(
+        "Browser",
+        "[w.form.tableView.model().index(r, %d).data() for r in range(w.table.len())]" % column))
+
+
+def _indicator(anki: Any) -> List[Any]:
+    return anki.probe(window(
+        "Browser", "[w.form.tableView.horizontalHeader().sortIndicatorSection(), "
+                   "w.form.tableView.horizontalHeader().sortIndicatorOrder().name]"))
+
+
+def test_browse_reorders(anki: Any, deck: str, gui: Gui) -> None:
+    notes = add_notes(anki, deck, ["bravo", "alpha", "charlie"])
+    by_front = {"alpha": notes[1]["card"], "bravo": notes[0]["card"], "charlie": notes[2]["card"]}
+    columns = anki.probe("result = mw.col.load_browser_card_columns()")
+    sort_field = columns.index("noteFld")
+    query = deck_query(deck)
+
+    result = anki.call("guiBrowse", query=query,
+                       reorderCards={"order": "ascending", "columnId": "noteFld"})
+    assert result == [by_front["alpha"], by_front["bravo"], by_front["charlie"]]
+    assert _rows(anki, sort_field) == ["alpha", "bravo", "charlie"]
+    assert _indicator(anki) == [sort_field, "AscendingOrder"]
+
+    result = anki.call("guiBrowse", query=query,
+                       reorderCards={"order": "descending", "columnId": "noteFld"})
+    assert result == [by_front["charlie"], by_front["bravo"], by_front["alpha"]]
+    assert _rows(anki, sort_field) == ["charlie", "bravo", "alpha"]
+    assert _indicator(anki) == [sort_field, "DescendingOrder"]
+
+    # a numeric column starts descending when first clicked; the requested order still wins
+    due = columns.index("cardDue")
+    anki.call("guiBrowse", query=query, reorderCards={"order": "ascending", "columnId": "cardDue"})
+    assert _indicator(anki) == [due, "AscendingOrder"]
+    assert anki.probe("result = [mw.col.get_config('sortType'), "
+                      "mw.col.get_config('sortBackwards')]") == ["cardDue", False]
+
+
+def test_browse_errors(anki: Any) -> None:
+    assert anki.error("guiBrowse", reorderCards=[1]) == "reorderCards should be a dict: [1]"
+    assert anki.error("guiBrowse", reorderCards="up") == "reorderCards should be a dict: up"
+    assert anki.error("guiBrowse", reorderCards={"order": "ascending"}) == \
+        'Must provide a "columnId" and a "order" property"'
+    assert anki.error("guiBrowse", reorderCards={"columnId": "noteFld"}) == \
+        'Must provide a "columnId" and a "order" property"'
+    assert anki.error("guiBrowse", reorderCards={"order": "up", "columnId": "noteFld"}) == \
+        "invalid card order: up"
+    assert anki.error("guiBrowse", reorderCards={"order": "ascending", "columnId": "nope"}) == \
+        "invalid columnId: nope"
+    # a column that exists but is not shown
+    assert anki.error("guiBrowse", reorderCards={"order": "ascending",
+                                                 "columnId": "cardLapses"}) == \
+        "invalid columnId: cardLapses"
+    expected = anki.probe(
+        "try:\n    mw.col.find_cards('deck:(')\nexcept Exception as e:\n    result = str(e)")
+    assert anki.error("guiBrowse", query="deck:(") == expected
+    assert anki.error("guiBrowse", query=5) == "query must be a string"
+    # nothing was opened by the refused requests
+    assert anki.probe(window("Browser", "True")) is None
+
+
+def test_browse_refuses_unsortable_column(anki: Any) -> None:
+    anki.probe("mw.col.set_config('activeCols', ['noteFld', 'question', 'cardDue'])")
+    assert anki.error("guiBrowse", reorderCards={"order": "ascending",
+                                                 "columnId": "question"}) == \
+        "column cannot be sorted: question"
+    assert anki.probe(window("Browser", "True")) is None
+
+
+# -- Add dialog ----------------------------------------------------------------------------------
+
+def _add_dialog(anki: Any) -> Any:
+    return anki.probe(window(
+        "AddCards", "{'fields': w.editor.note.fields, 'tags': w.editor.note.tags, "
+                    "'deck': w.deck_chooser.selected_deck_id, "
+                    "'model': w.notetype_chooser.selected_notetype_id}"))
+
+
+def _click_add(anki: Any) -> None:
+    anki.probe(window("AddCards", "w.addButton.click()"))
+
+
+def test_add_cards_v6_opens_dialog(anki: Any) -> None:
+    reply = anki.invoke("guiAddCards")
+    assert reply == {"result": None, "error": None}
+    assert anki.probe(window("AddCards", "w.isVisible()")) is True
+
+
+def test_add_cards_prefills_and_user_adds(anki: Any, deck: str) -> None:
+    picture = base64.b64encode(b"GIF89a ac-test").decode("ascii")
+    name = "_ac_test_gui_add.gif"
+    result = anki.call("guiAddCards", note={
+        "deckName": deck, "modelName": "Basic",
+        "fields": {"Front": "prefilled front", "Back": "prefilled back", "Unknown": "ignored"},
+        "tags": ["gui", "prefilled"],
+        "picture": [{"filename": name, "data": picture, "fields": ["Back"]}],
+    })
+    # the note exists only once the user clicks Add: the id of the unsaved note is 0
+    assert result == 0
+    ids = anki.probe("result = [mw.col.decks.id_for_name(%r), "
+                     "mw.col.models.by_name('Basic')['id']]" % deck)
+    shown = _add_dialog(anki)
+    assert shown == {"fields": ["prefilled front", 'prefilled back<img src="%s">' % name],
+                     "tags": ["gui", "prefilled"], "deck": ids[0], "model": ids[1]}
+    assert anki.probe("result = mw.col.media.have(%r)" % name) is True
+    assert anki.probe("result = list(mw.col.find_notes('\"deck:%s\"'))" % deck) == []
+    try:
+        _click_add(anki)
+        nids = wait_for(lambda: anki.probe(
+            "result = list(mw.col.find_notes('\"deck:%s\"'))" % deck), "the note to be added")
+        assert len(nids) == 1
+        stored = anki.probe("n = mw.col.get_note(%d)\nresult = [n.fields, n.tags, "
+                            "[mw.col.decks.name(c.did) for c in n.cards()]]" % nids[0])
+        assert stored == [["prefilled front", 'prefilled back<img src="%s">' % name],
+                          ["gui", "prefilled"], [deck]]
+        # the dialog stays open with a fresh note, ready for the next one
+        assert _add_dialog(anki)["fields"] == ["", ""]
+    finally:
+        anki.probe("mw.col.media.trash_files([%r])" % name)
+
+
+def test_add_cards_errors(anki: Any, deck: str) -> None:
+    # the deck is checked before the model
+    assert anki.error("guiAddCards", note={"deckName": "no such deck", "modelName": "nope",
+                                           "fields": {}}) == "deck was not found: no such deck"
+    assert anki.error("guiAddCards", note={"deckName": deck, "modelName": "nope",
+                                           "fields": {}}) == "model was not found: nope"
+    assert anki.error("guiAddCards", note={"modelName": "Basic"}) == "'deckName'"
+    assert anki.error("guiAddCards", note={"deckName": deck}) == "'modelName'"
+    assert anki.probe(window("AddCards", "True")) is None
+
+
+def test_add_cards_replaces_open_dialog_after_asking(anki: Any, deck: str) -> None:
+    anki.call("guiAddCards", note={"deckName": deck, "modelName": "Basic",
+                                   "fields": {"Front": "typed by the user"}})
+    # the dialog holds input: Anki asks before discarding it, and the action does not wait
+    assert anki.call("guiAddCards", note={"deckName": deck, "modelName": "Basic",
+                                          "fields": {"Front": "second"}}) == 0
+    box = wait_for(lambda: modal(anki), "Anki's discard prompt")
+    assert box[0] == "MessageBox" and "Discard" in box[2]
+    assert _add_dialog(anki)["fields"][0] == "typed by the user"
+    # while Anki waits for the user, actions that change the GUI refuse, queries answer
+    assert anki.error("guiDeckBrowser") == MODAL + box[2]
+    assert anki.error("guiAddCards") == MODAL + box[2]
+    assert anki.call("guiDeckOverview", name=deck) is False
+    assert anki.call("guiUndo") is False
+    assert anki.call("guiReviewActive") is False
+    assert anki.call("guiSelectedNotes") == []
+    answer_modal(anki, "Discard")
+    wait_for(lambda: (_add_dialog(anki) or {}).get("fields", [""])[0] == "second",
+             "the dialog to show the new note")
+    assert modal(anki) is None
+
+
+def test_add_note_set_data(anki: Any, deck: str) -> None:
+    assert anki.call("guiAddNoteSetData", note={"fields": {"Front": "x"}}) == \
+        {"error": "Add Note dialog is not open", "code": 1}
+    anki.call("guiAddCards", note={"deckName": deck, "modelName": "Basic",
+                                   "fields": {"Front": "front", "Back": "back"},
+                                   "tags": ["one"]})
+    assert anki.error("guiAddNoteSetData", note={"deckName": "no such deck"}) == \
+        'Deck "no such deck" not found'
+    assert anki.error("guiAddNoteSetData", note={"modelName": "nope"}) == \
+        'Model "nope" not found'
+    assert anki.error("guiAddNoteSetData", note={"fields": {"Nope": "x"}}) == \
+        'Field "Nope" not found in current note'
+    assert _add_dialog(anki)["fields"] == ["front", "back"]  # refused requests changed nothing
+
+    assert anki.call("guiAddNoteSetData", note={"fields": {"Back": " more"}, "tags": ["one", "two"]},
+                     append=True) is True
+    shown = _add_dialog(anki)
+    assert shown["fields"] == ["front", "back more"] and shown["tags"] == ["one", "two"]
+
+    assert anki.call("guiAddNoteSetData", note={"fields": {"Front": "new"}, "tags": ["three"]}) \
+        is True
+    shown = _add_dialog(anki)
+    assert shown["fields"] == ["new", "back more"] and shown["tags"] == ["three"]
+
+    ids = anki.probe("result = [mw.col.models.by_name('Basic (and reversed card)')['id'], "
+                     "mw.col.decks.id_for_name('Default')]")
+    assert anki.call("guiAddNoteSetData", note={"modelName": "Basic (and reversed card)",
+                                                "deckName": "Default",
+                                                "fields": {"Back": "reversed"}}) is True
+    shown = _add_dialog(anki)
+    assert shown["model"] == ids[0] and shown["deck"] == ids[1]
+    assert shown["fields"] == ["new", "reversed"]
+
+
+# -- Edit dialog ---------------------------------------------------------------------------------
+
+EDIT = "foosoft.ankiconnect.Edit"
+
+
+def test_edit_note(anki: Any, deck: str) -> None:
+    notes = add_notes(anki, deck, ["first", "second"])
+    assert anki.call("guiEditNote", note=notes[0]["note"]) is None
+    assert anki.probe(window(EDIT, "[w.isVisible(), w.editor.note.id, w.editor.note['Front']]")) \
+        == [True, notes[0]["note"], "first"]
+    # a second note opens in the same window; < goes back to the first
+    anki.call("guiEditNote", note=notes[1]["note"])
+    assert anki.probe(window(EDIT, "w.editor.note.id")) == notes[1]["note"]
+    anki.probe(window(EDIT, "w.back_button.click()"))
+    wait_for(lambda: anki.probe(window(EDIT, "w.editor.note.id")) == notes[0]["note"],
+             "the window to go back to the first note")
+    # Preview shows the note's card
+    anki.probe(window(EDIT, "w.preview_button.click()"))
+    assert anki.probe(window(EDIT, "[w.previewer.isVisible(), w.previewer.card().id]")) == \
+        [True, notes[0]["card"]]
+
+    expected = anki.probe("try:\n    mw.col.get_note(%d)\nexcept Exception as e:\n"
+                          "    result = str(e)" % MISSING)
+    assert anki.error("guiEditNote", note=MISSING) == expected
+    assert anki.error("guiEditNote", note="x") == "note must be an integer id: x"
+
+
+# -- reviewer ------------------------------------------------------------------------------------
+
+def _not_reviewing(anki: Any) -> None:
+    assert anki.call("guiReviewActive") is False
+    assert anki.call("guiCurrentCard") is None
+    for action in ("guiShowQuestion", "guiShowAnswer", "guiStartCardTimer", "guiPlayAudio"):
+        assert anki.call(action) is False, action
+    assert anki.call("guiAnswerCard", ease=1) is False
+
+
+def _revlog(anki: Any, cid: int) -> List[List[int]]:
+    return anki.probe("result = mw.col.db.all('select ease, ivl, type from revlog "
+                      "where cid = ? order by id', %d)" % cid)
+
+
+def test_review_deck_end_to_end(anki: Any, deck: str, gui: Gui) -> None:
+    notes = gui.track(add_notes(anki, deck, ["r1", "r2", "r3", "r4"]))
+    cards = {n["card"] for n in notes}
+    _not_reviewing(anki)
+
+    assert anki.call("guiDeckOverview", name="no such deck") is False
+    assert anki.call("guiDeckReview", name="no such deck") is False
+    assert anki.call("guiDeckOverview", name=deck) is True
+    assert anki.probe("result = [mw.state, mw.col.decks.current()['name']]") == \
+        ["overview", deck]
+    _not_reviewing(anki)
+    assert anki.call("guiDeckReview", name=deck) is True
+    assert anki.probe("result = mw.state") == "review"
+    assert anki.call("guiReviewActive") is True
+
+    answered = []
+    for ease in (1, 2, 3, 4):
+        current = anki.call("guiCurrentCard")
+        cid = current["cardId"]
+        assert cid in cards and cid not in answered
+        answered.append(cid)
+        front = anki.probe("result = mw.col.get_card(%d).note()['Front']" % cid)
+        assert current["fields"] == {"Front": {"value": front, "order": 0},
+                                     "Back": {"value": "back of " + front, "order": 1}}
+        assert current["modelName"] == "Basic" and current["deckName"] == deck
+        assert current["template"] == "Card 1" and current["fieldOrder"] == 0
+        assert current["buttons"] == [1, 2, 3, 4] and len(current["nextReviews"]) == 4
+        assert current["question"].endswith(front) and "back of " + front in current["answer"]
+        assert isinstance(current["css"], str)
+        assert anki.probe("result = [mw.reviewer.card.id, mw.reviewer.state]") == \
+            [cid, "question"]
+
+        assert anki.call("guiAnswerCard", ease=ease) is False  # the answer is not shown yet
+        assert anki.call("guiShowAnswer") is True
+        assert anki.probe("result = mw.reviewer.state") == "answer"
+        assert anki.call("guiShowQuestion") is True
+        assert anki.probe("result = mw.reviewer.state") == "question"
+        assert anki.call("guiShowAnswer") is True
+        assert anki.call("guiStartCardTimer") is True
+        assert anki.call("guiPlayAudio") is True
+        assert anki.call("guiAnswerCard", ease=5) is False
+        assert anki.call("guiAnswerCard", ease=0) is False
+        assert _revlog(anki, cid) == []
+
+        assert anki.call("guiAnswerCard", ease=ease) is True
+        # recorded when the reply comes, and the reviewer moved on
+        rows = _revlog(anki, cid)
+        assert len(rows) == 1 and rows[0][0] == ease and rows[0][2] == 0  # type 0: learning
+        card = anki.probe("c = mw.col.get_card(%d)\nresult = [c.type, c.queue, c.ivl]" % cid)
+        if ease == 4:
+            assert card[0] == 2 and card[2] >= 1 and rows[0][1] == card[2]  # review, in days
+        else:
+            assert card[0] == 1 and rows[0][1] < 0  # learning, interval in seconds
+        assert anki.probe("result = mw.reviewer.card.id") != cid
+
+    # undo takes back the last answer; the reviewer shows that card again
+    assert anki.call("guiUndo") is True
+    assert _revlog(anki, answered[-1]) == []
+    assert anki.probe("result = mw.col.get_card(%d).type" % answered[-1]) == 0
+    assert anki.call("guiCurrentCard")["cardId"] == answered[-1]
+
+    assert anki.call("guiDeckBrowser") is None
+    assert anki.probe("result = mw.state") == "deckBrowser"
+    _not_reviewing(anki)
+
+
+def test_review_time_limit_does_not_hold_the_reply(anki: Any, deck: str, gui: Gui) -> None:
+    notes = gui.track(add_notes(anki, deck, ["t1", "t2"]))
+    assert anki.call("guiDeckReview", name=deck) is True
+    anki.probe("mw.col.set_config('timeLim', 1)\nmw.col.startTimebox()")
+    time.sleep(1.5)
+    cid = anki.call("guiCurrentCard")["cardId"]
+    assert anki.call("guiShowAnswer") is True
+    # Anki asks "continue?" in a blocking dialog after this answer; the reply does not wait
+    assert anki.call("guiAnswerCard", ease=3) is True
+    box = wait_for(lambda: modal(anki), "the time limit dialog")
+    assert anki.call("guiShowQuestion") is False  # the dialog is in the way
+    assert [r[0] for r in _revlog(anki, cid)] == [3]
+    anki.probe("mw.col.set_config('timeLim', 0)")
+    answer_modal(anki, "Continue")
+    wait_for(lambda: modal(anki) is None, "the time limit dialog to close")
+    assert box[0] == "ButtonedDialog"
+    assert anki.call("guiCurrentCard")["cardId"] in {n["card"] for n in notes} - {cid}
+
+
+# -- modal dialogs, import, database check -------------------------------------------------------
+
+def test_modal_dialog_blocks_changes(anki: Any, deck: str) -> None:
+    notes = add_notes(anki, deck, ["m1"])
+    anki.call("guiBrowse", query=deck_query(deck))
+    anki.probe("from aqt.qt import QMessageBox, Qt\n"
+               "box = mw._ac_test_box = QMessageBox(mw)\n"
+               "box.setText('a question for the user')\n"
+               "box.setWindowModality(Qt.WindowModality.ApplicationModal)\n"
+               "box.show()")
+    try:
+        refused = MODAL + "a question for the user"
+        for action, params in [("guiBrowse", {"query": "deck:current"}), ("guiAddCards", {}),
+                               ("guiDeckBrowser", {}), ("guiCheckDatabase", {}),
+                               ("guiImportFile", {}), ("guiEditNote", {"note": notes[0]["note"]}),
+                               ("guiAddCards", {"note": {"deckName": deck, "modelName": "Basic",
+                                                         "fields": {"Front": "f"}}})]:
+            assert anki.error(action, **params) == refused, action
+        for action, params in [("guiSelectCard", {"card": notes[0]["card"]}),
+                               ("guiDeckOverview", {"name": deck}),
+                               ("guiDeckReview", {"name": deck}), ("guiUndo", {})]:
+            assert anki.call(action, **params) is False, action
+        # queries still answer: the Browser selected the only row of its search
+        assert anki.call("guiSelectedNotes") == [notes[0]["note"]]
+        assert anki.call("guiReviewActive") is False
+        assert anki.probe("result = mw.state") == "deckBrowser"
+        assert anki.probe(window("AddCards", "True")) is None
+    finally:
+        anki.probe("mw._ac_test_box.close()")
+
+
+def test_import_file_opens_anki_import(anki: Any, tmp_path: Any, deck: str) -> None:
+    csv = tmp_path / "gui import.csv"
+    csv.write_text("imported front,imported back\n", encoding="utf-8")
+    assert anki.call("guiImportFile", path=str(csv)) is None
+    box = wait_for(lambda: modal(anki), "Anki's import dialog")
+    assert box[0] == "ImportDialog"
+    assert anki.error("guiDeckBrowser") == MODAL + box[1]
+    anki.probe("from aqt.qt import QApplication\nQApplication.activeModalWidget().reject()")
+    wait_for(lambda: modal(anki) is None, "the import dialog to close")
+    assert anki.probe("result = list(mw.col.find_notes('\"front:imported front\"'))") == []
+
+    # without a path: Anki's file picker, after the reply
+    assert anki.call("guiImportFile") is None
+    box = wait_for(lambda: modal(anki), "the file picker")
+    assert box[0] == "QFileDialog"
+    anki.probe("from aqt.qt import QApplication\nQApplication.activeModalWidget().reject()")
+    wait_for(lambda: modal(anki) is None, "the file picker to close")
+
+    assert anki.error("guiImportFile", path=str(tmp_path / "missing.csv")) == \
+        "file not found: %s" % (tmp_path / "missing.csv")
+    other = tmp_path / "notes.xyz"
+    other.write_text("x", encoding="utf-8")
+    assert anki.error("guiImportFile", path=str(other)) == "Unsupported file type."
+    assert modal(anki) is None
+
+
+def test_check_database(anki: Any) -> None:
+    anki.probe("from aqt import gui_hooks\n"
+               "mw._ac_test_resets = []\n"
+               "mw._ac_test_hook = lambda: mw._ac_test_resets.append(1)\n"
+               "gui_hooks.state_did_reset.append(mw._ac_test_hook)")
+    try:
+        assert anki.call("guiCheckDatabase") is True
+        # the check ends by refreshing Anki's screens
+        wait_for(lambda: anki.probe("result = bool(mw._ac_test_resets) and not "
+                                    "mw.progress.busy()"), "the database check to finish")
+    finally:
+        anki.probe("from aqt import gui_hooks\n"
+                   "gui_hooks.state_did_reset.remove(mw._ac_test_hook)")
+    assert anki.probe("result = mw.state") == "deckBrowser"
