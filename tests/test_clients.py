@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import http.client
 import json
 import os
 import shutil
@@ -392,3 +393,506 @@ def test_yanki_connect_api_key(anki: Anki) -> None:
     assert out["withKey"] == {"result": deck_names(anki)}
     assert out["withoutKey"] == {"thrown": "valid api key must be provided"}
     assert out["wrongKey"] == {"thrown": "valid api key must be provided"}
+
+
+# -- Yomitan's request flow -----------------------------------------------------------------
+
+class YomitanError(Exception):
+    """Yomitan's ExtensionError: a message and a data object."""
+
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.data = data
+
+    def __str__(self) -> str:
+        return "%s %r" % (self.args[0], self.data)
+
+
+def js_typeof(value: Any) -> str:
+    """JavaScript's typeof for a value decoded from JSON."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "object"  # null, arrays and objects
+
+
+def js_string(value: Any) -> str:
+    """JavaScript's `${value}` for a value decoded from JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return ",".join("" if v is None else js_string(v) for v in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return repr(value)
+
+
+def _no_js_constant(name: str) -> Any:
+    raise ValueError("JSON.parse rejects %s" % name)
+
+
+# A Chrome extension's fetch: what the browser adds to every request from the service worker.
+BROWSER_HEADERS = {
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate, br, zstd",
+    "Accept-Language": "en-US,en;q=0.9",
+    "Sec-Fetch-Dest": "empty",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Site": "none",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/131.0.0.0 Safari/537.36",
+}
+
+
+class YomitanAnkiConnect:
+    """Yomitan's AnkiConnect client (ext/js/comm/anki-connect.js) ported to Python: the same
+    request bodies, sent the way a browser sends them from the extension's origin (CORS preflight
+    with Private Network Access, then the POST on a kept-alive connection), and the same checks
+    on every reply before a result is used."""
+
+    local_version = 2
+
+    def __init__(self, host: str, port: int, origin: str, api_key: Optional[str] = None) -> None:
+        self._conn = http.client.HTTPConnection(host, port, timeout=120)
+        self.origin = origin
+        self.api_key = api_key
+        self.remote_version = 0
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- the browser -------------------------------------------------------------------
+
+    def _exchange(self, method: str, headers: Dict[str, str], body: Optional[bytes]) -> tuple:
+        """One request on the kept-alive connection; a browser retries once when a reused
+        connection turns out to be closed."""
+        for attempt in (0, 1):
+            reused = self._conn.sock is not None
+            try:
+                self._conn.request(method, "/", body=body, headers=headers)
+                resp = self._conn.getresponse()
+                data = resp.read()
+                return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self._conn.close()
+                if not reused or attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _allows_origin(self, headers: Dict[str, str]) -> bool:
+        return headers.get("access-control-allow-origin") in ("*", self.origin)
+
+    def _fetch(self, body: bytes) -> tuple:
+        """fetch(server, {method: 'POST', mode: 'cors', credentials: 'omit', headers:
+        {'Content-Type': 'application/json'}, body}): (status, body bytes), or the TypeError a
+        browser raises when CORS refuses the exchange."""
+        status, headers, _ = self._exchange("OPTIONS", dict(
+            BROWSER_HEADERS, Origin=self.origin, **{
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+                "Access-Control-Request-Private-Network": "true"}), None)
+        allowed_headers = [h.strip().lower() for h in
+                           headers.get("access-control-allow-headers", "").split(",")]
+        if not 200 <= status < 300:
+            raise TypeError("preflight answered %d" % status)
+        if not self._allows_origin(headers):
+            raise TypeError("preflight: origin not allowed: %r" % headers)
+        if "content-type" not in allowed_headers and "*" not in allowed_headers:
+            raise TypeError("preflight: content-type not allowed: %r" % headers)
+        if headers.get("access-control-allow-private-network") != "true":
+            raise TypeError("preflight: private network access not allowed: %r" % headers)
+        status, headers, data = self._exchange("POST", dict(
+            BROWSER_HEADERS, Origin=self.origin, **{"Content-Type": "application/json"}), body)
+        if not self._allows_origin(headers):
+            raise TypeError("response: origin not allowed: %r" % headers)
+        return status, data
+
+    # -- anki-connect.js: private ------------------------------------------------------
+
+    def _invoke(self, action: str, params: Dict[str, Any]) -> Any:
+        body: Dict[str, Any] = {"action": action, "params": params,
+                                "version": self.local_version}
+        if self.api_key is not None:
+            body["key"] = self.api_key
+        try:
+            status, data = self._fetch(json.dumps(body).encode("utf-8"))
+        except (TypeError, OSError, http.client.HTTPException) as exc:
+            raise YomitanError("Anki connection failure", action=action, params=params,
+                               originalError=repr(exc))
+        if not 200 <= status < 300:
+            raise YomitanError("Anki connection error: %d" % status, action=action,
+                               params=params, status=status)
+        text = data.decode("utf-8", errors="replace")
+        try:
+            result = json.loads(text, parse_constant=_no_js_constant)
+        except ValueError as exc:
+            raise YomitanError("Invalid Anki response", action=action, params=params,
+                               status=status, responseText=text, originalError=repr(exc))
+        if isinstance(result, dict) and "error" in result:
+            api_error = result["error"]
+            raise YomitanError("Anki error: %s" % js_string(api_error), action=action,
+                               params=params, status=status, apiError=js_string(api_error))
+        return result
+
+    def _invoke_multi(self, actions: List[Dict[str, Any]]) -> List[Any]:
+        result = self._invoke("multi", {"actions": actions})
+        if not isinstance(result, list):
+            raise self._unexpected("array", result)
+        return result
+
+    def _check_version(self) -> None:
+        if self.remote_version < self.local_version:
+            self.remote_version = self._get_version()
+            if self.remote_version < self.local_version:
+                raise YomitanError("AnkiConnect extension and plugin versions incompatible")
+
+    def _get_version(self) -> Any:
+        version = self._invoke("version", {})
+        return version if js_typeof(version) == "number" else 0
+
+    @staticmethod
+    def _unexpected(expected: str, result: Any, context: str = "") -> YomitanError:
+        return YomitanError("Unexpected type%s: expected %s, received %s"
+                            % (" for " + context if context else "", expected,
+                               "null" if result is None else js_typeof(result)), result=result)
+
+    def _normalize_array(self, result: Any, expected_count: int, type_name: str) -> List[Any]:
+        if not isinstance(result, list):
+            raise self._unexpected(type_name + "[]", result)
+        if expected_count < 0:
+            expected_count = len(result)
+        elif expected_count != len(result):
+            raise YomitanError("Unexpected result array size: expected %d, received %d"
+                               % (expected_count, len(result)), result=result)
+        for i, item in enumerate(result):
+            if js_typeof(item) != type_name:
+                raise YomitanError("Unexpected result type at index %d: expected %s, received %s"
+                                   % (i, type_name, js_typeof(item)), result=result)
+        return result
+
+    def _normalize_note_info_array(self, result: Any) -> List[Any]:
+        if not isinstance(result, list):
+            raise self._unexpected("array", result)
+        out: List[Any] = []
+        for i, item in enumerate(result):
+            if not isinstance(item, dict):
+                raise YomitanError("Unexpected result type at index %d: expected Notes.NoteInfo"
+                                   % i, result=result)
+            note_id = item.get("noteId")
+            if js_typeof(note_id) != "number":
+                out.append(None)
+                continue
+            model_name, fields = item.get("modelName"), item.get("fields")
+            if js_typeof(model_name) != "string":
+                raise self._unexpected("string", model_name, "modelName at index %d" % i)
+            if not isinstance(fields, dict):
+                raise self._unexpected("string", fields, "fields at index %d" % i)
+            tags = self._normalize_array(item.get("tags"), -1, "string")
+            cards = self._normalize_array(item.get("cards"), -1, "number")
+            fields2 = {}
+            for key, info in fields.items():
+                if not isinstance(info, dict):
+                    continue
+                value, order = info.get("value"), info.get("order")
+                if js_typeof(value) == "string" and js_typeof(order) == "number":
+                    fields2[key] = {"value": value, "order": order}
+            out.append({"noteId": note_id, "tags": tags, "fields": fields2,
+                        "modelName": model_name, "cards": cards, "cardsInfo": []})
+        return out
+
+    def _normalize_card_info_array(self, result: Any) -> List[Any]:
+        if not isinstance(result, list):
+            raise self._unexpected("array", result)
+        out: List[Any] = []
+        for i, item in enumerate(result):
+            if not isinstance(item, dict):
+                raise YomitanError("Unexpected result type at index %d: expected Cards.CardInfo"
+                                   % i, result=result)
+            card_id, note = item.get("cardId"), item.get("note")
+            if js_typeof(card_id) != "number" or js_typeof(note) != "number":
+                out.append(None)
+                continue
+            flags, queue = item.get("flags"), item.get("queue")
+            out.append({"noteId": note, "cardId": card_id,
+                        "flags": flags if js_typeof(flags) == "number" else 0,
+                        "cardState": queue if js_typeof(queue) == "number" else 0})
+        return out
+
+    def _normalize_can_add_detail_array(self, result: Any, expected_count: int) -> List[Any]:
+        if not isinstance(result, list):
+            raise self._unexpected("array", result)
+        if expected_count != len(result):
+            raise YomitanError("Unexpected result array size: expected %d, received %d"
+                               % (expected_count, len(result)), result=result)
+        out = []
+        for i, item in enumerate(result):
+            if not isinstance(item, dict):
+                raise YomitanError("Unexpected result type at index %d: expected object" % i,
+                                   result=result)
+            if js_typeof(item.get("canAdd")) != "boolean":
+                raise self._unexpected("boolean", item.get("canAdd"), "canAdd at index %d" % i)
+            error = item.get("error")
+            out.append({"canAdd": item["canAdd"],
+                        "error": error if js_typeof(error) == "string" else None})
+        return out
+
+    @staticmethod
+    def _note_query(note: Dict[str, Any]) -> str:
+        """The duplicate search for a note: its deck for deck scopes, then its first field
+        (double quotes removed)."""
+        query = ""
+        if note["options"]["duplicateScope"] in ("deck", "deck-root"):
+            query = '"deck:%s" ' % note["deckName"].replace('"', "")
+        field = next(iter(note["fields"]))
+        return query + '"%s:%s"' % (field.lower(), note["fields"][field].replace('"', ""))
+
+    # -- anki-connect.js: public -------------------------------------------------------
+
+    def is_connected(self) -> bool:
+        try:
+            self._get_version()
+            return True
+        except YomitanError:
+            return False
+
+    def request_permission(self) -> Dict[str, Any]:
+        result = self._invoke("requestPermission", {})
+        if not isinstance(result, dict) or result.get("permission") not in ("granted", "denied"):
+            raise self._unexpected("{permission}", result)
+        return result
+
+    def get_version(self) -> Any:
+        self._check_version()
+        return self._get_version()
+
+    def get_deck_names(self) -> List[str]:
+        self._check_version()
+        return self._normalize_array(self._invoke("deckNames", {}), -1, "string")
+
+    def get_model_names(self) -> List[str]:
+        self._check_version()
+        return self._normalize_array(self._invoke("modelNames", {}), -1, "string")
+
+    def get_model_field_names(self, model_name: str) -> List[str]:
+        self._check_version()
+        return self._normalize_array(self._invoke("modelFieldNames", {"modelName": model_name}),
+                                     -1, "string")
+
+    def api_exists(self, action: str) -> bool:
+        result = self._invoke("apiReflect", {"scopes": ["actions"], "actions": [action]})
+        if not isinstance(result, dict):
+            raise self._unexpected("object", result)
+        self._normalize_array(result.get("scopes"), -1, "string")
+        return action in self._normalize_array(result.get("actions"), -1, "string")
+
+    def can_add_notes(self, notes: List[Dict[str, Any]]) -> List[bool]:
+        self._check_version()
+        return self._normalize_array(self._invoke("canAddNotes", {"notes": notes}), len(notes),
+                                     "boolean")
+
+    def can_add_notes_with_error_detail(self, notes: List[Dict[str, Any]]) -> List[Any]:
+        self._check_version()
+        result = self._invoke("canAddNotesWithErrorDetail", {"notes": notes})
+        return self._normalize_can_add_detail_array(result, len(notes))
+
+    def store_media_file(self, file_name: str, content: str) -> Any:
+        self._check_version()
+        result = self._invoke("storeMediaFile", {"filename": file_name, "data": content})
+        if result is not None and js_typeof(result) != "string":
+            raise self._unexpected("string|null", result)
+        return result
+
+    def add_note(self, note: Dict[str, Any]) -> Any:
+        self._check_version()
+        result = self._invoke("addNote", {"note": note})
+        if result is not None and js_typeof(result) != "number":
+            raise self._unexpected("number|null", result)
+        return result
+
+    def update_note_fields(self, note_with_id: Dict[str, Any]) -> None:
+        self._check_version()
+        result = self._invoke("updateNoteFields", {"note": note_with_id})
+        if result is not None:
+            raise self._unexpected("null", result)
+
+    def find_note_ids(self, notes: List[Dict[str, Any]]) -> List[List[int]]:
+        """One version-less findNotes per distinct query in a single multi, each sub-action
+        carrying the API key."""
+        self._check_version()
+        actions: List[Dict[str, Any]] = []
+        targets_list: List[List[List[int]]] = []
+        targets_by_query: Dict[str, List[List[int]]] = {}
+        all_note_ids: List[List[int]] = []
+        for note in notes:
+            query = self._note_query(note)
+            targets = targets_by_query.get(query)
+            if targets is None:
+                targets = targets_by_query[query] = []
+                targets_list.append(targets)
+                action: Dict[str, Any] = {"action": "findNotes", "params": {"query": query}}
+                if self.api_key is not None:
+                    action["key"] = self.api_key
+                actions.append(action)
+            note_ids: List[int] = []
+            all_note_ids.append(note_ids)
+            targets.append(note_ids)
+        result = self._invoke_multi(actions)
+        for i in range(min(len(result), len(targets_list))):
+            found = self._normalize_array(result[i], -1, "number")
+            for target in targets_list[i]:
+                target.extend(found)
+        return all_note_ids
+
+    def notes_info(self, note_ids: List[int]) -> List[Any]:
+        self._check_version()
+        return self._normalize_note_info_array(self._invoke("notesInfo", {"notes": note_ids}))
+
+    def cards_info(self, card_ids: List[int]) -> List[Any]:
+        self._check_version()
+        return self._normalize_card_info_array(self._invoke("cardsInfo", {"cards": card_ids}))
+
+    def gui_browse_note(self, note_id: int) -> List[int]:
+        self._check_version()
+        return self._normalize_array(self._invoke("guiBrowse", {"query": "nid:%d" % note_id}),
+                                     -1, "number")
+
+    @staticmethod
+    def is_error_unsupported_action(error: BaseException) -> bool:
+        return isinstance(error, YomitanError) and \
+            error.data.get("apiError") == "unsupported action"
+
+
+YOMITAN_ORIGINS = [
+    "chrome-extension://likgccmbimhjbgkjambclfkhldnlhbnn",  # Yomitan on the Chrome Web Store
+    "moz-extension://2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182",  # Firefox: a per-install uuid
+]
+
+
+@pytest.fixture
+def api_key(anki: Anki) -> Iterator[str]:
+    """An API key configured in the running add-on for the test; the old setting comes back."""
+    key = "yomitan-" + uuid.uuid4().hex
+    old = anki.set_config(apiKey=key)
+    yield key
+    anki.set_config(**old)
+
+
+def yomitan_note(deck: str, front: str, back: str, scope: str = "collection",
+                 scope_deck: Optional[str] = None, allow_duplicate: bool = False) -> Any:
+    """A note as Yomitan's note builder makes it."""
+    return {"fields": {"Front": front, "Back": back}, "tags": ["yomitan"], "deckName": deck,
+            "modelName": "Basic",
+            "options": {"allowDuplicate": allow_duplicate, "duplicateScope": scope,
+                        "duplicateScopeOptions": {"deckName": scope_deck,
+                                                  "checkChildren": scope_deck is not None,
+                                                  "checkAllModels": False}}}
+
+
+@pytest.mark.parametrize("origin", YOMITAN_ORIGINS, ids=["chrome", "firefox"])
+def test_yomitan_flow(anki: Anki, deck: str, api_key: str, media_names: List[str],
+                      origin: str) -> None:
+    yomitan = YomitanAnkiConnect("127.0.0.1", anki.port, origin, api_key)
+    target = deck + "::Yomitan"
+    probe(anki, "col.decks.id(name, create=True)", name=target)  # the user's Yomitan deck
+    term = "読む " + uuid.uuid4().hex[:8]
+    try:
+        # settings page: permission, version, decks, note types, fields, optional actions
+        assert yomitan.request_permission() == {"permission": "granted", "requireApikey": True,
+                                                "version": 6}
+        assert yomitan.get_version() == 6 and yomitan.remote_version == 6
+        assert yomitan.get_deck_names() == deck_names(anki)
+        assert {deck, target} <= set(yomitan.get_deck_names())
+        assert "Basic" in yomitan.get_model_names()
+        assert yomitan.get_model_field_names("Basic") == ["Front", "Back"]
+        assert yomitan.api_exists("canAddNotesWithErrorDetail") is True
+        assert yomitan.api_exists("yomitanNoSuchAction") is False
+
+        # a lookup shows the term: can it be added?
+        note = yomitan_note(target, term, "to read")
+        rooted = yomitan_note(target, term, "to read", "deck-root", deck)
+        other = yomitan_note(target, "書く " + uuid.uuid4().hex[:8], "to write", "deck")
+        assert yomitan.can_add_notes([note, rooted, other]) == [True, True, True]
+        assert yomitan.can_add_notes_with_error_detail([note, other]) == [
+            {"canAdd": True, "error": None}, {"canAdd": True, "error": None}]
+
+        # the user adds it: audio first, then the note that refers to it
+        audio = "yomitan_audio_よむ_%s.mp3" % uuid.uuid4().hex[:8]
+        media_names.append(audio)
+        content = base64.b64encode(b"ID3\x04\x00fake mp3 " + os.urandom(64)).decode()
+        assert yomitan.store_media_file(audio, content) == audio
+        assert media_file(anki, audio) == content
+        note["fields"]["Back"] = "to read<br>[sound:%s]" % audio
+        nid = yomitan.add_note(note)
+        assert js_typeof(nid) == "number"
+        [stored] = stored_notes(anki, "nid:%d" % nid)
+        assert stored["fields"] == note["fields"] and stored["tags"] == ["yomitan"]
+        assert stored["decks"] == [target] and stored["model"] == "Basic"
+
+        # now a duplicate; the user adds it anyway ("add duplicate")
+        assert yomitan.can_add_notes([note, rooted, other]) == [False, False, True]
+        assert yomitan.can_add_notes_with_error_detail([note, other]) == [
+            {"canAdd": False, "error": "cannot create note because it is a duplicate"},
+            {"canAdd": True, "error": None}]
+        nid2 = yomitan.add_note(dict(note, options=dict(note["options"], allowDuplicate=True)))
+        assert js_typeof(nid2) == "number" and nid2 != nid
+
+        # "view added note": ids of the duplicates, their info and card state, the Browser
+        found = yomitan.find_note_ids([note, rooted, other])
+        assert [sorted(ids) for ids in found] == [sorted([nid, nid2])] * 2 + [[]]
+        stored = {n["id"]: n for n in stored_notes(anki, "deck:%s" % json.dumps(target))}
+        infos = yomitan.notes_info([nid, nid2, 1])
+        assert infos[2] is None  # unknown id: `{}`, which Yomitan treats as missing
+        assert [i["noteId"] for i in infos[:2]] == [nid, nid2]
+        for info in infos[:2]:
+            assert info["cards"] == stored[info["noteId"]]["cards"]
+            assert info["modelName"] == "Basic" and info["tags"] == ["yomitan"]
+            assert info["fields"] == {"Front": {"value": term, "order": 0},
+                                      "Back": {"value": note["fields"]["Back"], "order": 1}}
+        cards = stored[nid]["cards"]
+        assert yomitan.cards_info(cards) == [
+            {"noteId": nid, "cardId": cards[0], "flags": 0, "cardState": 0}]
+        try:
+            assert yomitan.gui_browse_note(nid) == cards
+            assert probe(anki, BROWSER_SHOWS) == cards
+        finally:
+            close_browser(anki)
+
+        # overwrite the existing note's fields
+        assert yomitan.update_note_fields({"id": nid, "fields": {"Back": "to read (updated)"}}) \
+            is None
+        assert stored_notes(anki, "nid:%d" % nid)[0]["fields"] == {
+            "Front": term, "Back": "to read (updated)"}
+
+        # errors: unsupported actions are told apart from other failures
+        with pytest.raises(YomitanError) as unsupported:
+            yomitan._invoke("yomitanNoSuchAction", {})
+        assert str(unsupported.value.args[0]) == "Anki error: unsupported action"
+        assert yomitan.is_error_unsupported_action(unsupported.value)
+        with pytest.raises(YomitanError) as refused:
+            yomitan.add_note(yomitan_note(deck + "::nope", "x " + term, "y"))
+        assert refused.value.args[0] == "Anki error: deck was not found: %s::nope" % deck
+        assert not yomitan.is_error_unsupported_action(refused.value)
+        assert sorted(stored_notes(anki, "deck:%s" % json.dumps(deck))[i]["id"]
+                      for i in range(2)) == sorted([nid, nid2])
+    finally:
+        yomitan.close()
+
+
+def test_yomitan_with_a_wrong_api_key_is_refused(anki: Anki, api_key: str) -> None:
+    yomitan = YomitanAnkiConnect("127.0.0.1", anki.port, YOMITAN_ORIGINS[0], api_key + "x")
+    try:
+        assert yomitan.is_connected() is False
+        with pytest.raises(YomitanError) as refused:
+            yomitan.get_deck_names()
+        assert refused.value.args[0] == "Anki error: valid api key must be provided"
+        assert refused.value.data["apiError"] == "valid api key must be provided"
+        # requestPermission needs no key: it tells the extension that one is required
+        assert yomitan.request_permission() == {"permission": "granted", "requireApikey": True,
+                                                "version": 6}
+    finally:
+        yomitan.close()
