@@ -896,3 +896,108 @@ def test_yomitan_with_a_wrong_api_key_is_refused(anki: Anki, api_key: str) -> No
                                                 "version": 6}
     finally:
         yomitan.close()
+
+
+# -- curl ---------------------------------------------------------------------------------
+
+def curl(*args: str, stdin: Optional[bytes] = None) -> subprocess.CompletedProcess:
+    """Run the real curl binary (verbose: the exchange is on stderr)."""
+    binary = shutil.which("curl")
+    assert binary, "the curl binary is not installed (apt-get install curl)"
+    return subprocess.run([binary, "--silent", "--show-error", "--verbose", "--max-time", "120"]
+                          + list(args), input=stdin, capture_output=True, timeout=180)
+
+
+def curl_ok(*args: str, stdin: Optional[bytes] = None) -> tuple:
+    """(stdout, stderr text) of a curl run that must succeed."""
+    proc = curl(*args, stdin=stdin)
+    stderr = proc.stderr.decode("utf-8", errors="replace")
+    assert proc.returncode == 0, stderr
+    return proc.stdout, stderr
+
+
+def test_curl_v6_sample_command(anki: Anki) -> None:
+    # the v6 document: curl localhost:8765 -X POST -d "{\"action\": \"deckNames\", ...}"
+    out, err = curl_ok("localhost:%d" % anki.port, "-X", "POST",
+                       "-d", '{"action": "deckNames", "version": 6}')
+    assert json.loads(out) == {"result": deck_names(anki), "error": None}
+    assert "> Content-Type: application/x-www-form-urlencoded" in err
+    assert "< HTTP/1.1 200 OK" in err and "< Content-Type: application/json" in err
+
+
+def test_curl_form_bodies_create_and_fail(anki: Anki, deck_name: str) -> None:
+    url = "localhost:%d" % anki.port
+    out, _ = curl_ok(url, "-d", json.dumps({"action": "createDeck", "version": 6,
+                                            "params": {"deck": deck_name}}))
+    did = json.loads(out)["result"]
+    assert did == probe(anki, "result = col.decks.id_for_name(name)", name=deck_name)
+    out, _ = curl_ok(url, "-d", '{"action": "noSuchAction", "version": 6}')
+    assert json.loads(out) == {"result": None, "error": "unsupported action"}
+    out, _ = curl_ok(url, "-d", '{"action": "createDeck", "version": 6}')
+    assert json.loads(out) == {
+        "result": None, "error": "createDeck() missing 1 required positional argument: 'deck'"}
+    # no version: 4, the bare result
+    out, _ = curl_ok(url, "-d", '{"action": "version"}')
+    assert json.loads(out) == 6
+    # curl --json: Content-Type and Accept application/json
+    out, err = curl_ok(url, "--json", '{"action": "deckNames", "version": 6}')
+    assert "> Content-Type: application/json" in err
+    assert deck_name in json.loads(out)["result"]
+    # a browser-style GET with no body: the banner
+    out, _ = curl_ok(url)
+    assert out == b"AnkiConnect v.6"
+
+
+def test_curl_large_body_with_expect_100_continue(anki: Anki, media_names: List[str],
+                                                  tmp_path: Path) -> None:
+    name = "_ac-client-curl-%s.bin" % uuid.uuid4().hex[:8]
+    media_names.append(name)
+    data = os.urandom(2 * 1024 * 1024)
+    body = tmp_path / "request.json"
+    body.write_text(json.dumps({"action": "storeMediaFile", "version": 6,
+                                "params": {"filename": name,
+                                           "data": base64.b64encode(data).decode()}}))
+    out, err = curl_ok("localhost:%d" % anki.port, "--data-binary", "@%s" % body)
+    assert "> Expect: 100-continue" in err
+    assert "< HTTP/1.1 100" in err  # the server invites the body instead of making curl wait
+    assert json.loads(out) == {"result": name, "error": None}
+    assert media_file(anki, name) == base64.b64encode(data).decode()
+
+
+def test_curl_chunked_body_from_stdin(anki: Anki) -> None:
+    out, err = curl_ok("localhost:%d" % anki.port, "-H", "Transfer-Encoding: chunked",
+                       "--data-binary", "@-", stdin=b'{"action": "deckNames", "version": 6}')
+    assert "> Transfer-Encoding: chunked" in err
+    assert json.loads(out) == {"result": deck_names(anki), "error": None}
+
+
+@pytest.mark.parametrize("args,request_line", [
+    (["-H", "Connection: close"], "> POST / HTTP/1.1"),
+    (["--http1.0"], "> POST / HTTP/1.0"),
+])
+def test_curl_connection_close_and_http_1_0(anki: Anki, args: List[str],
+                                            request_line: str) -> None:
+    out, err = curl_ok("localhost:%d" % anki.port, "-d", '{"action": "version", "version": 6}',
+                       *args)
+    assert request_line in err
+    assert json.loads(out) == {"result": 6, "error": None}
+    assert "< Connection: close" in err and "Closing connection" in err
+
+
+def test_curl_reuses_one_connection_for_several_requests(anki: Anki) -> None:
+    url = "localhost:%d" % anki.port
+    out, err = curl_ok(url, "-d", '{"action": "version", "version": 6}',
+                       "--next", url, "--json", '{"action": "deckNames"}',
+                       "--next", url, "-d", '{"action": "noSuchAction"}',
+                       "--next", url)
+    text, replies = out.decode("utf-8"), []
+    decoder = json.JSONDecoder()
+    while text.startswith(("{", "[")):  # the three JSON answers back to back, then the banner
+        reply, end = decoder.raw_decode(text)
+        replies.append(reply)
+        text = text[end:]
+    assert replies == [{"result": 6, "error": None}, deck_names(anki),
+                       {"result": None, "error": "unsupported action"}]
+    assert text == "AnkiConnect v.6"
+    assert err.count("Connected to localhost") == 1
+    assert err.count("Re-using existing connection") == 3
