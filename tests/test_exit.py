@@ -1,0 +1,102 @@
+"""guiExitAnki, and the graphical actions without an open collection, in an Anki of their own:
+closing Anki would end the session's shared instance.
+
+The instance lives in this module's tmp folder. Over HTTP the test adds notes, closes and reopens
+the profile (checking what every graphical action answers meanwhile), then asks Anki to exit. Anki
+must answer first, then end by itself with exit code 0, and the collection file must hold the
+notes and have been closed cleanly (no write-ahead log left beside it).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from conftest import start_anki, stop_anki
+
+NO_COLLECTION = "collection is not available: no profile is open in Anki"
+MODAL = "Anki is showing a dialog that must be closed first: "
+
+
+def wait_for(func: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = func()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.1)
+
+
+def check_without_collection(anki: Any) -> None:
+    for action, params in [("guiReviewActive", {}), ("guiShowQuestion", {}),
+                           ("guiShowAnswer", {}), ("guiStartCardTimer", {}),
+                           ("guiAnswerCard", {"ease": 1}), ("guiPlayAudio", {}),
+                           ("guiSelectCard", {"card": 1}), ("guiSelectNote", {"note": 1}),
+                           ("guiDeckOverview", {"name": "Default"}),
+                           ("guiDeckReview", {"name": "Default"}), ("guiUndo", {})]:
+        assert anki.call(action, **params) is False, action
+    assert anki.call("guiCurrentCard") is None
+    assert anki.call("guiSelectedNotes") == []
+    for action, params in [("guiBrowse", {"query": "deck:current"}), ("guiDeckBrowser", {}),
+                           ("guiAddCards", {}), ("guiEditNote", {"note": 1}),
+                           ("guiAddNoteSetData", {"note": {}}), ("guiImportFile", {}),
+                           ("guiCheckDatabase", {})]:
+        assert anki.error(action, **params) == NO_COLLECTION, action
+
+
+def test_exit_anki_saves_and_closes_the_collection(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    anki = start_anki(base)
+    try:
+        # a freshly opened collection has nothing to undo
+        assert anki.call("guiUndo") is False
+        deck = "exit test"
+        anki.call("createDeck", deck=deck)
+        first = anki.call("addNote", note={"deckName": deck, "modelName": "Basic",
+                                           "fields": {"Front": "added over HTTP", "Back": "b"}})
+
+        anki.probe("mw.unloadProfileAndShowProfileManager()")
+        wait_for(lambda: anki.probe("result = mw.col is None"), "the profile to close")
+        check_without_collection(anki)
+        anki.probe("mw.onOpenProfile()")
+        wait_for(lambda: anki.probe("result = mw.col is not None and mw.state == 'deckBrowser'"),
+                 "the profile to open again")
+
+        # a second note, added by the user in the Add dialog
+        anki.call("guiAddCards", note={"deckName": deck, "modelName": "Basic",
+                                       "fields": {"Front": "added in the dialog"}})
+        anki.probe("import aqt\naqt.dialogs._dialogs['AddCards'][1].addButton.click()")
+        second = wait_for(lambda: anki.probe(
+            "result = list(mw.col.find_notes('\"front:added in the dialog\"'))"),
+            "the dialog's note to be added")[0]
+
+        # with a dialog waiting for the user, Anki is not closed
+        anki.probe("from aqt.qt import QMessageBox, Qt\n"
+                   "box = mw._ac_test_box = QMessageBox(mw)\n"
+                   "box.setText('still asking')\n"
+                   "box.setWindowModality(Qt.WindowModality.ApplicationModal)\n"
+                   "box.show()")
+        assert anki.error("guiExitAnki") == MODAL + "still asking"
+        anki.probe("mw._ac_test_box.close()")
+        assert anki.call("deckNames")  # still running
+
+        # the reply comes first, then Anki closes by itself
+        assert anki.invoke("guiExitAnki") == {"result": None, "error": None}
+        assert anki.proc.wait(timeout=120) == 0
+    finally:
+        stop_anki(anki)
+
+    profile = base / "User 1"
+    assert not (profile / "collection.anki2-wal").exists()
+    from anki.collection import Collection
+
+    col = Collection(str(profile / "collection.anki2"))
+    try:
+        fronts = {nid: col.get_note(nid)["Front"] for nid in col.find_notes('"deck:%s"' % deck)}
+        assert fronts == {first: "added over HTTP", second: "added in the dialog"}
+    finally:
+        col.close()
