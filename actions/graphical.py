@@ -630,7 +630,7 @@ def guiAnswerCard(ac: Any, ease: Any) -> bool:
         return False
     if ease not in [e for e, _label in reviewer._answerButtonList()]:
         return False
-    # Past the deck's time limit Anki asks "continue?" in a blocking dialog after this answer:
+    # Past the session time limit (timebox) Anki asks "continue?" in a blocking dialog after this answer:
     # then do not wait, or the reply would wait for the user.
     wait = not ac.mw.col.timeboxReached()
     answered: List[int] = []
