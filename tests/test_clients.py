@@ -792,17 +792,20 @@ def yomitan_note(deck: str, front: str, back: str, scope: str = "collection",
                                                   "checkAllModels": False}}}
 
 
-@pytest.mark.parametrize("origin", YOMITAN_ORIGINS, ids=["chrome", "firefox"])
-def test_yomitan_flow(anki: Anki, deck: str, api_key: str, media_names: List[str],
-                      origin: str) -> None:
-    yomitan = YomitanAnkiConnect("127.0.0.1", anki.port, origin, api_key)
+@pytest.mark.parametrize("origin,with_key", [(YOMITAN_ORIGINS[0], True),
+                                             (YOMITAN_ORIGINS[1], False)],
+                         ids=["chrome-with-api-key", "firefox-without-api-key"])
+def test_yomitan_flow(anki: Anki, deck: str, media_names: List[str], origin: str,
+                      with_key: bool, request: pytest.FixtureRequest) -> None:
+    key = request.getfixturevalue("api_key") if with_key else None
+    yomitan = YomitanAnkiConnect("127.0.0.1", anki.port, origin, key)
     target = deck + "::Yomitan"
     probe(anki, "col.decks.id(name, create=True)", name=target)  # the user's Yomitan deck
     term = "読む " + uuid.uuid4().hex[:8]
     try:
         # settings page: permission, version, decks, note types, fields, optional actions
-        assert yomitan.request_permission() == {"permission": "granted", "requireApikey": True,
-                                                "version": 6}
+        assert yomitan.request_permission() == {"permission": "granted",
+                                                "requireApikey": with_key, "version": 6}
         assert yomitan.get_version() == 6 and yomitan.remote_version == 6
         assert yomitan.get_deck_names() == deck_names(anki)
         assert {deck, target} <= set(yomitan.get_deck_names())
