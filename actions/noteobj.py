@@ -205,6 +205,8 @@ class Candidate:
     def fields(self, final: bool) -> List[str]:
         """The field values with media texts appended. Not `final` (checking): items that are not
         resolved yet contribute a placeholder (see relevant_media)."""
+        if not self.media_at:
+            return self.base
         values = list(self.base)
         for item, idxs in self.media_at:
             text = item.text() if (final or item.resolved) else item.placeholder()
@@ -216,7 +218,7 @@ class Candidate:
         if self.note is None:
             self.note = col.new_note(self.model)
             self.note.tags = self.tags
-        self.note.fields = self.fields(final)
+        self.note.fields = list(self.fields(final))
         return self.note
 
 
@@ -326,6 +328,16 @@ def store_media(ac: Any, cand: Candidate) -> None:
 
 # -- the check ------------------------------------------------------------------
 
+def strip_media(text: str) -> str:
+    """anki.utils.strip_html_media; text without `<` or `&` comes back unchanged, so the
+    backend is not asked about it."""
+    if "<" not in text and "&" not in text:
+        return text
+    from anki.utils import strip_html_media
+
+    return strip_html_media(text)
+
+
 def _normalizes_text(col: Any) -> bool:
     try:
         from anki.collection import Config
@@ -335,7 +347,7 @@ def _normalizes_text(col: Any) -> bool:
         return True
 
 
-def _anki_check(col: Any, cand: Candidate, stripped: str) -> Optional[str]:
+def _anki_check(col: Any, cand: Candidate, values: List[str], stripped: str) -> Optional[str]:
     """Collection scope: Anki's empty and cloze checks (cloze type without a cloze deletion, or a
     deletion where the note type has none); the duplicate part is left to the batch. Asks the
     backend only for cloze note types (whose empty/cloze precedence is Anki's own) and for text
@@ -349,7 +361,7 @@ def _anki_check(col: Any, cand: Candidate, stripped: str) -> Optional[str]:
         return None if state in (State.NORMAL, State.DUPLICATE) else ERR_UNKNOWN
     if not stripped.strip():
         return ERR_EMPTY
-    if any("{{c" in value for value in cand.fields(False)):
+    if any("{{c" in value for value in values):
         if cand.anki_note(col).cloze_numbers_in_fields():
             return ERR_UNKNOWN
     return None
@@ -370,9 +382,7 @@ class _Other:
 
     def stripped(self) -> str:
         if self._stripped is None:
-            from anki.utils import strip_html_media
-
-            self._stripped = strip_html_media(self.raw or "")
+            self._stripped = strip_media(self.raw or "")
         return self._stripped
 
 
@@ -426,8 +436,6 @@ def check(ac: Any, cands: List[Candidate], sequential: bool) -> None:
 
     `sequential` (addNotes): each passing note counts as existing for the notes after it, as if
     they were added one by one."""
-    from anki.utils import strip_html_media
-
     col = ac.col
     normalize = _normalizes_text(col)
     live: List[Candidate] = []
@@ -437,12 +445,13 @@ def check(ac: Any, cands: List[Candidate], sequential: bool) -> None:
             continue
         try:
             resolve_relevant_media(ac, cand)
-            first = cand.fields(False)[0]
+            values = cand.fields(False)
+            first = values[0]
             if normalize:
                 first = unicodedata.normalize("NFC", first)
-            stripped = strip_html_media(first)
+            stripped = strip_media(first)
             if not cand.deck_scope and not cand.all_models:
-                cand.error = _anki_check(col, cand, stripped)
+                cand.error = _anki_check(col, cand, values, stripped)
             elif not first.strip():  # upstream's own check: HTML is content here
                 cand.error = ERR_EMPTY
             if cand.error is not None:
