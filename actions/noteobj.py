@@ -339,12 +339,9 @@ def strip_media(text: str) -> str:
 
 
 def _normalizes_text(col: Any) -> bool:
-    try:
-        from anki.collection import Config
+    from anki.collection import Config
 
-        return col.get_config_bool(Config.Bool.NORMALIZE_NOTE_TEXT)
-    except (ImportError, AttributeError):  # releases without the key always normalise
-        return True
+    return col.get_config_bool(Config.Bool.NORMALIZE_NOTE_TEXT)
 
 
 def _anki_check(col: Any, cand: Candidate, values: List[str], stripped: str) -> Optional[str]:
