@@ -215,11 +215,12 @@ class QtHost:
     def __init__(self, mw: Any) -> None:
         from aqt.qt import QSocketNotifier, QTimer
 
+        from . import compat
+
         self.mw = mw
         self._QSocketNotifier = QSocketNotifier
-        kinds = getattr(QSocketNotifier, "Type", QSocketNotifier)
-        self._read_kind = kinds.Read
-        self._write_kind = kinds.Write
+        self._read_kind = compat.qt_enum(QSocketNotifier, "Type", "Read")
+        self._write_kind = compat.qt_enum(QSocketNotifier, "Type", "Write")
         self.server: Optional[web.Server] = None
         self.wakeups = 0  # callbacks from Qt: shows an idle Anki is not woken by the add-on
         self._notifiers: Dict[int, Tuple[Any, Any, Any]] = {}  # id(sock) -> (sock, read, write)
@@ -285,6 +286,8 @@ class QtHost:
         """
         from aqt.qt import QEventLoop
 
+        from . import compat
+
         box: Dict[str, Any] = {}
         loop = QEventLoop()
 
@@ -300,7 +303,7 @@ class QtHost:
         worker = threading.Thread(target=run, name="AnkiConnect-io", daemon=True)
         worker.start()
         while "done" not in box:
-            loop.exec() if hasattr(loop, "exec") else loop.exec_()
+            compat.qt_exec(loop)
         if "error" in box:
             raise box["error"]
         return box.get("value")

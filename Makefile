@@ -1,21 +1,40 @@
 # AnkiConnect developer commands. `make run` and `make test` work on a fresh machine.
-ANKI ?= 26.9.3
-PYTHON ?= python3.11
+#
+#   make test                     the whole suite against Anki 26.9.3 (the default release)
+#   make test ANKI=2.1.50         ... against another release, in its own venv (.venv/2.1.50)
+#   make smoke ANKI=24.11         the smoke set (tests/smoke.txt) against one release
+#   make test-matrix              the smoke set against every release in MATRIX, then a summary
+#   make bench ANKI=2.1.50        the benchmark on one release
+#
+# Each release has requirements/anki-<release>.txt: every dependency pinned, and the Python its
+# desktop build ships (2.1.50 .. 25.02: 3.9; 25.07 and later: 3.13), found by devtools/matrix.py
+# (a pythonX.Y on PATH, or pyenv's). PYTHON=/path/to/python overrides it.
+DEFAULT_ANKI := 26.9.3
+ANKI ?= $(DEFAULT_ANKI)
+MATRIX ?= 2.1.50 2.1.66 23.12.1 24.11 25.02.7 25.09.5 26.9.3
+REQS := requirements/anki-$(ANKI).txt
 VENV ?= .venv/$(ANKI)
 PY := $(VENV)/bin/python
+PYTHON ?= $(shell python3 devtools/matrix.py python $(ANKI))
 ANKI_BASE_GIVEN := $(if $(filter command line environment,$(origin ANKI_BASE)),$(ANKI_BASE),)
-ANKI_BASE ?= $(CURDIR)/.anki-base
+# a collection upgraded by a newer Anki does not open in an older one: one base per release
+ANKI_BASE ?= $(CURDIR)/.anki-base$(if $(filter $(DEFAULT_ANKI),$(ANKI)),,-$(ANKI))
 PACKAGE := build/AnkiConnect.ankiaddon
 PYTEST_ARGS ?=
 
-.PHONY: venv run test package install bench clean
+.PHONY: venv run test smoke test-matrix package install bench clean
 
 venv: $(VENV)/.stamp
 
-$(VENV)/.stamp: requirements-dev.txt requirements-addon.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
+$(REQS):
+	@echo "No $(REQS): the releases with pinned requirements are:" \
+	  $(patsubst requirements/anki-%.txt,%,$(wildcard requirements/anki-*.txt)) >&2; exit 1
+
+$(VENV)/.stamp: $(REQS) requirements-addon.txt
+	@python_bin="$(PYTHON)"; test -n "$$python_bin" || exit 1; \
+	  echo "creating $(VENV) with $$python_bin"; \
+	  rm -rf "$(VENV)" && "$$python_bin" -m venv "$(VENV)"
+	$(PY) -m pip install -q --disable-pip-version-check -r $(REQS)
 	touch $@
 
 run: venv
@@ -23,6 +42,12 @@ run: venv
 
 test: venv
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)
+
+smoke: venv
+	$(PY) -m pytest -q tests --smoke $(PYTEST_ARGS)
+
+test-matrix:
+	python3 devtools/matrix.py smoke $(MATRIX)
 
 package: venv
 	$(PY) devtools/package.py --out $(PACKAGE)

@@ -106,8 +106,16 @@ class Anki:
 
 
 def start_anki(base: Path, env_extra: Optional[Dict[str, str]] = None,
-               port: Optional[int] = None, collection: Optional[Path] = None) -> Anki:
-    """Install the packaged add-on (and the probe) into a fresh base folder and start Anki."""
+               port: Optional[int] = None, collection: Optional[Path] = None,
+               python: Optional[str] = None, probe_first: bool = False,
+               wait_for_addon: bool = True) -> Anki:
+    """Install the packaged add-on (and the probe) into a fresh base folder and start Anki.
+
+    python: the interpreter (of another release's venv) to run Anki with; default this one.
+    probe_first: Anki loads the probe before AnkiConnect (to see dialogs shown while loading).
+    wait_for_addon: False returns once the probe answers, for an Anki where AnkiConnect must
+    not start.
+    """
     if (base / "addons21").exists():
         shutil.rmtree(base / "addons21")
     addon_dir = base / "addons21" / "2055492159"
@@ -115,7 +123,9 @@ def start_anki(base: Path, env_extra: Optional[Dict[str, str]] = None,
     pkg = package.build(base.parent / (base.name + "-AnkiConnect.ankiaddon"))
     with zipfile.ZipFile(pkg) as zf:
         zf.extractall(addon_dir)
-    shutil.copytree(ROOT / "tests" / "probe_addon", base / "addons21" / "ankiconnect_test_probe")
+    # Anki loads add-ons in folder-name order; "0..." sorts before "2055492159"
+    probe_folder = "0_ankiconnect_test_probe" if probe_first else "ankiconnect_test_probe"
+    shutil.copytree(ROOT / "tests" / "probe_addon", base / "addons21" / probe_folder)
     port = port or free_port()
     probe_port = free_port()
     env = dict(os.environ)
@@ -129,7 +139,7 @@ def start_anki(base: Path, env_extra: Optional[Dict[str, str]] = None,
     env.update(env_extra or {})
     log = base.parent / (base.name + ".log")
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "devtools" / "launch.py"), "--base", str(base)]
+        [python or sys.executable, str(ROOT / "devtools" / "launch.py"), "--base", str(base)]
         + (["--collection", str(collection)] if collection else []),
         stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
     anki = Anki(base, port, probe_port, proc, log)
@@ -140,11 +150,14 @@ def start_anki(base: Path, env_extra: Optional[Dict[str, str]] = None,
         if proc.poll() is not None:
             raise RuntimeError("Anki exited (%s):\n%s" % (proc.returncode, log.read_text()[-4000:]))
         try:
+            if not wait_for_addon:
+                anki.probe("result = 1")
+                return anki
             if anki.request({"action": "version"}) == 6:
                 # the collection is open once deckNames answers without error
                 if anki.invoke("deckNames")["error"] is None:
                     return anki
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException, ValueError):
             pass
         time.sleep(0.2)
     stop_anki(anki)

@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import os
 import sys
+import time
 from pathlib import Path
 
 ADDON_FOLDER = "2055492159"
@@ -26,6 +27,10 @@ def prepare_environment() -> None:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        # Qt5's offscreen platform has no OpenGL: without this, Anki 2.1.50 (Qt5) reports
+        # "Error loading graphics driver" in a modal dialog at every start.
+        os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
 
 def prepare_base(base: Path) -> None:
@@ -37,7 +42,12 @@ def prepare_base(base: Path) -> None:
     pm.setupMeta()
     pm.meta["defaultLang"] = "en_US"
     pm.meta["firstRun"] = False
-    pm.meta["check_for_updates"] = False
+    pm.meta["check_for_updates"] = False  # 2.1.5x and later: no update check (no internet)
+    pm.meta["updates"] = False  # the same setting before 2.1.5x
+    pm.meta["check_for_addon_updates"] = False
+    pm.meta["last_addon_update_check"] = int(time.time())  # releases without the setting above
+    if hasattr(pm, "set_last_run_version"):  # 2.1.50: a changed version forces the add-on check
+        pm.set_last_run_version()
     if not (base / PROFILE).exists():
         pm.create(PROFILE)
     pm.load(PROFILE)
@@ -64,7 +74,6 @@ def announce_when_ready(address: str, port: int, timeout: float = 180.0) -> None
     """Print the URL once AnkiConnect answers (from a thread: Anki owns the main one)."""
     import socket
     import threading
-    import time
 
     def wait() -> None:
         deadline = time.monotonic() + timeout

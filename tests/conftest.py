@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +36,62 @@ def deck(anki: Anki, request: pytest.FixtureRequest) -> Any:
     yield name
     anki.probe("col = mw.col\ndid = col.decks.id_for_name(%r)\n"
                "did and col.decks.remove([did])" % name)
+
+
+# -- the smoke set: `pytest --smoke` runs only what tests/smoke.txt lists ------------------------
+
+SMOKE_LIST = ROOT / "tests" / "smoke.txt"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--smoke", action="store_true", default=False,
+                     help="run only the smoke set of tests/smoke.txt (the rest is deselected)")
+
+
+def read_smoke_list(path: Path = SMOKE_LIST) -> tuple:
+    """(entries, excluded modules): entries are module paths or node ids relative to the repo."""
+    entries, excluded = [], set()
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("-"):
+            excluded.add(line[1:].strip())
+        elif line:
+            entries.append(line)
+    return entries, excluded
+
+
+def _smoke_id(item: pytest.Item) -> str:
+    """The item's node id relative to the repository, whatever pytest's rootdir is."""
+    rest = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else ""
+    module = Path(str(item.fspath)).resolve().relative_to(ROOT).as_posix()
+    return module + ("::" + rest if rest else "")
+
+
+def _smoke_match(node_id: str, entry: str) -> bool:
+    return node_id == entry or node_id.startswith(entry + "::") or node_id.startswith(entry + "[")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    if not config.getoption("--smoke"):
+        return
+    entries, excluded = read_smoke_list()
+    ids = [(_smoke_id(item), item) for item in items]
+    modules = {node_id.split("::")[0] for node_id, _ in ids}
+    problems = []
+    for module in sorted(modules - excluded):
+        if not any(entry.split("::")[0] == module for entry in entries):
+            # never silently left out: a module nobody listed yet runs whole
+            warnings.warn(pytest.PytestWarning(
+                "%s has no entry in tests/smoke.txt: all its tests run" % module))
+            entries.append(module)
+    for entry in entries:
+        if entry.split("::")[0] in modules and not any(_smoke_match(i, entry) for i, _ in ids):
+            problems.append("tests/smoke.txt: %s matches no test" % entry)
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
+    selected = [item for node_id, item in ids if any(_smoke_match(node_id, e) for e in entries)]
+    deselected = [item for node_id, item in ids
+                  if not any(_smoke_match(node_id, e) for e in entries)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
