@@ -86,11 +86,19 @@ def undoable(mw: Any, col: Any, name: str) -> Iterator[Any]:
 
     add_custom_undo_entry and merge_undo_entries exist in every supported release (2.1.45+).
     """
+    from anki.errors import InvalidInput
+
     position = col.add_custom_undo_entry(name)
     try:
         yield col
     finally:
-        changes = col.merge_undo_entries(position)
+        try:
+            changes = col.merge_undo_entries(position)
+        except InvalidInput:
+            # "target undo op not found": something inside cleared the undo queue, as SQL
+            # writes and legacy code do (2.1.50's importers); the changes stand, without an
+            # undo step, like Anki's own legacy operations.
+            changes = everything_changed()
         if mw is not None:
             refresh_gui(mw, changes)
 

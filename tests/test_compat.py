@@ -148,3 +148,32 @@ def test_anki_2_1_49_installer_marks_the_package_incompatible(old_anki: Any,
         "          mw.addonManager.addon_meta('2055492159').compatible(),\n"
         "          mw.addonManager.addon_meta('2055492159').min_point_version]" % str(pkg))
     assert result == ["InstallOk", False, False, 50]
+
+
+# -- compat.py inside the running release (in the smoke set: these differ between releases) ------
+
+COMPAT = "compat = __import__('sys').modules['2055492159.compat']\ncol = mw.col\n"
+
+
+def test_undoable_is_one_undo_step_and_undoes_whole(anki: Any) -> None:
+    names = ["ac-compat undo %d %s" % (i, time.monotonic_ns()) for i in range(2)]
+    state = anki.probe(COMPAT + (
+        "with compat.undoable(mw, col, 'AnkiConnect: compat test'):\n"
+        "    for name in %r:\n"
+        "        col.decks.id(name)\n"
+        "result = col.undo_status().undo") % names)
+    assert state == "AnkiConnect: compat test"
+    assert set(names) <= set(anki.call("deckNames"))
+    anki.probe("mw.col.undo()\nmw.update_undo_actions()")
+    assert not set(names) & set(anki.call("deckNames"))
+
+
+def test_undoable_keeps_changes_when_the_undo_queue_is_cleared(anki: Any) -> None:
+    name = "ac-compat cleared %s" % time.monotonic_ns()
+    state = anki.probe(COMPAT + (
+        "with compat.undoable(mw, col, 'AnkiConnect: compat test'):\n"
+        "    col.db.execute('update cards set mod = mod where id = 0')  # clears the queue\n"
+        "    did = col.decks.id(%r)\n"
+        "result = [col.decks.name(did), mw.form.actionUndo.isEnabled()]\n"
+        "col.decks.remove([did])") % name)
+    assert state == [name, True]
