@@ -387,6 +387,8 @@ gui_hooks.operation_did_execute.append(_ac_record)
 mw.moveToState("deckBrowser")
 mw.activateWindow()
 """)
+    # (offscreen, activation can take a moment; Anki refreshes an unfocused main window later)
+    assert wait_for(anki, "from aqt.utils import current_window\nresult = current_window() is mw")
     try:
         probe(anki, "mw.deckBrowser.refresh()")
         assert deck_list_shows(anki, row % (deck, "zero-count", 0))
