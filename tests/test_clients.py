@@ -157,7 +157,20 @@ def import_pypi_client(module: str) -> Any:
 
 # -- PyPI: py-ankiconnect ---------------------------------------------------------------
 
-def test_py_ankiconnect_decks_notes_and_errors(anki: Anki, deck_name: str) -> None:
+@pytest.fixture
+def event_loop_for_py39() -> Iterator[None]:
+    """py-ankiconnect 1.1.4 makes an asyncio.Semaphore in its constructor, which on Python 3.9
+    needs a current event loop: a fresh script has one, a process where asyncio.run already ran
+    has none. Give it one, as the script would have."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+def test_py_ankiconnect_decks_notes_and_errors(anki: Anki, deck_name: str,
+                                               event_loop_for_py39: None) -> None:
     akc = import_pypi_client("py_ankiconnect").PyAnkiconnect(default_port=anki.port)
     sub = deck_name + "::sub"
 
@@ -196,11 +209,11 @@ def test_py_ankiconnect_decks_notes_and_errors(anki: Anki, deck_name: str) -> No
 def test_py_ankiconnect_async_mode_runs_concurrent_calls(anki: Anki, deck: str) -> None:
     """In async mode every call is a coroutine on its own aiohttp session: many at once, answered
     each with its own result."""
-    akc = import_pypi_client("py_ankiconnect").PyAnkiconnect(default_port=anki.port,
-                                                             force_async_mode=True)
+    client = import_pypi_client("py_ankiconnect").PyAnkiconnect
     fronts = ["async front %d" % i for i in range(8)]
 
     async def scenario() -> Any:
+        akc = client(default_port=anki.port, force_async_mode=True)
         added = await asyncio.gather(*(akc("addNote", note=basic_note(deck, f)) for f in fronts))
         found = await asyncio.gather(*(akc("findNotes", query="nid:%d" % n) for n in added),
                                      akc("deckNames"), akc("version"))
