@@ -22,7 +22,7 @@ ANKI_BASE ?= $(CURDIR)/.anki-base$(if $(filter $(DEFAULT_ANKI),$(ANKI)),,-$(ANKI
 PACKAGE := build/AnkiConnect.ankiaddon
 PYTEST_ARGS ?=
 
-.PHONY: venv run test smoke test-matrix package install bench clean
+.PHONY: venv clients run test smoke test-matrix package install bench clean
 
 venv: $(VENV)/.stamp
 
@@ -37,10 +37,23 @@ $(VENV)/.stamp: $(REQS) requirements-addon.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r $(REQS)
 	touch $@
 
+# The third-party clients tests/test_clients.py drives (PyPI into the venv, npm into
+# tests/clients/node_modules): the full suite needs them, the smoke set does not.
+clients: $(VENV)/.clients-stamp tests/clients/node_modules/.stamp
+
+$(VENV)/.clients-stamp: $(VENV)/.stamp tests/clients/requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r tests/clients/requirements.txt \
+	  || echo "WARNING: tests/clients/requirements.txt does not install on $(VENV)" >&2
+	touch $@
+
+tests/clients/node_modules/.stamp: tests/clients/package-lock.json
+	npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: venv
 	$(PY) devtools/launch.py --base "$(ANKI_BASE)" --link . --announce
 
-test: venv
+test: venv clients
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)
 
 smoke: venv
