@@ -25,12 +25,14 @@ from .noteobj import field_value, store_note_media, tag_list
 
 WAIT_SECONDS = 10.0
 MODAL_ERROR = "Anki is showing a dialog that must be closed first: %s"
+BUSY_ERROR = "Anki is busy: %s"
 EDIT_DIALOG = "foosoft.ankiconnect.Edit"  # upstream's registered name, kept for add-ons
 
 
 # -- helpers ------------------------------------------------------------------------------------
 
-def _modal_widget() -> Any:
+def _front_modal() -> Any:
+    """The modal dialog in front, if any."""
     from aqt.qt import QApplication
 
     widget = QApplication.activeModalWidget()
@@ -39,16 +41,35 @@ def _modal_widget() -> Any:
     return None
 
 
-def _refuse_if_modal() -> None:
-    widget = _modal_widget()
-    if widget is not None:
-        text = widget.text() if hasattr(widget, "text") else ""  # a message box: its question
-        raise Exception(MODAL_ERROR % (text or widget.windowTitle() or type(widget).__name__))
+def _is_progress(widget: Any) -> bool:
+    from aqt.progress import ProgressDialog
+
+    return isinstance(widget, ProgressDialog)
+
+
+def _modal_widget(ac: Any) -> Any:
+    """The modal dialog in the way, if any. Anki's progress window goes away by itself once its
+    work is done (it lingers half a second): that is waited for, at most WAIT_SECONDS."""
+    widget = _front_modal()
+    if widget is not None and _is_progress(widget):
+        _wait_until(ac, lambda: not _is_progress(_front_modal()))
+        widget = _front_modal()
+    return widget
+
+
+def _refuse_if_modal(ac: Any) -> None:
+    widget = _modal_widget(ac)
+    if widget is None:
+        return
+    if _is_progress(widget):
+        raise Exception(BUSY_ERROR % widget.form.label.text())
+    text = widget.text() if hasattr(widget, "text") else ""  # a message box: its question
+    raise Exception(MODAL_ERROR % (text or widget.windowTitle() or type(widget).__name__))
 
 
 def _free(ac: Any) -> bool:
     """A collection is open and no modal dialog is in the way."""
-    return ac.mw is not None and ac.mw.col is not None and _modal_widget() is None
+    return ac.mw is not None and ac.mw.col is not None and _modal_widget(ac) is None
 
 
 def _reviewing(ac: Any) -> bool:
@@ -203,7 +224,7 @@ def guiBrowse(ac: Any, query: Any = None, reorderCards: Any = None) -> List[int]
             raise Exception("query must be a string")
         search = col.build_search_string(query)  # Anki's own error for a malformed query
     sort = _sort_request(col, _window("Browser"), reorderCards)
-    _refuse_if_modal()
+    _refuse_if_modal(ac)
     browser = aqt.dialogs.open("Browser", ac.mw)
     browser.activateWindow()
     if query is not None or sort is not None:
@@ -278,7 +299,7 @@ def guiAddCards(ac: Any, note: Any = None) -> Optional[int]:
 
     col = ac.col
     if note is None:
-        _refuse_if_modal()
+        _refuse_if_modal(ac)
         aqt.dialogs.open("AddCards", ac.mw).activateWindow()
         return None
     if not isinstance(note, dict):
@@ -287,7 +308,7 @@ def guiAddCards(ac: Any, note: Any = None) -> Optional[int]:
     model = get_model(col, note["modelName"])
     fields = _text_fields(note.get("fields") or {})
     tags = tag_list(note["tags"]) if note.get("tags") is not None else []
-    _refuse_if_modal()
+    _refuse_if_modal(ac)
 
     prefilled = col.new_note(model)
     for name, value in fields.items():
@@ -308,7 +329,7 @@ def guiAddCards(ac: Any, note: Any = None) -> Optional[int]:
     else:
         # Anki's own close: it asks before discarding what the user typed; reopen afterwards
         current.closeWithCallback(show)
-        _wait_until(ac, lambda: bool(shown) or _modal_widget() is not None)
+        _wait_until(ac, lambda: bool(shown) or _front_modal() is not None)
     return int(prefilled.id)
 
 
@@ -335,7 +356,7 @@ def guiAddNoteSetData(ac: Any, note: Any, append: Any = False) -> Any:
             raise Exception('Model "%s" not found' % (name,))
     fields = _text_fields(note.get("fields") or {})
     tags = tag_list(note["tags"]) if note.get("tags") is not None else None
-    _refuse_if_modal()
+    _refuse_if_modal(ac)
     editor = dialog.editor
     _save_editor(ac, editor)
     names = [fld["name"] for fld in (model or editor.note.note_type())["flds"]]
@@ -530,7 +551,7 @@ def guiEditNote(ac: Any, note: Any) -> None:
 
     note_id = _int_id(note, "note")
     ac.col.get_note(note_id)  # Anki's not-found error for an unknown id
-    _refuse_if_modal()
+    _refuse_if_modal(ac)
     if "registered" not in _edit_classes:  # registering again would forget the open window
         aqt.dialogs.register_dialog(EDIT_DIALOG, _edit_dialog_class())
         _edit_classes["registered"] = True
@@ -546,7 +567,7 @@ def guiEditNote(ac: Any, note: Any) -> None:
 def _reviewer(ac: Any) -> Any:
     """The reviewer when reviewing and nothing modal is open, brought up to date the way Anki
     does when its window gets the focus back; else None."""
-    if not _reviewing(ac) or _modal_widget() is not None:
+    if not _reviewing(ac) or _modal_widget(ac) is not None:
         return None
     reviewer = ac.mw.reviewer
     reviewer.refresh_if_needed()
@@ -566,7 +587,7 @@ def guiCurrentCard(ac: Any) -> Optional[Dict[str, Any]]:
     if not _reviewing(ac):
         return None
     mw = ac.mw
-    if _modal_widget() is None:
+    if _front_modal() is None:
         mw.reviewer.refresh_if_needed()
         if not _reviewing(ac):
             return None
@@ -630,8 +651,8 @@ def guiAnswerCard(ac: Any, ease: Any) -> bool:
         return False
     if ease not in [e for e, _label in reviewer._answerButtonList()]:
         return False
-    # Past the session time limit (timebox) Anki asks "continue?" in a blocking dialog after this answer:
-    # then do not wait, or the reply would wait for the user.
+    # Past the session time limit (timebox) Anki asks "continue?" in a blocking dialog after
+    # this answer: then do not wait, or the reply would wait for the user.
     wait = not ac.mw.col.timeboxReached()
     answered: List[int] = []
 
@@ -707,7 +728,7 @@ def guiDeckOverview(ac: Any, name: Any) -> bool:
 
 @api()
 def guiDeckBrowser(ac: Any) -> None:
-    _refuse_if_modal()
+    _refuse_if_modal(ac)
     ac.mw.moveToState("deckBrowser")
     return None
 
@@ -721,7 +742,7 @@ def guiDeckReview(ac: Any, name: Any) -> bool:
     return True
 
 
-# -- application ------------------------------------------------------------------------------------
+# -- application ---------------------------------------------------------------------------------
 
 @api()
 def guiImportFile(ac: Any, path: Any = None) -> None:
@@ -740,7 +761,7 @@ def guiImportFile(ac: Any, path: Any = None) -> None:
         known = getattr(importing, "IMPORTERS", None)  # the importer list of newer releases
         if known and not any(imp.can_import(os.path.basename(path).lower()) for imp in known):
             raise Exception("Unsupported file type.")
-    _refuse_if_modal()
+    _refuse_if_modal(ac)
 
     def start() -> None:
         if mw.col is None:
@@ -756,8 +777,9 @@ def guiImportFile(ac: Any, path: Any = None) -> None:
 
 def _close_anki(mw: Any) -> None:
     """Close Anki as its window's close button does (collection saved and closed); while the
-    user has a dialog open or Anki is busy, try again a second later."""
-    if _modal_widget() is not None or mw.progress.busy():
+    user has a dialog open or Anki works in the background, try again a second later."""
+    if (_front_modal() is not None or mw.progress.busy()
+            or getattr(mw, "_background_op_count", 0)):  # a background job still uses mw.col
         _after_reply(lambda: _close_anki(mw), 1000)
         return
     mw.close()
@@ -766,7 +788,7 @@ def _close_anki(mw: Any) -> None:
 @api(collection=False)
 def guiExitAnki(ac: Any) -> None:
     """Answers, then closes Anki about a second later."""
-    _refuse_if_modal()
+    _refuse_if_modal(ac)
     mw = ac.mw
     _after_reply(lambda: _close_anki(mw), 1000)
     return None
@@ -777,6 +799,6 @@ def guiCheckDatabase(ac: Any) -> bool:
     """Starts Tools > Check Database; its outcome appears in Anki when done."""
     from aqt.dbcheck import check_db
 
-    _refuse_if_modal()
+    _refuse_if_modal(ac)
     check_db(ac.mw)
     return True

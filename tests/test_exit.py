@@ -59,6 +59,11 @@ def test_exit_anki_saves_and_closes_the_collection(tmp_path: Path) -> None:
         first = anki.call("addNote", note={"deckName": deck, "modelName": "Basic",
                                            "fields": {"Front": "added over HTTP", "Back": "b"}})
 
+        # (Anki's deck list renders in a background job that fails if the profile closes
+        # under it: let it finish first)
+        anki.probe("mw.deckBrowser.refresh_if_needed()")
+        wait_for(lambda: anki.probe("result = mw._background_op_count == 0"),
+                 "Anki's background jobs to end")
         anki.probe("mw.unloadProfileAndShowProfileManager()")
         wait_for(lambda: anki.probe("result = mw.col is None"), "the profile to close")
         check_without_collection(anki)

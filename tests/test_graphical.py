@@ -63,6 +63,13 @@ def modal(anki: Any) -> Any:
         "[type(w).__name__, w.windowTitle(), w.text() if hasattr(w, 'text') else '']")
 
 
+def wait_modal(anki: Any, kind: str) -> List[str]:
+    """Wait until a modal dialog of class `kind` is in front (a progress window may come first);
+    [class name, title, text]."""
+    return wait_for(lambda: (lambda box: box if box and box[0] == kind else None)(modal(anki)),
+                    "a modal " + kind)
+
+
 def answer_modal(anki: Any, button: str) -> None:
     """Click the button of the message box in front (StandardButton name or label text)."""
     anki.probe(
@@ -118,8 +125,9 @@ def gui(anki: Any) -> Iterator[Gui]:
         "    col.set_config(key, value) if value is not None else col.remove_config(key)\n"
         "col.decks.get_current_id() != %d and col.decks.set_current(%d)\n"
         "ids = %r\n"
-        "ids and col.db.execute('delete from revlog where cid in (%%s)' %% ','.join('?' * len(ids)),"
-        " *ids)" % (saved["conf"], saved["deck"], saved["deck"], helper.cards))
+        "ids and col.db.execute('delete from revlog where cid in (%%s)'"
+        " %% ','.join('?' * len(ids)), *ids)"
+        % (saved["conf"], saved["deck"], saved["deck"], helper.cards))
 
 
 def deck_query(deck: str) -> str:
@@ -296,7 +304,7 @@ def test_add_cards_prefills_and_user_adds(anki: Any, deck: str) -> None:
         assert stored == [["prefilled front", 'prefilled back<img src="%s">' % name],
                           ["gui", "prefilled"], [deck]]
         # the dialog stays open with a fresh note, ready for the next one
-        assert _add_dialog(anki)["fields"] == ["", ""]
+        wait_for(lambda: _add_dialog(anki)["fields"] == ["", ""], "a fresh note in the dialog")
     finally:
         anki.probe("mw.col.media.trash_files([%r])" % name)
 
@@ -318,8 +326,8 @@ def test_add_cards_replaces_open_dialog_after_asking(anki: Any, deck: str) -> No
     # the dialog holds input: Anki asks before discarding it, and the action does not wait
     assert anki.call("guiAddCards", note={"deckName": deck, "modelName": "Basic",
                                           "fields": {"Front": "second"}}) == 0
-    box = wait_for(lambda: modal(anki), "Anki's discard prompt")
-    assert box[0] == "MessageBox" and "Discard" in box[2]
+    box = wait_modal(anki, "MessageBox")
+    assert "Discard" in box[2]
     assert _add_dialog(anki)["fields"][0] == "typed by the user"
     # while Anki waits for the user, actions that change the GUI refuse, queries answer
     assert anki.error("guiDeckBrowser") == MODAL + box[2]
@@ -348,8 +356,8 @@ def test_add_note_set_data(anki: Any, deck: str) -> None:
         'Field "Nope" not found in current note'
     assert _add_dialog(anki)["fields"] == ["front", "back"]  # refused requests changed nothing
 
-    assert anki.call("guiAddNoteSetData", note={"fields": {"Back": " more"}, "tags": ["one", "two"]},
-                     append=True) is True
+    assert anki.call("guiAddNoteSetData", append=True,
+                     note={"fields": {"Back": " more"}, "tags": ["one", "two"]}) is True
     shown = _add_dialog(anki)
     assert shown["fields"] == ["front", "back more"] and shown["tags"] == ["one", "two"]
 
@@ -485,13 +493,12 @@ def test_review_time_limit_does_not_hold_the_reply(anki: Any, deck: str, gui: Gu
     assert anki.call("guiShowAnswer") is True
     # Anki asks "continue?" in a blocking dialog after this answer; the reply does not wait
     assert anki.call("guiAnswerCard", ease=3) is True
-    box = wait_for(lambda: modal(anki), "the time limit dialog")
+    wait_modal(anki, "ButtonedDialog")
     assert anki.call("guiShowQuestion") is False  # the dialog is in the way
     assert [r[0] for r in _revlog(anki, cid)] == [3]
     anki.probe("mw.col.set_config('timeLim', 0)")
     answer_modal(anki, "Continue")
     wait_for(lambda: modal(anki) is None, "the time limit dialog to close")
-    assert box[0] == "ButtonedDialog"
     assert anki.call("guiCurrentCard")["cardId"] in {n["card"] for n in notes} - {cid}
 
 
@@ -526,12 +533,33 @@ def test_modal_dialog_blocks_changes(anki: Any, deck: str) -> None:
         anki.probe("mw._ac_test_box.close()")
 
 
+def test_progress_window_is_waited_for(anki: Any, deck: str) -> None:
+    """Anki's progress window is modal but goes away by itself: actions wait for it (bounded)."""
+    # offscreen no window has the focus, and Anki defers showing progress until one has
+    show = ("mw.progress.start(immediate=True, label='ac-test work')\n"
+            "mw.progress._showWin()\n"
+            "from aqt.qt import QTimer\n"
+            "QTimer.singleShot(%d, mw.progress.finish)")
+    anki.probe(show % 1500)
+    wait_modal(anki, "ProgressDialog")
+    assert anki.call("guiDeckOverview", name=deck) is True
+    assert anki.probe("result = [mw.state, mw.progress.busy()]") == ["overview", 0]
+    # work that outlasts the wait: a clear error, nothing changed
+    anki.probe(show % 30000)
+    wait_modal(anki, "ProgressDialog")
+    try:
+        assert anki.error("guiDeckBrowser") == "Anki is busy: ac-test work"
+        assert anki.probe("result = mw.state") == "overview"
+    finally:
+        anki.probe("mw.progress.finish()")
+    wait_for(lambda: modal(anki) is None, "the progress window to close")
+
+
 def test_import_file_opens_anki_import(anki: Any, tmp_path: Any, deck: str) -> None:
     csv = tmp_path / "gui import.csv"
     csv.write_text("imported front,imported back\n", encoding="utf-8")
     assert anki.call("guiImportFile", path=str(csv)) is None
-    box = wait_for(lambda: modal(anki), "Anki's import dialog")
-    assert box[0] == "ImportDialog"
+    box = wait_modal(anki, "ImportDialog")
     assert anki.error("guiDeckBrowser") == MODAL + box[1]
     anki.probe("from aqt.qt import QApplication\nQApplication.activeModalWidget().reject()")
     wait_for(lambda: modal(anki) is None, "the import dialog to close")
@@ -539,8 +567,7 @@ def test_import_file_opens_anki_import(anki: Any, tmp_path: Any, deck: str) -> N
 
     # without a path: Anki's file picker, after the reply
     assert anki.call("guiImportFile") is None
-    box = wait_for(lambda: modal(anki), "the file picker")
-    assert box[0] == "QFileDialog"
+    wait_modal(anki, "QFileDialog")
     anki.probe("from aqt.qt import QApplication\nQApplication.activeModalWidget().reject()")
     wait_for(lambda: modal(anki) is None, "the file picker to close")
 
