@@ -358,45 +358,36 @@ def test_add_notes_v6_sample(anki, deck, web, media_files):
     assert note_state(anki, reply["result"][0])["fields"]["Front"] == word + "[sound:%s]" % filename
 
 
-def deck_list_html(anki: Any) -> str:
-    """The main window's page as the user sees it (read asynchronously from the web view)."""
-    probe(anki, "mw._ac_html = None\nmw.web.page().toHtml(lambda h: setattr(mw, '_ac_html', h))")
-    return wait_for(anki, "result = mw._ac_html")
-
-
-def deck_list_shows(anki: Any, text: str, timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while text not in deck_list_html(anki):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
 def test_add_notes_is_one_undo_step_and_windows_see_it(anki, deck):
     w = uniq()
-    row = '>%s</a></td><td align="end"><span class="%s">%s</span>'
+    row = '>%s</a></td><td align=end><span class="%s">%s</span>'
     # the user looks at the deck list in the main window; record what Anki's windows are told
+    # and the deck list (HTML) the main window draws
     probe(anki, """
 from aqt import gui_hooks
 mw._ac_seen = []
+mw._ac_drawn = []
 def _ac_record(changes, handler):
     mw._ac_seen.append([changes.browser_table, changes.study_queues, changes.note_text])
-mw._ac_hook = _ac_record
+def _ac_drawing(deck_browser, content):
+    mw._ac_drawn.append(content.tree)
+mw._ac_hooks = (_ac_record, _ac_drawing)
 gui_hooks.operation_did_execute.append(_ac_record)
+gui_hooks.deck_browser_will_render_content.append(_ac_drawing)
 mw.moveToState("deckBrowser")
 mw.activateWindow()
+mw.deckBrowser.refresh()
 """)
-    # (offscreen, activation can take a moment; Anki refreshes an unfocused main window later)
-    assert wait_for(anki, "from aqt.utils import current_window\nresult = current_window() is mw")
+    drawn = "result = any(text in tree for tree in mw._ac_drawn)"
     try:
-        probe(anki, "mw.deckBrowser.refresh()")
-        assert deck_list_shows(anki, row % (deck, "zero-count", 0))
+        assert wait_for(anki, drawn, text=row % (deck, "zero-count", 0))
         nids = anki.call("addNotes", notes=[basic(deck, "%s %d" % (w, i)) for i in range(3)])
         assert all(nids)
         # one change notification for the whole request
         assert probe(anki, "result = mw._ac_seen") == [[True, True, True]]
-        assert deck_list_shows(anki, row % (deck, "new-count", 3))
+        # the deck list redraws at once when the main window has focus, else when it gets it
+        probe(anki, "mw.deckBrowser.refresh_if_needed()")
+        assert wait_for(anki, drawn, text=row % (deck, "new-count", 3))
         # one undo step takes all three notes away
         assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: addNotes"
         probe(anki, "mw.undo()")
@@ -406,7 +397,8 @@ mw.activateWindow()
     finally:
         probe(anki, """
 from aqt import gui_hooks
-gui_hooks.operation_did_execute.remove(mw._ac_hook)
+gui_hooks.operation_did_execute.remove(mw._ac_hooks[0])
+gui_hooks.deck_browser_will_render_content.remove(mw._ac_hooks[1])
 """)
 
 
