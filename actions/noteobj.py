@@ -457,6 +457,7 @@ def check(ac: Any, cands: List[Candidate], sequential: bool) -> None:
             cand.error = str(exc) or exc.__class__.__name__
             continue
         cand.stripped = stripped
+        # = anki.utils.field_checksum(first) (the notes.csum column), without a second strip
         cand.csum = int(hashlib.sha1(stripped.encode("utf-8")).hexdigest()[:8], 16)
         live.append(cand)
         if not cand.allow_dup:
