@@ -4,9 +4,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 from ..util import api
 from .common import chunks, int_list
@@ -45,24 +44,6 @@ def _existing_group(col: Any, value: Any) -> Optional[Dict[str, Any]]:
     group_id = _group_id(value)
     group = col.decks.get_config(group_id) if group_id is not None else None
     return group if group is not None and group["id"] == group_id else None
-
-
-@contextlib.contextmanager
-def _group_change(ac: Any) -> Iterator[Any]:
-    """Options-group changes (add, update, remove a group) use Anki's legacy config calls, which
-    Anki cannot undo: they clear its undo queue, so they cannot become a step of `ac.op` (merging
-    into a cleared queue fails). As with Anki's own legacy options screen, run them directly and
-    then refresh Anki's windows and its Edit > Undo menu."""
-    col = ac.col
-    try:
-        yield col
-    finally:
-        if ac.mw is not None:
-            from anki.collection import OpChanges
-
-            from .. import compat
-
-            compat.refresh_gui(ac.mw, OpChanges(deck_config=True, study_queues=True))
 
 
 # -- decks -------------------------------------------------------------------------------------
@@ -246,7 +227,7 @@ def saveDeckConfig(ac: Any, config: Any) -> bool:
         return False
     updated["mod"] = int(time.time())
     updated["usn"] = ac.col.usn()
-    with _group_change(ac) as col:
+    with ac.op("saveDeckConfig") as col:
         try:
             col.decks.update_config(updated)
         except Exception:  # Anki refused the values (wrong types): upstream answers false
@@ -285,7 +266,7 @@ def cloneDeckConfigId(ac: Any, name: Any, cloneFrom: Any = DEFAULT_CONFIG_ID) ->
     source = _existing_group(ac.col, cloneFrom)
     if source is None:
         return False
-    with _group_change(ac) as col:
+    with ac.op("cloneDeckConfigId") as col:
         return col.decks.add_config_returning_id(name, source)
 
 
@@ -298,7 +279,7 @@ def removeDeckConfigId(ac: Any, configId: Any) -> bool:
         return False
     from anki.errors import AbortSchemaModification
 
-    with _group_change(ac) as col:
+    with ac.op("removeDeckConfigId") as col:
         try:
             col.decks.remove_config(group["id"])
         except AbortSchemaModification:  # the user said no to the full-sync prompt

@@ -175,26 +175,13 @@ def _save(ac: Any, action: str, models: List[Dict[str, Any]]) -> None:
 
 
 def _write(ac: Any, action: str, work: Callable[[Any], Any]) -> Any:
-    """Run `work(col)` inside the action's undo step; Anki's refusal surfaces as the error.
-
-    When the backend rejects a note type (e.g. a front without a field) it also drops the undo
-    history, so closing the undo step fails with "target undo op not found"; that secondary
-    failure must not hide Anki's message.
-    """
-    failures: List[Exception] = []
-    result = None
+    """Run `work(col)` inside the action's undo step; Anki's refusal surfaces as the error (when
+    the backend rejects a note type it also drops the undo history; ac.op copes with that)."""
     try:
         with ac.op(action) as col:
-            try:
-                result = work(col)
-            except Exception as exc:  # Anki's check of the note type
-                failures.append(exc)
-    except Exception:
-        if not failures:
-            raise
-    if failures:
-        raise Exception(_plain(str(failures[0]))) from failures[0]
-    return result
+            return work(col)
+    except Exception as exc:
+        raise Exception(_plain(str(exc))) from exc
 
 
 def _plain(text: str) -> str:
