@@ -20,7 +20,7 @@ import os
 from typing import Any, Callable, Dict, List, Optional
 
 from ..util import api
-from .common import check_path, get_deck_id, get_model
+from .common import check_path, get_deck_id, get_model, get_note
 from .noteobj import field_value, store_note_media, tag_list
 
 WAIT_SECONDS = 10.0
@@ -82,7 +82,7 @@ def _window(name: str) -> Any:
     """The open instance of one of Anki's single-instance windows, or None."""
     import aqt
 
-    if hasattr(aqt.dialogs, "getInstance"):  # Anki 2.1.50 lacks DialogManager.getInstance
+    if hasattr(aqt.dialogs, "getInstance"):  # not in Anki 2.1.50 .. 23.10 at least
         return aqt.dialogs.getInstance(name)
     return aqt.dialogs._dialogs.get(name, [None, None])[1]
 
@@ -168,7 +168,11 @@ def _sort_request(col: Any, browser: Any, reorder: Any) -> Optional[tuple]:
     if not isinstance(column, str) or column not in active:
         raise Exception("invalid columnId: %s" % (column,))
     info = {c.key: c for c in col.all_browser_columns()}.get(column)
-    sorting = None if info is None else (info.sorting_notes if notes_mode else info.sorting_cards)
+    sorting = None
+    if info is not None:
+        sorting = getattr(info, "sorting_notes" if notes_mode else "sorting_cards", None)
+        if sorting is None:  # before Anki 23.10 one `sorting` served both modes
+            sorting = info.sorting
     if sorting is None or sorting == BrowserColumns.SORTING_NONE:
         raise Exception("column cannot be sorted: %s" % column)
     return active.index(column), order == "descending"
@@ -317,19 +321,16 @@ def guiAddCards(ac: Any, note: Any = None) -> Optional[int]:
     prefilled.tags = tags
     store_note_media(ac, prefilled, note)
 
-    shown: List[bool] = []
-
     def show() -> None:
         _prefill(aqt.dialogs.open("AddCards", ac.mw), prefilled, deck_id)
-        shown.append(True)
 
     current = _window("AddCards")
     if current is None:
         show()
     else:
-        # Anki's own close: it asks before discarding what the user typed; reopen afterwards
-        current.closeWithCallback(show)
-        _wait_until(ac, lambda: bool(shown) or _front_modal() is not None)
+        # Anki's own close, which asks before discarding what the user typed (a blocking
+        # question in 2.1.50 .. 23.10 at least), then reopen: after the reply, never holding it
+        _after_reply(lambda: current.closeWithCallback(show))
     return int(prefilled.id)
 
 
@@ -391,10 +392,9 @@ def _edit_dialog_class() -> Any:
         return _edit_classes["dialog"]
     import aqt
     import aqt.editor
-    import aqt.forms
     from aqt import gui_hooks
     from aqt.browser.previewer import MultiCardPreviewer
-    from aqt.qt import QDialogButtonBox, QKeySequence, QMainWindow, Qt
+    from aqt.qt import QDialogButtonBox, QKeySequence, QMainWindow, Qt, QVBoxLayout, QWidget
     from aqt.utils import restoreGeom, saveGeom, tr
 
     class NotePreviewer(MultiCardPreviewer):
@@ -443,12 +443,16 @@ def _edit_dialog_class() -> Any:
             self.history: List[int] = []
             self.position = -1
             self.previewer: Any = None
-            self.form = aqt.forms.editcurrent.Ui_Dialog()
-            self.form.setupUi(self)
+            self.closed = False
             self.setWindowTitle("Edit")
             self.setMinimumHeight(400)
             self.setMinimumWidth(250)
-            self.editor = aqt.editor.Editor(mw, self.form.fieldsArea, self,
+            central = QWidget(self)
+            layout = QVBoxLayout(central)
+            fields = QWidget(central)
+            layout.addWidget(fields, 1)
+            self.setCentralWidget(central)
+            self.editor = aqt.editor.Editor(mw, fields, self,
                                             editor_mode=aqt.editor.EditorMode.EDIT_CURRENT)
             box = self.buttons = QDialogButtonBox(Qt.Orientation.Horizontal)
             role = QDialogButtonBox.ButtonRole.ActionRole
@@ -463,7 +467,7 @@ def _edit_dialog_class() -> Any:
             close = box.addButton(QDialogButtonBox.StandardButton.Close)
             close.setShortcut(QKeySequence("Ctrl+Return"))
             box.rejected.connect(self.close)
-            self.form.verticalLayout.insertWidget(1, box)
+            layout.addWidget(box)
             gui_hooks.operation_did_execute.append(self.on_operation_did_execute)
             restoreGeom(self, "ankiconnect-edit")
             self.show_note(note_id)
@@ -523,6 +527,9 @@ def _edit_dialog_class() -> Any:
 
         # closing, as Anki's EditCurrent does
         def cleanup(self) -> None:
+            if self.closed:  # closing with a callback also ends in closeEvent
+                return
+            self.closed = True
             gui_hooks.operation_did_execute.remove(self.on_operation_did_execute)
             if self.previewer is not None:
                 self.previewer.close()
@@ -550,7 +557,7 @@ def guiEditNote(ac: Any, note: Any) -> None:
     import aqt
 
     note_id = _int_id(note, "note")
-    ac.col.get_note(note_id)  # Anki's not-found error for an unknown id
+    get_note(ac.col, note_id)
     _refuse_if_modal(ac)
     if "registered" not in _edit_classes:  # registering again would forget the open window
         aqt.dialogs.register_dialog(EDIT_DIALOG, _edit_dialog_class())
@@ -651,9 +658,11 @@ def guiAnswerCard(ac: Any, ease: Any) -> bool:
         return False
     if ease not in [e for e, _label in reviewer._answerButtonList()]:
         return False
-    # Past the session time limit (timebox) Anki asks "continue?" in a blocking dialog after
-    # this answer: then do not wait, or the reply would wait for the user.
-    wait = not ac.mw.col.timeboxReached()
+    if ac.mw.col.timeboxReached():
+        # past the session's time limit Anki asks "continue?" in a blocking dialog right after
+        # recording the answer: answer after the reply, or the reply would wait for the user
+        _after_reply(lambda: reviewer._answerCard(ease))
+        return True
     answered: List[int] = []
 
     def on_answered(_reviewer: Any, card: Any, _ease: int) -> None:
@@ -663,8 +672,6 @@ def guiAnswerCard(ac: Any, ease: Any) -> bool:
     try:
         reviewer._answerCard(ease)
         if reviewer.state == "transition":  # recorded in the background (v3 scheduler)
-            if not wait:
-                return True
             _wait_until(ac, lambda: bool(answered))
     finally:
         gui_hooks.reviewer_did_answer_card.remove(on_answered)
@@ -691,15 +698,17 @@ def guiUndo(ac: Any) -> bool:
         return False
     finished: List[bool] = []
 
-    def on_done(_changes: Any, _handler: Any) -> None:
+    def on_done(_info: Any) -> None:
         finished.append(True)
 
-    gui_hooks.operation_did_execute.append(on_done)
+    # Anki updates its Undo menu item when an undo is done (also by the legacy path of old
+    # releases, which undoes v2-scheduler reviews without an operation)
+    gui_hooks.undo_state_did_change.append(on_done)
     try:
         undo(parent=mw)
         _wait_until(ac, lambda: bool(finished))
     finally:
-        gui_hooks.operation_did_execute.remove(on_done)
+        gui_hooks.undo_state_did_change.remove(on_done)
     if mw.state == "review":
         mw.reviewer.refresh_if_needed()  # show the card the undo brought back
     return bool(finished)
