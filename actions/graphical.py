@@ -7,9 +7,10 @@ Rules every action here follows:
   (file picker, "replace your collection?"), that part runs right after the reply is sent.
   Where Anki finishes a step in the background (answering a card, undo, saving the editor), the
   action waits for it, at most WAIT_SECONDS, with Anki's event loop turning.
-- While a modal dialog is open (Anki asks the user something, or shows a progress window), actions
-  that would change what Anki shows refuse: the bool ones answer false, the others fail with
-  MODAL_ERROR. Read-only ones (guiReviewActive, guiCurrentCard, guiSelectedNotes) still answer.
+- While a modal dialog is open (Anki asks the user something), actions that would change what Anki
+  shows refuse: the bool ones answer false, the others fail with MODAL_ERROR. Anki's progress
+  window is waited for (at most WAIT_SECONDS, then BUSY_ERROR). Read-only actions
+  (guiReviewActive, guiCurrentCard, guiSelectedNotes) always answer.
 - Without an open collection (profile closed) the bool actions answer false, guiCurrentCard null,
   guiSelectedNotes [], guiExitAnki still works, and the rest get the dispatcher's error.
 """
@@ -250,6 +251,7 @@ def _select_card(ac: Any, card_id: Any) -> bool:
     browser = _window("Browser")
     if browser is None or not _free(ac):
         return False
+
     def change() -> None:
         browser.table.clear_selection()
         browser.table.select_single_card(card_id)
@@ -324,13 +326,19 @@ def guiAddCards(ac: Any, note: Any = None) -> Optional[int]:
     def show() -> None:
         _prefill(aqt.dialogs.open("AddCards", ac.mw), prefilled, deck_id)
 
-    current = _window("AddCards")
-    if current is None:
+    def replace() -> None:
+        current = _window("AddCards")
+        if current is None:  # closed meanwhile
+            show()
+        else:
+            current.closeWithCallback(show)
+
+    if _window("AddCards") is None:
         show()
     else:
         # Anki's own close, which asks before discarding what the user typed (a blocking
         # question in 2.1.50 .. 23.10 at least), then reopen: after the reply, never holding it
-        _after_reply(lambda: current.closeWithCallback(show))
+        _after_reply(replace)
     return int(prefilled.id)
 
 
@@ -475,12 +483,16 @@ def _edit_dialog_class() -> Any:
 
         # history
         def show_note(self, note_id: int, record: bool = True) -> None:
+            try:
+                note = self.mw.col.get_note(note_id)
+            except Exception:  # deleted meanwhile: keep what is shown
+                return
             if record:
                 del self.history[self.position + 1:]
                 if not self.history or self.history[-1] != note_id:
                     self.history.append(note_id)
                 self.position = len(self.history) - 1
-            self.editor.set_note(self.mw.col.get_note(note_id), focusTo=0)
+            self.editor.set_note(note, focusTo=0)
             self.back_button.setEnabled(self.position > 0)
             self.forward_button.setEnabled(self.position < len(self.history) - 1)
             if self.previewer is not None:
@@ -521,6 +533,7 @@ def _edit_dialog_class() -> Any:
             try:
                 note.load()
             except Exception:  # the note was deleted
+                self.cleanup()
                 self.close()
                 return
             self.editor.set_note(note)

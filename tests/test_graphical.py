@@ -417,6 +417,12 @@ def test_edit_note(anki: Any, deck: str) -> None:
     assert anki.probe(window(EDIT, "[w.previewer.isVisible(), w.previewer.card().id]")) == \
         [True, notes[0]["card"]]
 
+    # Browse shows the note in the Browser
+    anki.probe(window(EDIT, "w.browse_button.click()"))
+    wait_for(lambda: anki.probe(window("Browser", "w.table.len()")) == 1, "the Browser")
+    assert anki.probe(window("Browser", "list(w.table.get_selected_card_ids())")) == \
+        [notes[0]["card"]]
+
     assert anki.error("guiEditNote", note=MISSING) == "Note was not found: %d" % MISSING
     assert anki.error("guiEditNote", note="x") == "note must be an integer id: x"
 
