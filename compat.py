@@ -96,8 +96,9 @@ def undoable(mw: Any, col: Any, name: str) -> Iterator[Any]:
             changes = col.merge_undo_entries(position)
         except InvalidInput:
             # "target undo op not found": something inside cleared the undo queue, as SQL
-            # writes and legacy code do (2.1.50's importers); the changes stand, without an
-            # undo step, like Anki's own legacy operations.
+            # writes, options-group changes, a refused note type write and legacy code
+            # (2.1.50's importers) do; the changes stand, without an undo step, like Anki's own
+            # legacy operations, and an error raised inside goes on as itself.
             changes = everything_changed()
         if mw is not None:
             refresh_gui(mw, changes)
