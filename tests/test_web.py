@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import web
+from harness import read_until_closed
 
 
 class LoopServer:
@@ -112,15 +113,6 @@ def post(body: bytes, extra: str = "") -> bytes:
             (len(body), extra.encode())) + body
 
 
-def recv_all(sock: socket.socket) -> bytes:
-    data = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-
-
 def test_keep_alive_many_requests_on_one_connection(server: LoopServer) -> None:
     sock = server.connect()
     for i in range(100):
@@ -152,7 +144,7 @@ def test_chunked_body(server: LoopServer) -> None:
 def test_connection_close_is_honoured(server: LoopServer) -> None:
     sock = server.connect()
     sock.sendall(post(b"x", "Connection: close\r\n"))
-    data = recv_all(sock)  # the server closes after the answer
+    data = read_until_closed(sock)  # the server closes after the answer
     assert data.startswith(b"HTTP/1.1 200")
     assert b"connection: close" in data.lower()
 
@@ -160,7 +152,7 @@ def test_connection_close_is_honoured(server: LoopServer) -> None:
 def test_http10_closes_after_answer(server: LoopServer) -> None:
     sock = server.connect()
     sock.sendall(b"POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi")
-    data = recv_all(sock)
+    data = read_until_closed(sock)
     assert data.startswith(b"HTTP/1.1 200") and data.endswith(b'"n": 1}')
 
 
@@ -197,7 +189,7 @@ def test_idle_connection_times_out() -> None:
 def test_malformed_request_gets_400_and_close(server: LoopServer) -> None:
     sock = server.connect()
     sock.sendall(b"this is not http\r\n\r\n")
-    data = recv_all(sock)
+    data = read_until_closed(sock)
     assert data.startswith(b"HTTP/1.1 400 ")
     body = json.loads(data.split(b"\r\n\r\n", 1)[1])
     assert body["result"] is None and "malformed" in body["error"]
@@ -209,7 +201,7 @@ def test_oversized_body_gets_413_without_reading_it() -> None:
     try:
         sock = s.connect()
         sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
-        data = recv_all(sock)
+        data = read_until_closed(sock)
         assert data.startswith(b"HTTP/1.1 413 ")
         assert json.loads(data.split(b"\r\n\r\n", 1)[1])["error"].startswith(
             "request body exceeds the limit of 1000 bytes")
@@ -217,7 +209,7 @@ def test_oversized_body_gets_413_without_reading_it() -> None:
         sock = s.connect()
         sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                      + (b"200\r\n" + b"x" * 512 + b"\r\n") * 3)
-        assert recv_all(sock).startswith(b"HTTP/1.1 413 ")
+        assert read_until_closed(sock).startswith(b"HTTP/1.1 413 ")
         assert s.seen == []
     finally:
         s.close()

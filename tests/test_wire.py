@@ -12,6 +12,7 @@ from typing import Any, Dict
 import pytest
 
 from conftest import Anki, free_port, start_anki, stop_anki
+from harness import read_until_closed
 
 
 def deck_exists(anki: Anki, name: str) -> bool:
@@ -297,15 +298,6 @@ def raw(anki: Anki) -> socket.socket:
     return sock
 
 
-def read_until_closed(sock: socket.socket) -> bytes:
-    data = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-
-
 def test_pipelined_requests(anki: Anki) -> None:
     body = b'{"action": "version", "version": 6}'
     one = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
@@ -341,7 +333,6 @@ def test_stalled_half_request_does_not_block_others(anki: Anki) -> None:
     stalled.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"action\": ")
     try:
         for _ in range(5):
-            started = time.monotonic()
             assert anki.request({"action": "version", "version": 6}, timeout=5)["result"] == 6
         # Anki's window stays responsive too: the main thread runs probe code
         assert anki.probe("result = 1 + 1") == 2
