@@ -117,3 +117,63 @@ def add_notes(col: Any, notes_and_decks: Any) -> None:
     else:
         for note, did in pairs:
             col.add_note(note, did)
+
+
+# -- Anki's error messages ----------------------------------------------------------------
+
+_ISOLATE = ("\u2068", "\u2069")  # Fluent's bidi isolation marks around substituted values
+
+
+def anki_error_text(exc: Any) -> str:
+    """The plain text of Anki's error `exc` (an exception or its text), as clients match on it:
+    without the bidi isolation marks around names, without the "Invalid input: " wrapper
+    2.1.50 puts around backend refusals (newer releases give the bare reason), and without the
+    HTML older releases (2.1.50 .. 23.12 at least) put around search errors ("<p>Invalid search: ...</p>", with
+    <code>x</code> where later releases write `x`)."""
+    import html
+    import re
+
+    text = str(exc)
+    prefix = "Invalid input: " + _ISOLATE[0]
+    if text.startswith(prefix):  # 2.1.50 wraps InvalidInput's reason; later releases do not
+        text = text[len("Invalid input: "):]
+    if "<" in text and re.search(r"</?[a-zA-Z][^<>]*>", text):
+        text = re.sub(r"<code>(.*?)</code>", r"`\1`", text)  # as the releases after write it
+        text = re.sub(r"<br\s*/?>", "\n", text)
+        text = html.unescape(re.sub(r"</?[a-zA-Z][^<>]*>", "", text)).strip()
+    for mark in _ISOLATE:
+        text = text.replace(mark, "")
+    return text
+
+
+# -- .apkg packages (the backend exporter/importer; 2.1.50 has only the legacy Python ones) --
+
+def export_anki_package(col: Any, out_path: str, deck_id: int, with_scheduling: bool) -> None:
+    """Export deck `deck_id` (with media) as a legacy-compatible .apkg through the backend."""
+    import anki.collection as collection
+
+    limit = collection.DeckIdLimit(deck_id)
+    if hasattr(collection, "ExportAnkiPackageOptions"):  # the options message is new in 23.12
+        options = collection.ExportAnkiPackageOptions(
+            with_scheduling=with_scheduling, with_deck_configs=with_scheduling,
+            with_media=True, legacy=True)
+        col.export_anki_package(out_path=out_path, options=options, limit=limit)
+    else:  # 2.1.55 .. 23.10: keyword arguments
+        col.export_anki_package(out_path=out_path, limit=limit, with_scheduling=with_scheduling,
+                                with_media=True, legacy_support=True)
+
+
+def import_anki_package(col: Any, path: str) -> None:
+    """Import an .apkg through the backend, with the options of Anki's own AnkiPackageImporter
+    (note types merged, scheduling and options groups kept) where the release has options."""
+    import anki.collection as collection
+
+    if hasattr(collection, "ImportAnkiPackageRequest"):  # the request is new in 23.10
+        wanted = {"merge_notetypes": True, "with_scheduling": True, "with_deck_configs": True}
+        fields = collection.ImportAnkiPackageOptions.DESCRIPTOR.fields_by_name
+        options = collection.ImportAnkiPackageOptions(
+            **{key: value for key, value in wanted.items() if key in fields})
+        col.import_anki_package(collection.ImportAnkiPackageRequest(
+            package_path=path, options=options))
+    else:  # 2.1.55 .. 2.1.66: just the path (scheduling always kept)
+        col.import_anki_package(path)

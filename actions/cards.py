@@ -14,6 +14,7 @@ import re
 import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from .. import compat
 from ..util import api
 from .common import chunks, get_card, int_list
 
@@ -135,25 +136,26 @@ def _apply_data(card: Any, value: Any) -> None:
         raise Exception("unknown key in data: %s" % sorted(unknown)[0])
     if ("s" in data) != ("d" in data):
         raise Exception("data needs both s and d (FSRS stability and difficulty)")
-    memory = None
-    if "s" in data:
-        from anki.cards import FSRSMemoryState
-
-        memory = FSRSMemoryState(stability=data["s"], difficulty=data["d"])
     custom = data.get("cd", "")
-    for key, attr, new in (
-            ("pos", "original_position", data.get("pos")),
-            ("s", "memory_state", memory),
-            ("dr", "desired_retention", data.get("dr")),
-            ("decay", "decay", data.get("decay")),
-            ("lrt", "last_review_time", data.get("lrt")),
-            ("cd", "custom_data", custom if isinstance(custom, str) else json.dumps(custom))):
-        # custom data, FSRS state, decay and last review time came after 2.1.50: older
-        # releases' cards lack the attribute
-        if hasattr(card, attr):
-            setattr(card, attr, new)
-        elif new not in (None, ""):
+    values = (
+        ("pos", "original_position", data.get("pos")),
+        ("s", "memory_state", (data["s"], data["d"]) if "s" in data else None),
+        ("dr", "desired_retention", data.get("dr")),
+        ("decay", "decay", data.get("decay")),
+        ("lrt", "last_review_time", data.get("lrt")),
+        ("cd", "custom_data", custom if isinstance(custom, str) else json.dumps(custom)))
+    for key, attr, new in values:
+        # custom data (2.1.55), FSRS state and desired retention (23.10), decay and last review
+        # time (25.x) came after 2.1.50: older releases' cards lack the attribute
+        if not hasattr(card, attr) and new not in (None, ""):
             raise Exception("this Anki release cannot store %s in data" % key)
+    for key, attr, new in values:
+        if hasattr(card, attr):
+            if key == "s" and new is not None:
+                from anki.cards import FSRSMemoryState
+
+                new = FSRSMemoryState(stability=new[0], difficulty=new[1])
+            setattr(card, attr, new)
 
 
 @api()
@@ -273,7 +275,10 @@ def findCards(ac: Any, query: Optional[str] = None) -> List[int]:
         return []
     if not isinstance(query, str):
         raise Exception("query must be a string")
-    return list(ac.col.find_cards(query))
+    try:
+        return list(ac.col.find_cards(query))
+    except Exception as exc:  # Anki's reason, as plain text (older releases give HTML)
+        raise Exception(compat.anki_error_text(exc)) from exc
 
 
 @api()
@@ -436,6 +441,8 @@ def answerCards(ac: Any, answers: List[Dict[str, int]]) -> List[bool]:
                 states = col._backend.get_scheduling_states(card.id)
                 sched.answer_card(sched.build_answer(card=card, states=states, rating=ease - 1))
             else:  # the v2 scheduler (2.1.50..2.1.66 when v3 is off) has only answerCard
+                if not getattr(sched, "_haveQueues", True):
+                    sched.reset()  # v2's answerCard needs its queues (lrnCount) built
                 sched.answerCard(card, ease)
     return [cid in found for cid, _ in pairs]
 

@@ -144,14 +144,8 @@ def exportPackage(ac: Any, deck: str, path: str, includeSched: bool = False) -> 
     if not did:
         return False
     if hasattr(col, "export_anki_package"):  # not in 2.1.50: the backend exporter came later
-        from anki.collection import DeckIdLimit, ExportAnkiPackageOptions
-
-        options = ExportAnkiPackageOptions(
-            with_scheduling=bool(includeSched), with_deck_configs=bool(includeSched),
-            with_media=True, legacy=True)
         # The backend writes the file off the main thread, as Anki's export dialog does.
-        ac.wait_for(lambda: col.export_anki_package(
-            out_path=path, options=options, limit=DeckIdLimit(did)))
+        ac.wait_for(lambda: compat.export_anki_package(col, path, did, bool(includeSched)))
     else:
         from anki.exporting import AnkiPackageExporter
 
@@ -172,17 +166,13 @@ def importPackage(ac: Any, path: str) -> bool:
         raise Exception("file not found: %s" % path)
     with ac.op("importPackage") as col:
         if hasattr(col, "import_anki_package"):  # not in 2.1.50: backend importer came later
-            from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
-
-            # the options of Anki's own AnkiPackageImporter (what upstream calls)
-            col.import_anki_package(ImportAnkiPackageRequest(
-                package_path=path,
-                options=ImportAnkiPackageOptions(
-                    merge_notetypes=True, with_scheduling=True, with_deck_configs=True)))
+            compat.import_anki_package(col, path)
         else:
             from anki.importing import AnkiPackageImporter
 
             AnkiPackageImporter(col, path).run()
+            if hasattr(col.models, "_clear_cache"):  # 2.1.50: the legacy importer leaves
+                col.models._clear_cache()  # the note type cache stale (Basic as "Basic-xxxxx")
     return True
 
 

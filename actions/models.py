@@ -8,6 +8,7 @@ import copy
 import re
 from typing import Any, Callable, Dict, List, Optional
 
+from .. import compat
 from ..util import api
 from .common import get_model
 
@@ -185,8 +186,8 @@ def _write(ac: Any, action: str, work: Callable[[Any], Any]) -> Any:
 
 
 def _plain(text: str) -> str:
-    """Anki's message without the invisible bidi isolation marks around names."""
-    return text.replace("\u2068", "").replace("\u2069", "")
+    """Anki's message as plain text (compat.anki_error_text)."""
+    return compat.anki_error_text(text)
 
 
 # -- creating and editing --------------------------------------------------------

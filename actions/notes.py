@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from .. import compat
 from ..util import api
 from . import noteobj
 from .common import chunks, get_note, int_list
@@ -26,13 +27,7 @@ def _add(ac: Any, name: str, cands: List[noteobj.Candidate], need_cards: bool = 
         noteobj.store_media(ac, cand)
     notes = [c.anki_note(ac.col, final=True) for c in ok]
     with ac.op(name) as col:
-        if hasattr(col, "add_notes"):
-            from anki.collection import AddNoteRequest
-
-            col.add_notes([AddNoteRequest(note, c.deck_id) for note, c in zip(notes, ok)])
-        else:  # col.add_notes arrived in 23.10; one add_note per note before
-            for note, cand in zip(notes, ok):
-                col.add_note(note, cand.deck_id)
+        compat.add_notes(col, [(note, c.deck_id) for note, c in zip(notes, ok)])
         if need_cards and not col.card_ids_of_note(notes[0].id):
             # unreachable on recent releases, which always generate a card
             col.remove_notes([notes[0].id])

@@ -13,6 +13,8 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 
+import compat  # the repository's compat.py (conftest puts the root on sys.path)
+
 PROFILE = "User 1"
 
 
@@ -100,15 +102,18 @@ def add_note(anki: Any, deck: str, front: str) -> Dict[str, int]:
 
 def read_package(path: Path, tmp: Path) -> List[Dict[str, Any]]:
     """Import `path` into a fresh collection in this process: its cards, as a user sees them."""
-    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+    from anki.collection import Collection
 
     folder = tmp / ("read-%d" % time.monotonic_ns())
     folder.mkdir()
     col = Collection(str(folder / "collection.anki2"))
     try:
-        col.import_anki_package(ImportAnkiPackageRequest(
-            package_path=str(path),
-            options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True)))
+        if hasattr(col, "import_anki_package"):
+            compat.import_anki_package(col, str(path))  # the release's backend importer
+        else:  # 2.1.50: only the legacy importer
+            from anki.importing import AnkiPackageImporter
+
+            AnkiPackageImporter(col, str(path)).run()
         cards = []
         for cid in col.find_cards(""):
             card = col.get_card(cid)
@@ -180,7 +185,7 @@ def test_export_package_into_missing_folder_is_an_error(anki, deck, tmp_path):
 
 def make_package(tmp: Path, deck: str, front: str) -> Path:
     """An .apkg made by a separate collection in this process, as another Anki would."""
-    from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
+    from anki.collection import Collection
 
     folder = tmp / ("make-%d" % time.monotonic_ns())
     folder.mkdir()
@@ -191,10 +196,14 @@ def make_package(tmp: Path, deck: str, front: str) -> Path:
         note["Front"], note["Back"] = front, "imported back"
         col.add_note(note, did)
         path = tmp / ("%s.apkg" % folder.name)
-        col.export_anki_package(
-            out_path=str(path), limit=DeckIdLimit(did),
-            options=ExportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False,
-                                             with_media=True, legacy=True))
+        if hasattr(col, "export_anki_package"):
+            compat.export_anki_package(col, str(path), did, False)  # the release's exporter
+        else:  # 2.1.50: only the legacy exporter
+            from anki.exporting import AnkiPackageExporter
+
+            exporter = AnkiPackageExporter(col)
+            exporter.did, exporter.includeSched = did, False
+            exporter.exportInto(str(path))
         return path
     finally:
         col.close()

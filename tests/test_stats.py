@@ -127,7 +127,10 @@ def test_collection_stats_html_whole_collection_or_current_deck(anki, deck, revi
         "col = mw.col\n"
         "result = [col.decks.get_current_id(), col.get_config('activeDecks', None)]\n"
         "col.decks.select(col.decks.id_for_name(%r))\n"
-        "col.sched.get_queued_cards()" % deck)
+        "if hasattr(col.sched, 'get_queued_cards'):\n"
+        "    col.sched.get_queued_cards()\n"
+        "else:  # the v2 scheduler (2.1.50's default) builds its queues in reset()\n"
+        "    col.sched.reset()" % deck)
     try:
         whole = anki.invoke("getCollectionStatsHTML")
         deck_only = anki.call("getCollectionStatsHTML", wholeCollection=False)
