@@ -9,6 +9,7 @@ Upstream wrote some of these straight into the cards table.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import time
@@ -354,8 +355,12 @@ def cardsInfo(ac: Any, cards: List[int]) -> List[Dict[str, Any]]:
         note, fields = cache.note(card.nid)
         card._note = note  # share the note already loaded instead of reading it per card
         model_name, css, _ = cache.model(note.mid)
-        next_reviews = (list(describe(col._backend.get_scheduling_states(card.id)))
-                        if describe is not None else [])
+        if describe is not None:
+            next_reviews = list(describe(col._backend.get_scheduling_states(card.id)))
+        else:  # the v2 scheduler: the labels its reviewer puts on the four answer buttons
+            # (on a copy: v2's nextIvl sets a new card's `left` as it goes)
+            next_reviews = [sched.nextIvlStr(copy.copy(card), ease, True)
+                            for ease in (1, 2, 3, 4)]
         result.append({
             "cardId": card.id,
             "fields": fields,
