@@ -64,8 +64,11 @@ def _refuse_if_modal(ac: Any) -> None:
         return
     if _is_progress(widget):
         raise Exception(BUSY_ERROR % widget.form.label.text())
+    from anki.lang import without_unicode_isolation
+
     text = widget.text() if hasattr(widget, "text") else ""  # a message box: its question
-    raise Exception(MODAL_ERROR % (text or widget.windowTitle() or type(widget).__name__))
+    text = text or widget.windowTitle() or type(widget).__name__
+    raise Exception(MODAL_ERROR % without_unicode_isolation(text))
 
 
 def _free(ac: Any) -> bool:
