@@ -55,12 +55,14 @@ def window(name: str, expr: str) -> str:
 
 
 def modal(anki: Any) -> Any:
-    """[class name, title, text] of the modal dialog in front, or None."""
+    """[class name, title, text] of the modal dialog in front, or None. (A file picker is named
+    QFileDialog even where Anki's Qt5 compatibility layer wraps the class.)"""
     return anki.probe(
         "from aqt.qt import QApplication\n"
         "w = QApplication.activeModalWidget()\n"
+        "kind = 'QFileDialog' if hasattr(w, 'selectedFiles') else type(w).__name__\n"
         "result = None if w is None or not w.isVisible() else "
-        "[type(w).__name__, w.windowTitle(), w.text() if hasattr(w, 'text') else '']")
+        "[kind, w.windowTitle(), w.text() if hasattr(w, 'text') else '']")
 
 
 def wait_modal(anki: Any, *kinds: str) -> List[str]:
