@@ -73,7 +73,10 @@ class AnkiConnect:
             response = web.Response.error(500, "internal error: %s" % exc, close=False)
         finally:
             self._busy = False
-        respond(response)
+        if isinstance(response, util.Deferred):
+            response.then(respond)  # answered later; other requests go on meanwhile
+        else:
+            respond(response)
         if self._queue:
             next_request, next_respond = self._queue.pop(0)
             if self.host is not None:
@@ -121,8 +124,15 @@ class AnkiConnect:
             reply = self.handle(req, origin=origin, origin_allowed=False)
         else:
             reply = self.handle(req, origin=origin, origin_allowed=True)
-        self._log(req, reply)
-        return web.Response.json(reply, headers=util.cors_headers(allow))
+        headers = util.cors_headers(allow)
+
+        def answer(value: Any) -> web.Response:
+            self._log(req, value)
+            return web.Response.json(value, headers=headers)
+
+        if isinstance(reply, util.Deferred):
+            return reply.map(answer)
+        return answer(reply)
 
     def _forbidden(self, origin: Optional[str]) -> web.Response:
         response = web.Response.json(
@@ -183,9 +193,11 @@ class AnkiConnect:
                 result = action.func(self, **params)
         except Exception as exc:
             return _error(_error_text(exc))
-        if version <= 4:
-            return result
-        return {"result": result, "error": None}
+        if isinstance(result, util.Deferred):
+            # The action answers later (e.g. once the user clicks Add); so does this request.
+            return result.map(lambda value: _reply(version, value),
+                              lambda message: _error(message))
+        return _reply(version, result)
 
     def _key_ok(self, key: Any) -> bool:
         expected = self.config.get("apiKey")
@@ -194,6 +206,10 @@ class AnkiConnect:
         if not isinstance(key, str):
             return False
         return hmac.compare_digest(key.encode("utf-8"), str(expected).encode("utf-8"))
+
+
+def _reply(version: int, result: Any) -> Any:
+    return result if version <= 4 else {"result": result, "error": None}
 
 
 def _error(message: str) -> Dict[str, Any]:
@@ -233,8 +249,9 @@ class QtHost:
         entry = self._notifiers.get(id(sock))
         if entry is None:
             fd = sock.fileno()
-            rn = self._QSocketNotifier(fd, self._read_kind)
-            wn = self._QSocketNotifier(fd, self._write_kind)
+            # parented to the main window: Qt tears them down with it, in order, at exit
+            rn = self._QSocketNotifier(fd, self._read_kind, self.mw)
+            wn = self._QSocketNotifier(fd, self._write_kind, self.mw)
             rn.activated.connect(lambda *_: self._readable(sock))
             wn.activated.connect(lambda *_: self._writable(sock))
             entry = (sock, rn, wn)
@@ -336,11 +353,19 @@ def start(mw: Any, config: Dict[str, Any]) -> None:
               % (cfg["webBindAddress"], cfg["webBindPort"], exc))
         return
     _instance.update(ac=ac, server=server, host=host)
+    # Close sockets and notifiers while Qt is still whole, not during interpreter teardown.
+    app = getattr(mw, "app", None)
+    if app is not None:
+        app.aboutToQuit.connect(stop)
     print("AnkiConnect: listening on %s" % ", ".join("%s:%s" % b for b in bound))
 
 
 def stop() -> None:
-    server = _instance.pop("server", None)
+    server = _instance.get("server")
     if server is not None:
         server.close()
-    _instance.clear()
+    host = _instance.get("host")
+    if host is not None:
+        host.server = None
+        host._timer.stop()
+    _instance.pop("server", None)

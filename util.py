@@ -113,6 +113,60 @@ def cors_headers(allow_origin: Optional[str]) -> List[Tuple[str, str]]:
 
 # -- actions ---------------------------------------------------------------
 
+class Deferred:
+    """A result that arrives later, on the main thread (e.g. when the user clicks a button).
+
+    An action returns one; its request is answered when `resolve` or `fail` is called, while
+    other requests are served meanwhile. Each outcome is delivered once.
+    """
+
+    def __init__(self) -> None:
+        self._outcome: Optional[Tuple[bool, Any]] = None
+        self._callbacks: List[Callable[[bool, Any], None]] = []
+
+    @property
+    def done(self) -> bool:
+        return self._outcome is not None
+
+    def resolve(self, value: Any) -> None:
+        self._finish(True, value)
+
+    def fail(self, message: str) -> None:
+        self._finish(False, message)
+
+    def _finish(self, ok: bool, value: Any) -> None:
+        if self._outcome is not None:
+            return
+        self._outcome = (ok, value)
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(ok, value)
+
+    def _on_outcome(self, callback: Callable[[bool, Any], None]) -> None:
+        if self._outcome is not None:
+            callback(*self._outcome)
+        else:
+            self._callbacks.append(callback)
+
+    def then(self, callback: Callable[[Any], None]) -> None:
+        """Call `callback(value)` once resolved (a failure is passed on as its message)."""
+        self._on_outcome(lambda ok, value: callback(value))
+
+    def map(self, on_value: Callable[[Any], Any],
+            on_error: Optional[Callable[[str], Any]] = None) -> "Deferred":
+        """A Deferred resolved with on_value(value), or with on_error(message) on failure."""
+        mapped = Deferred()
+
+        def forward(ok: bool, value: Any) -> None:
+            if ok or on_error is None:
+                mapped.resolve(on_value(value) if ok else value)
+            else:
+                mapped.resolve(on_error(value))
+
+        self._on_outcome(forward)
+        return mapped
+
+
 class Action:
     """An action as registered: its function and the request versions it serves."""
 

@@ -10,7 +10,7 @@ import os
 from typing import Any, Callable, List, Optional
 
 from .. import compat
-from ..util import api
+from ..util import Deferred, api
 from .common import check_path
 
 
@@ -23,7 +23,21 @@ def version(ac: Any) -> int:
 def multi(ac: Any, actions: List[Any], authorised: bool = False) -> List[Any]:
     if not isinstance(actions, list):
         raise Exception("actions must be a list")
-    return [ac.handle(sub, authorised=authorised) for sub in actions]
+    replies = [ac.handle(sub, authorised=authorised) for sub in actions]
+    pending = [i for i, reply in enumerate(replies) if isinstance(reply, Deferred)]
+    if not pending:
+        return replies
+    # A sub-action that answers later (guiAddCards with a note): the list waits for it.
+    whole = Deferred()
+
+    def settle(index: int, value: Any) -> None:
+        replies[index] = value
+        if not any(isinstance(reply, Deferred) for reply in replies):
+            whole.resolve(replies)
+
+    for index in pending:
+        replies[index].then(lambda value, index=index: settle(index, value))
+    return whole
 
 
 @api(collection=False)

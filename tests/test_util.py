@@ -77,3 +77,20 @@ def test_version_ranges() -> None:
     assert util.find_action(registry, "thing", 4).func is old
     assert util.find_action(registry, "thing", 6).func is new
     assert util.find_action(registry, "missing", 6) is None
+
+
+def test_deferred_delivers_once_and_maps() -> None:
+    seen = []
+    d = util.Deferred()
+    mapped = d.map(lambda v: {"result": v}, lambda m: {"error": m})
+    mapped.then(seen.append)
+    assert not d.done and seen == []
+    d.resolve(42)
+    d.resolve(43)  # ignored: one outcome
+    d.fail("late")
+    assert seen == [{"result": 42}] and d.done
+    failed = util.Deferred()
+    failed.fail("the Add dialog was closed")
+    out = []
+    failed.map(lambda v: v, lambda m: {"error": m}).then(out.append)  # after the fact
+    assert out == [{"error": "the Add dialog was closed"}]
