@@ -412,3 +412,45 @@ def test_ipv6_bind_and_closed_collection(tmp_path: Any) -> None:
         assert other.request({"action": "version"}) == 6
     finally:
         stop_anki(other)
+
+
+# Every action of ../shared/spec/actions.md (the v6 document's 50, newest upstream's, the aliases).
+ALL_ACTIONS = [
+    "addNote", "addNotes", "addTags", "answerCards", "apiReflect", "areDue", "areSuspended",
+    "canAddNote", "canAddNoteWithErrorDetail", "canAddNotes", "canAddNotesWithErrorDetail",
+    "cardReviews", "cardsInfo", "cardsModTime", "cardsToNotes", "changeDeck", "clearUnusedTags",
+    "cloneDeckConfigId", "createDeck", "createModel", "deckNameFromId", "deckNames",
+    "deckNamesAndIds", "deleteDecks", "deleteMediaFile", "deleteNotes", "exportPackage",
+    "findAndReplaceInModels", "findCards", "findModelsById", "findModelsByName", "findNotes",
+    "forgetCards", "getActiveProfile", "getCollectionStatsHTML", "getDeckConfig", "getDeckStats",
+    "getDecks", "getEaseFactors", "getIntervals", "getLatestReviewID", "getMediaDirPath",
+    "getMediaFilesNames", "getNoteTags", "getNumCardsReviewedByDay", "getNumCardsReviewedToday",
+    "getProfiles", "getReviewsOfCards", "getTags", "guiAddCards", "guiAddNoteSetData",
+    "guiAnswerCard", "guiBrowse", "guiCheckDatabase", "guiCurrentCard", "guiDeckBrowser",
+    "guiDeckOverview", "guiDeckReview", "guiEditNote", "guiExitAnki", "guiImportFile",
+    "guiPlayAudio", "guiReviewActive", "guiSelectCard", "guiSelectNote", "guiSelectedNotes",
+    "guiShowAnswer", "guiShowQuestion", "guiStartCardTimer", "guiUndo", "importPackage",
+    "insertReviews", "loadProfile", "modelFieldAdd", "modelFieldDescriptions", "modelFieldFonts",
+    "modelFieldNames", "modelFieldRemove", "modelFieldRename", "modelFieldReposition",
+    "modelFieldSetDescription", "modelFieldSetFont", "modelFieldSetFontSize",
+    "modelFieldsOnTemplates", "modelNameFromId", "modelNames", "modelNamesAndIds", "modelStyling",
+    "modelTemplateAdd", "modelTemplateRemove", "modelTemplateRename", "modelTemplateReposition",
+    "modelTemplates", "multi", "notesInfo", "notesModTime", "relearnCards", "reloadCollection",
+    "removeDeckConfigId", "removeEmptyNotes", "removeTags", "replaceTags",
+    "replaceTagsInAllNotes", "requestPermission", "retrieveMediaFile", "saveDeckConfig",
+    "setDeckConfigId", "setDueDate", "setEaseFactors", "setSpecificValueOfCard", "storeMediaFile",
+    "suspend", "suspended", "sync", "unsuspend", "updateModelStyling", "updateModelTemplates",
+    "updateNote", "updateNoteFields", "updateNoteModel", "updateNoteTags", "upgrade", "version",
+]
+
+
+def test_api_reflect_lists_every_action(anki: Anki) -> None:
+    assert len(ALL_ACTIONS) == 123
+    assert anki.call("apiReflect", scopes=["actions"]) == {"scopes": ["actions"],
+                                                          "actions": ALL_ACTIONS}
+    assert anki.call("apiReflect", scopes=["actions", "invalidType"],
+                     actions=["apiReflect", "invalidMethod"]) == {
+        "scopes": ["actions"], "actions": ["apiReflect"]}
+    assert anki.call("apiReflect", scopes=["nope"]) == {"scopes": []}
+    assert anki.error("apiReflect") == "scopes has invalid value"
+    assert anki.error("apiReflect", scopes=["actions"], actions="x") == "actions has invalid value"
