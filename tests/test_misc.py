@@ -13,20 +13,10 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 
+from harness import wait_until  # noqa: E402
 import compat  # the repository's compat.py (conftest puts the root on sys.path)
 
 PROFILE = "User 1"
-
-
-def wait_until(check: Callable[[], Any], what: str, timeout: float = 120) -> Any:
-    """Poll `check` until it returns something truthy (Anki works asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
 
 
 # -- getProfiles / getActiveProfile / loadProfile ---------------------------------------------
