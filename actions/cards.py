@@ -342,6 +342,7 @@ def cardsInfo(ac: Any, cards: List[int]) -> List[Dict[str, Any]]:
     sched = col.sched
     # v3 scheduler only; 2.1.50..2.1.66 may still run the v2 scheduler, which has no states
     describe = getattr(sched, "describe_next_states", None)
+    v2_labels: Dict[Tuple[Any, ...], List[str]] = {}
     result: List[Dict[str, Any]] = []
     for cid in ids:
         if not -_INT64 <= cid < _INT64:
@@ -358,9 +359,16 @@ def cardsInfo(ac: Any, cards: List[int]) -> List[Dict[str, Any]]:
         if describe is not None:
             next_reviews = list(describe(col._backend.get_scheduling_states(card.id)))
         else:  # the v2 scheduler: the labels its reviewer puts on the four answer buttons
-            # (on a copy: v2's nextIvl sets a new card's `left` as it goes)
-            next_reviews = [sched.nextIvlStr(copy.copy(card), ease, True)
-                            for ease in (1, 2, 3, 4)]
+            # (on a copy: v2's nextIvl sets a new card's `left` as it goes). They depend only
+            # on the deck and the card's scheduling state (`due` only once it is a review
+            # card), so cards in the same state share them: thousands of new cards cost 4 calls.
+            key = (card.did, card.odid, card.type, card.queue, card.ivl, card.factor, card.left,
+                   card.lapses, card.reps, card.due if card.type in (2, 3) else None)
+            next_reviews = v2_labels.get(key)
+            if next_reviews is None:
+                next_reviews = v2_labels[key] = [sched.nextIvlStr(copy.copy(card), ease, True)
+                                                 for ease in (1, 2, 3, 4)]
+            next_reviews = list(next_reviews)
         result.append({
             "cardId": card.id,
             "fields": fields,
