@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Dict, List, Optional
 
-from ..util import api
+from ..util import Deferred, api
 from .common import check_path, get_deck_id, get_model, get_note
 from .noteobj import field_value, store_note_media, tag_list
 
@@ -300,10 +300,62 @@ def _prefill(dialog: Any, note: Any, deck_id: int) -> None:
     dialog.activateWindow()
 
 
+def _answer_when_added(dialog: Any, answer: Deferred) -> None:
+    """Resolve `answer` with the id of the first note the user adds in `dialog`, or with None
+    once that dialog is gone (closed, or replaced by another guiAddCards) without an add."""
+    from aqt import gui_hooks
+
+    def finish(value: Optional[int], destroyed: bool = False) -> None:
+        if answer.done:
+            return
+        answer.resolve(value)
+        # unhook once Anki has finished running the hook's callbacks (removing one from the
+        # list it is walking through would skip the next add-on's callback)
+        _after_reply(lambda: gui_hooks.add_cards_did_add_note.remove(on_added))
+        if not destroyed:
+            try:
+                dialog.destroyed.disconnect(on_destroyed)
+            except (TypeError, RuntimeError):  # already gone
+                pass
+
+    def on_added(note: Any) -> None:
+        # the dialog records the note it added just before running the hook (2.1.50 .. 26.09);
+        # notes added by another Add window do not match
+        if getattr(dialog, "_last_added_note", None) is note:
+            finish(int(note.id))
+
+    def on_destroyed(*_args: Any) -> None:
+        finish(None, destroyed=True)
+
+    gui_hooks.add_cards_did_add_note.append(on_added)
+    dialog.destroyed.connect(on_destroyed)  # Anki deletes the window when it closes
+
+
+def _answer_if_kept(current: Any, answer: Deferred, shown: List[bool]) -> None:
+    """Called right after current.closeWithCallback(show): Anki saves the editor, then asks
+    whether to discard its input (blocking before 23.10, a non-blocking box since). If the user
+    keeps the dialog, the prefilled note is never shown, and `answer` is None."""
+    def decided() -> None:
+        if not shown:
+            answer.resolve(None)
+
+    def after_question() -> None:
+        # runs after Anki's own step that shows or asks: the question is in front, or answered
+        box = _front_modal()
+        if shown or answer.done:
+            return
+        if box is not None and hasattr(box, "finished"):
+            box.finished.connect(lambda *_args: _after_reply(decided))
+        else:
+            decided()
+
+    current.editor.call_after_note_saved(after_question)
+
+
 @api()
-def guiAddCards(ac: Any, note: Any = None) -> Optional[int]:
-    """Opens the Add dialog. With `note`, prefills it; the note is created only when the user
-    clicks Add, so the id answered is that of the unsaved note: 0."""
+def guiAddCards(ac: Any, note: Any = None) -> Any:
+    """Opens the Add dialog. With `note`, prefills it and answers once the user acts: the new
+    note's id when they click Add, null when the dialog closes without adding."""
     import aqt
 
     col = ac.col
@@ -325,9 +377,18 @@ def guiAddCards(ac: Any, note: Any = None) -> Optional[int]:
             prefilled[name] = value
     prefilled.tags = tags
     store_note_media(ac, prefilled, note)
+    answer = Deferred()
+    shown: List[bool] = []
 
     def show() -> None:
-        _prefill(aqt.dialogs.open("AddCards", ac.mw), prefilled, deck_id)
+        shown.append(True)
+        try:
+            dialog = aqt.dialogs.open("AddCards", ac.mw)
+            _prefill(dialog, prefilled, deck_id)
+        except Exception:
+            answer.resolve(None)
+            raise
+        _answer_when_added(dialog, answer)
 
     def replace() -> None:
         current = _window("AddCards")
@@ -335,14 +396,16 @@ def guiAddCards(ac: Any, note: Any = None) -> Optional[int]:
             show()
         else:
             current.closeWithCallback(show)
+            _answer_if_kept(current, answer, shown)
 
     if _window("AddCards") is None:
         show()
     else:
         # Anki's own close, which asks before discarding what the user typed (a blocking
-        # question in 2.1.50 .. 23.10 at least), then reopen: after the reply, never holding it
+        # question in 2.1.50 .. 23.10 at least), then reopen: from the event loop, so that
+        # other requests are served while the user decides
         _after_reply(replace)
-    return int(prefilled.id)
+    return answer
 
 
 @api()

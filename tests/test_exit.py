@@ -9,6 +9,7 @@ notes and have been closed cleanly (no write-ahead log left beside it).
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -72,12 +73,22 @@ def test_exit_anki_saves_and_closes_the_collection(tmp_path: Path) -> None:
                  "the profile to open again")
 
         # a second note, added by the user in the Add dialog
-        anki.call("guiAddCards", note={"deckName": deck, "modelName": "Basic",
-                                       "fields": {"Front": "added in the dialog"}})
+        # (guiAddCards answers once the user has added the note: its id)
+        added = []
+        request = threading.Thread(target=lambda: added.append(anki.call(
+            "guiAddCards", note={"deckName": deck, "modelName": "Basic",
+                                 "fields": {"Front": "added in the dialog"}})), daemon=True)
+        request.start()
+        wait_for(lambda: anki.probe(
+            "import aqt\nw = aqt.dialogs._dialogs['AddCards'][1]\n"
+            "result = w is not None and w.editor.note['Front'] == 'added in the dialog'"),
+            "the Add dialog")
         anki.probe("import aqt\naqt.dialogs._dialogs['AddCards'][1].addButton.click()")
         second = wait_for(lambda: anki.probe(
             "result = list(mw.col.find_notes('\"front:added in the dialog\"'))"),
             "the dialog's note to be added")[0]
+        request.join(60)
+        assert added == [second]
 
         # with a dialog waiting for the user, Anki is not closed
         anki.probe("from aqt.qt import QMessageBox, Qt\n"

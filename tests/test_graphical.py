@@ -12,6 +12,7 @@ and the answers without a collection are tested in their own Anki (test_exit.py)
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List
 
@@ -298,29 +299,70 @@ def test_add_cards_v6_opens_dialog(anki: Any) -> None:
     assert anki.probe(window("AddCards", "w.isVisible()")) is True
 
 
-def test_add_cards_prefills_and_user_adds(anki: Any, deck: str) -> None:
+class Pending:
+    """A request sent from a thread: guiAddCards with a note answers once the user acts."""
+
+    def __init__(self, anki: Any, payload: Dict[str, Any]) -> None:
+        self.reply: List[Any] = []
+        self.thread = threading.Thread(target=lambda: self.reply.append(anki.request(payload)),
+                                       daemon=True)
+        self.thread.start()
+
+    def answer(self) -> Any:
+        self.thread.join(90)
+        assert not self.thread.is_alive(), "the request was never answered"
+        return self.reply[0]
+
+    def waiting(self) -> bool:
+        return self.thread.is_alive()
+
+
+def add_cards(anki: Any, note: Dict[str, Any]) -> Pending:
+    return Pending(anki, {"action": "guiAddCards", "version": 6, "params": {"note": note}})
+
+
+def _dialog_shows(anki: Any, front: str) -> Any:
+    return wait_for(lambda: (_add_dialog(anki) or {}).get("fields", [""])[0] == front,
+                    "the Add dialog to show " + front)
+
+
+def _close_add_dialog(anki: Any) -> None:
+    """The dialog's own Close button; the fields hold input, so Anki asks: discard."""
+    anki.probe(window("AddCards", "w.close()"))
+    wait_modal(anki, "MessageBox", "QMessageBox")
+    answer_modal(anki, "Discard", "Yes")
+    wait_for(lambda: anki.probe(window("AddCards", "True")) is None, "the Add dialog to close")
+
+
+def _deck_notes(anki: Any, deck: str) -> List[int]:
+    return anki.probe("result = list(mw.col.find_notes('\"deck:%s\"'))" % deck)
+
+
+def test_add_cards_prefills_and_answers_the_added_id(anki: Any, deck: str) -> None:
     picture = base64.b64encode(b"GIF89a ac-test").decode("ascii")
     name = "_ac_test_gui_add.gif"
-    result = anki.call("guiAddCards", note={
+    pending = add_cards(anki, {
         "deckName": deck, "modelName": "Basic",
         "fields": {"Front": "prefilled front", "Back": "prefilled back", "Unknown": "ignored"},
         "tags": ["gui", "prefilled"],
         "picture": [{"filename": name, "data": picture, "fields": ["Back"]}],
     })
-    # the note exists only once the user clicks Add: the id of the unsaved note is 0
-    assert result == 0
-    ids = anki.probe("result = [mw.col.decks.id_for_name(%r), "
-                     "mw.col.models.by_name('Basic')['id']]" % deck)
-    shown = _add_dialog(anki)
-    assert shown == {"fields": ["prefilled front", 'prefilled back<img src="%s">' % name],
-                     "tags": ["gui", "prefilled"], "deck": ids[0], "model": ids[1]}
-    assert anki.probe("result = mw.col.media.have(%r)" % name) is True
-    assert anki.probe("result = list(mw.col.find_notes('\"deck:%s\"'))" % deck) == []
     try:
+        _dialog_shows(anki, "prefilled front")
+        ids = anki.probe("result = [mw.col.decks.id_for_name(%r), "
+                         "mw.col.models.by_name('Basic')['id']]" % deck)
+        assert _add_dialog(anki) == {
+            "fields": ["prefilled front", 'prefilled back<img src="%s">' % name],
+            "tags": ["gui", "prefilled"], "deck": ids[0], "model": ids[1]}
+        assert anki.probe("result = mw.col.media.have(%r)" % name) is True
+        # the request waits for the user; other requests are answered meanwhile
+        assert anki.call("version") == 6
+        assert deck in anki.call("deckNames")
+        assert pending.waiting() and _deck_notes(anki, deck) == []
         _click_add(anki)
-        nids = wait_for(lambda: anki.probe(
-            "result = list(mw.col.find_notes('\"deck:%s\"'))" % deck), "the note to be added")
-        assert len(nids) == 1
+        reply = pending.answer()
+        nids = _deck_notes(anki, deck)
+        assert len(nids) == 1 and reply == {"result": nids[0], "error": None}
         stored = anki.probe("n = mw.col.get_note(%d)\nresult = [n.fields, n.tags, "
                             "[mw.col.decks.name(c.did) for c in n.cards()]]" % nids[0])
         assert stored == [["prefilled front", 'prefilled back<img src="%s">' % name],
@@ -329,6 +371,44 @@ def test_add_cards_prefills_and_user_adds(anki: Any, deck: str) -> None:
         wait_for(lambda: _add_dialog(anki)["fields"] == ["", ""], "a fresh note in the dialog")
     finally:
         anki.probe("mw.col.media.trash_files([%r])" % name)
+
+
+HOOKS = "from aqt import gui_hooks\nresult = gui_hooks.add_cards_did_add_note.count()"
+
+
+def test_add_cards_closed_without_adding_answers_null(anki: Any, deck: str) -> None:
+    hooks = anki.probe(HOOKS)
+    pending = add_cards(anki, {"deckName": deck, "modelName": "Basic",
+                               "fields": {"Front": "never added"}})
+    _dialog_shows(anki, "never added")
+    assert pending.waiting()
+    assert anki.probe(HOOKS) == hooks + 1
+    _close_add_dialog(anki)
+    assert pending.answer() == {"result": None, "error": None}
+    assert _deck_notes(anki, deck) == []
+    wait_for(lambda: anki.probe(HOOKS) == hooks, "the request to unhook")
+
+
+def test_add_cards_inside_multi(anki: Any, deck: str) -> None:
+    pending = Pending(anki, {"action": "multi", "version": 6, "params": {"actions": [
+        {"action": "deckNames"},
+        {"action": "guiAddCards", "version": 6,
+         "params": {"note": {"deckName": deck, "modelName": "Basic",
+                             "fields": {"Front": "from multi", "Back": "b"}}}},
+        {"action": "version", "version": 6},
+    ]}})
+    _dialog_shows(anki, "from multi")
+    assert anki.call("version") == 6
+    assert pending.waiting()
+    _click_add(anki)
+    reply = pending.answer()
+    nids = _deck_notes(anki, deck)
+    assert len(nids) == 1
+    assert anki.probe("result = mw.col.get_note(%d).fields" % nids[0]) == ["from multi", "b"]
+    assert reply["error"] is None
+    assert deck in reply["result"][0]
+    assert reply["result"][1:] == [{"result": nids[0], "error": None},
+                                   {"result": 6, "error": None}]
 
 
 def test_add_cards_errors(anki: Any, deck: str) -> None:
@@ -343,11 +423,12 @@ def test_add_cards_errors(anki: Any, deck: str) -> None:
 
 
 def test_add_cards_replaces_open_dialog_after_asking(anki: Any, deck: str) -> None:
-    anki.call("guiAddCards", note={"deckName": deck, "modelName": "Basic",
-                                   "fields": {"Front": "typed by the user"}})
-    # the dialog holds input: Anki asks before discarding it, and the action does not wait
-    assert anki.call("guiAddCards", note={"deckName": deck, "modelName": "Basic",
-                                          "fields": {"Front": "second"}}) == 0
+    first = add_cards(anki, {"deckName": deck, "modelName": "Basic",
+                             "fields": {"Front": "typed by the user"}})
+    _dialog_shows(anki, "typed by the user")
+    # the dialog holds input: Anki asks before discarding it, and no request waits for that
+    second = add_cards(anki, {"deckName": deck, "modelName": "Basic",
+                              "fields": {"Front": "second"}})
     box = wait_modal(anki, "MessageBox", "QMessageBox")
     assert "current input" in box[2]
     assert _add_dialog(anki)["fields"][0] == "typed by the user"
@@ -358,18 +439,33 @@ def test_add_cards_replaces_open_dialog_after_asking(anki: Any, deck: str) -> No
     assert anki.call("guiUndo") is False
     assert anki.call("guiReviewActive") is False
     assert anki.call("guiSelectedNotes") == []
+    assert first.waiting() and second.waiting()
     answer_modal(anki, "Discard", "Yes")
-    wait_for(lambda: (_add_dialog(anki) or {}).get("fields", [""])[0] == "second",
-             "the dialog to show the new note")
+    # the replaced dialog was closed without adding: its request answers null
+    assert first.answer() == {"result": None, "error": None}
+    _dialog_shows(anki, "second")
     assert modal(anki) is None
+
+    # the user keeps the open dialog: the new request's note is never shown, it answers null
+    third = add_cards(anki, {"deckName": deck, "modelName": "Basic",
+                             "fields": {"Front": "third"}})
+    wait_modal(anki, "MessageBox", "QMessageBox")
+    answer_modal(anki, "Keep Editing", "No")
+    assert third.answer() == {"result": None, "error": None}
+    assert _add_dialog(anki)["fields"][0] == "second"
+    assert second.waiting()
+    _click_add(anki)
+    nids = wait_for(lambda: _deck_notes(anki, deck), "the note to be added")
+    assert second.answer() == {"result": nids[0], "error": None}
+    assert anki.probe("result = mw.col.get_note(%d)['Front']" % nids[0]) == "second"
 
 
 def test_add_note_set_data(anki: Any, deck: str) -> None:
     assert anki.call("guiAddNoteSetData", note={"fields": {"Front": "x"}}) == \
         {"error": "Add Note dialog is not open", "code": 1}
-    anki.call("guiAddCards", note={"deckName": deck, "modelName": "Basic",
-                                   "fields": {"Front": "front", "Back": "back"},
-                                   "tags": ["one"]})
+    pending = add_cards(anki, {"deckName": deck, "modelName": "Basic",
+                               "fields": {"Front": "front", "Back": "back"}, "tags": ["one"]})
+    _dialog_shows(anki, "front")
     assert anki.error("guiAddNoteSetData", note={"deckName": "no such deck"}) == \
         'Deck "no such deck" not found'
     assert anki.error("guiAddNoteSetData", note={"modelName": "nope"}) == \
@@ -396,6 +492,8 @@ def test_add_note_set_data(anki: Any, deck: str) -> None:
     shown = _add_dialog(anki)
     assert shown["model"] == ids[0] and shown["deck"] == ids[1]
     assert shown["fields"] == ["new", "reversed"]
+    _close_add_dialog(anki)
+    assert pending.answer() == {"result": None, "error": None}
 
 
 # -- Edit dialog ---------------------------------------------------------------------------------
