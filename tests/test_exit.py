@@ -10,25 +10,14 @@ notes and have been closed cleanly (no write-ahead log left beside it).
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from conftest import start_anki, stop_anki
+from harness import wait_until
 
 NO_COLLECTION = "collection is not available: no profile is open in Anki"
 MODAL = "Anki is showing a dialog that must be closed first: "
-
-
-def wait_for(func: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = func()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
 
 
 def check_without_collection(anki: Any) -> None:
@@ -63,13 +52,13 @@ def test_exit_anki_saves_and_closes_the_collection(tmp_path: Path) -> None:
         # (Anki's deck list renders in a background job that fails if the profile closes
         # under it: let it finish first)
         anki.probe("mw.deckBrowser.refresh_if_needed()")
-        wait_for(lambda: anki.probe("result = mw._background_op_count == 0"),
+        wait_until(lambda: anki.probe("result = mw._background_op_count == 0"),
                  "Anki's background jobs to end")
         anki.probe("mw.unloadProfileAndShowProfileManager()")
-        wait_for(lambda: anki.probe("result = mw.col is None"), "the profile to close")
+        wait_until(lambda: anki.probe("result = mw.col is None"), "the profile to close")
         check_without_collection(anki)
         anki.probe("mw.onOpenProfile()")
-        wait_for(lambda: anki.probe("result = mw.col is not None and mw.state == 'deckBrowser'"),
+        wait_until(lambda: anki.probe("result = mw.col is not None and mw.state == 'deckBrowser'"),
                  "the profile to open again")
 
         # a second note, added by the user in the Add dialog
@@ -79,12 +68,12 @@ def test_exit_anki_saves_and_closes_the_collection(tmp_path: Path) -> None:
             "guiAddCards", note={"deckName": deck, "modelName": "Basic",
                                  "fields": {"Front": "added in the dialog"}})), daemon=True)
         request.start()
-        wait_for(lambda: anki.probe(
+        wait_until(lambda: anki.probe(
             "import aqt\nw = aqt.dialogs._dialogs['AddCards'][1]\n"
             "result = w is not None and w.editor.note['Front'] == 'added in the dialog'"),
             "the Add dialog")
         anki.probe("import aqt\naqt.dialogs._dialogs['AddCards'][1].addButton.click()")
-        second = wait_for(lambda: anki.probe(
+        second = wait_until(lambda: anki.probe(
             "result = list(mw.col.find_notes('\"front:added in the dialog\"'))"),
             "the dialog's note to be added")[0]
         request.join(60)

@@ -14,24 +14,15 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
+
+from harness import wait_until
 
 MISSING = 4242  # no note or card has this id
 MODAL = "Anki is showing a dialog that must be closed first: "
 SETTINGS = ("sortType", "sortBackwards", "timeLim", "activeCols")
-
-
-def wait_for(func: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = func()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
 
 
 def add_notes(anki: Any, deck: str, fronts: List[str]) -> List[Dict[str, int]]:
@@ -69,7 +60,7 @@ def modal(anki: Any) -> Any:
 def wait_modal(anki: Any, *kinds: str) -> List[str]:
     """Wait until a modal dialog of one of the classes `kinds` is in front (a progress window may
     come first); [class name, title, text]."""
-    return wait_for(lambda: (lambda box: box if box and box[0] in kinds else None)(modal(anki)),
+    return wait_until(lambda: (lambda box: box if box and box[0] in kinds else None)(modal(anki)),
                     "a modal " + " or ".join(kinds))
 
 
@@ -138,7 +129,7 @@ def gui(anki: Any) -> Iterator[Gui]:
                        "'conf': {k: col.get_config(k, None) for k in %r}}" % (SETTINGS,))
     helper = Gui(anki)
     yield helper
-    wait_for(lambda: anki.probe(CLOSE_ALL), "the test's windows to close")
+    wait_until(lambda: anki.probe(CLOSE_ALL), "the test's windows to close")
     anki.probe("mw._ac_test_closing = False\n"
                "mw.state != 'deckBrowser' and mw.moveToState('deckBrowser')")
     anki.probe(
@@ -322,7 +313,7 @@ def add_cards(anki: Any, note: Dict[str, Any]) -> Pending:
 
 
 def _dialog_shows(anki: Any, front: str) -> Any:
-    return wait_for(lambda: (_add_dialog(anki) or {}).get("fields", [""])[0] == front,
+    return wait_until(lambda: (_add_dialog(anki) or {}).get("fields", [""])[0] == front,
                     "the Add dialog to show " + front)
 
 
@@ -331,7 +322,7 @@ def _close_add_dialog(anki: Any) -> None:
     anki.probe(window("AddCards", "w.close()"))
     wait_modal(anki, "MessageBox", "QMessageBox")
     answer_modal(anki, "Discard", "Yes")
-    wait_for(lambda: anki.probe(window("AddCards", "True")) is None, "the Add dialog to close")
+    wait_until(lambda: anki.probe(window("AddCards", "True")) is None, "the Add dialog to close")
 
 
 def _deck_notes(anki: Any, deck: str) -> List[int]:
@@ -368,7 +359,7 @@ def test_add_cards_prefills_and_answers_the_added_id(anki: Any, deck: str) -> No
         assert stored == [["prefilled front", 'prefilled back<img src="%s">' % name],
                           ["gui", "prefilled"], [deck]]
         # the dialog stays open with a fresh note, ready for the next one
-        wait_for(lambda: _add_dialog(anki)["fields"] == ["", ""], "a fresh note in the dialog")
+        wait_until(lambda: _add_dialog(anki)["fields"] == ["", ""], "a fresh note in the dialog")
     finally:
         anki.probe("mw.col.media.trash_files([%r])" % name)
 
@@ -386,7 +377,7 @@ def test_add_cards_closed_without_adding_answers_null(anki: Any, deck: str) -> N
     _close_add_dialog(anki)
     assert pending.answer() == {"result": None, "error": None}
     assert _deck_notes(anki, deck) == []
-    wait_for(lambda: anki.probe(HOOKS) == hooks, "the request to unhook")
+    wait_until(lambda: anki.probe(HOOKS) == hooks, "the request to unhook")
 
 
 def test_add_cards_inside_multi(anki: Any, deck: str) -> None:
@@ -455,7 +446,7 @@ def test_add_cards_replaces_open_dialog_after_asking(anki: Any, deck: str) -> No
     assert _add_dialog(anki)["fields"][0] == "second"
     assert second.waiting()
     _click_add(anki)
-    nids = wait_for(lambda: _deck_notes(anki, deck), "the note to be added")
+    nids = wait_until(lambda: _deck_notes(anki, deck), "the note to be added")
     assert second.answer() == {"result": nids[0], "error": None}
     assert anki.probe("result = mw.col.get_note(%d)['Front']" % nids[0]) == "second"
 
@@ -510,7 +501,7 @@ def test_edit_note(anki: Any, deck: str) -> None:
     anki.call("guiEditNote", note=notes[1]["note"])
     assert anki.probe(window(EDIT, "w.editor.note.id")) == notes[1]["note"]
     anki.probe(window(EDIT, "w.back_button.click()"))
-    wait_for(lambda: anki.probe(window(EDIT, "w.editor.note.id")) == notes[0]["note"],
+    wait_until(lambda: anki.probe(window(EDIT, "w.editor.note.id")) == notes[0]["note"],
              "the window to go back to the first note")
     # Preview shows the note's card
     anki.probe(window(EDIT, "w.preview_button.click()"))
@@ -519,7 +510,7 @@ def test_edit_note(anki: Any, deck: str) -> None:
 
     # Browse shows the note in the Browser
     anki.probe(window(EDIT, "w.browse_button.click()"))
-    wait_for(lambda: anki.probe(window("Browser", "w.table.len()")) == 1, "the Browser")
+    wait_until(lambda: anki.probe(window("Browser", "w.table.len()")) == 1, "the Browser")
     assert anki.probe(window("Browser", "list(w.table.get_selected_card_ids())")) == \
         [notes[0]["card"]]
 
@@ -622,7 +613,7 @@ def test_review_time_limit_does_not_hold_the_reply(anki: Any, deck: str, gui: Gu
     assert [r[0] for r in _revlog(anki, cid)] == [3]
     anki.probe("mw.col.set_config('timeLim', 0)")
     answer_modal(anki, "Continue")
-    wait_for(lambda: modal(anki) is None, "the time limit dialog to close")
+    wait_until(lambda: modal(anki) is None, "the time limit dialog to close")
     assert anki.call("guiCurrentCard")["cardId"] in {n["card"] for n in notes} - {cid}
 
 
@@ -680,7 +671,7 @@ def test_progress_window_is_waited_for(anki: Any, deck: str) -> None:
         assert anki.probe("result = mw.state") == "overview"
     finally:
         anki.probe("mw.progress.finish()")
-    wait_for(lambda: modal(anki) is None, "the progress window to close")
+    wait_until(lambda: modal(anki) is None, "the progress window to close")
 
 
 def test_import_file_opens_anki_import(anki: Any, tmp_path: Any, deck: str) -> None:
@@ -694,14 +685,14 @@ def test_import_file_opens_anki_import(anki: Any, tmp_path: Any, deck: str) -> N
     box = wait_modal(anki, "ImportDialog", "ImportCsvDialog")  # the latter up to 23.10
     assert anki.error("guiDeckBrowser") == MODAL + box[1]
     anki.probe("from aqt.qt import QApplication\nQApplication.activeModalWidget().reject()")
-    wait_for(lambda: modal(anki) is None, "the import dialog to close")
+    wait_until(lambda: modal(anki) is None, "the import dialog to close")
     assert anki.probe("result = list(mw.col.find_notes('\"front:imported front\"'))") == []
 
     # without a path: Anki's file picker, after the reply
     assert anki.call("guiImportFile") is None
     wait_modal(anki, "QFileDialog")
     anki.probe("from aqt.qt import QApplication\nQApplication.activeModalWidget().reject()")
-    wait_for(lambda: modal(anki) is None, "the file picker to close")
+    wait_until(lambda: modal(anki) is None, "the file picker to close")
 
     assert anki.error("guiImportFile", path=str(tmp_path / "missing.csv")) == \
         "file not found: %s" % (tmp_path / "missing.csv")
@@ -719,7 +710,7 @@ def test_check_database(anki: Any) -> None:
     try:
         assert anki.call("guiCheckDatabase") is True
         # the check ends by refreshing Anki's screens
-        wait_for(lambda: anki.probe("result = bool(mw._ac_test_resets) and not "
+        wait_until(lambda: anki.probe("result = bool(mw._ac_test_resets) and not "
                                     "mw.progress.busy()"), "the database check to finish")
     finally:
         anki.probe("from aqt import gui_hooks\n"
