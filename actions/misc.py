@@ -73,24 +73,34 @@ def _remember_origin(ac: Any, key: str, origin: str) -> None:
     manager.writeConfig(addon, stored)
 
 
-def _ask_permission(ac: Any, origin: str) -> tuple:
-    """Anki's Yes/No question with an 'ignore further requests' box: (yes, ignore)."""
+def _ask_yes_no(ac: Any, text: str, object_name: str, default_yes: bool,
+                checkbox: Optional[str] = None) -> tuple:
+    """Anki's modal Yes/No question, optionally with a check box: (yes, box ticked)."""
     from aqt.qt import QCheckBox, QMessageBox
 
     box = QMessageBox(ac.mw)
     box.setWindowTitle("AnkiConnect")
-    box.setIcon(getattr(getattr(QMessageBox, "Icon", QMessageBox), "Question"))
-    box.setText('"%s" requests permission to use Anki through AnkiConnect. '
-                "Do you want to give it access?" % origin)
-    buttons = getattr(QMessageBox, "StandardButton", QMessageBox)
-    box.setStandardButtons(buttons.Yes | buttons.No)
-    box.setDefaultButton(buttons.No)
-    box.setObjectName("AnkiConnectPermission")
-    ignore = QCheckBox("Ignore further requests from \"%s\"" % origin)
-    box.setCheckBox(ignore)
+    box.setIcon(compat.qt_enum(QMessageBox, "Icon", "Question"))
+    box.setText(text)
+    yes = compat.qt_enum(QMessageBox, "StandardButton", "Yes")
+    no = compat.qt_enum(QMessageBox, "StandardButton", "No")
+    box.setStandardButtons(yes | no)
+    box.setDefaultButton(yes if default_yes else no)
+    box.setObjectName(object_name)
+    tick = QCheckBox(checkbox) if checkbox else None
+    if tick is not None:
+        box.setCheckBox(tick)
     box.raise_()
-    answer = box.exec() if hasattr(box, "exec") else box.exec_()
-    return answer == buttons.Yes, ignore.isChecked()
+    answer = compat.qt_exec(box)
+    return answer == yes, bool(tick is not None and tick.isChecked())
+
+
+def _ask_permission(ac: Any, origin: str) -> tuple:
+    """The permission question with an 'ignore further requests' box: (yes, ignore)."""
+    return _ask_yes_no(
+        ac, '"%s" requests permission to use Anki through AnkiConnect. '
+        "Do you want to give it access?" % origin, "AnkiConnectPermission", default_yes=False,
+        checkbox="Ignore further requests from \"%s\"" % origin)
 
 
 @api(collection=False)
@@ -239,22 +249,6 @@ def sync(ac: Any) -> None:
 ANKIWEB_ID = 2055492159
 
 
-def _ask_yes_no(ac: Any, text: str, object_name: str) -> bool:
-    from aqt.qt import QMessageBox
-
-    box = QMessageBox(ac.mw)
-    box.setWindowTitle("AnkiConnect")
-    box.setIcon(getattr(getattr(QMessageBox, "Icon", QMessageBox), "Question"))
-    box.setText(text)
-    buttons = getattr(QMessageBox, "StandardButton", QMessageBox)
-    box.setStandardButtons(buttons.Yes | buttons.No)
-    box.setDefaultButton(buttons.Yes)
-    box.setObjectName(object_name)
-    box.raise_()
-    answer = box.exec() if hasattr(box, "exec") else box.exec_()
-    return answer == buttons.Yes
-
-
 def _wait_for_callback(start: Callable[[Callable[[Any], None]], None]) -> Any:
     """Call `start(done)` and turn Qt's event loop until `done(value)` is called."""
     from aqt.qt import QEventLoop
@@ -268,7 +262,7 @@ def _wait_for_callback(start: Callable[[Callable[[Any], None]], None]) -> Any:
 
     start(done)
     while "value" not in box:
-        loop.exec() if hasattr(loop, "exec") else loop.exec_()
+        compat.qt_exec(loop)
     return box["value"]
 
 
@@ -307,7 +301,8 @@ def _update_from_ankiweb(ac: Any) -> bool:
 
 @api(collection=False)
 def upgrade(ac: Any) -> bool:
-    if not _ask_yes_no(ac, "Update AnkiConnect to the latest version from AnkiWeb?",
-                       "AnkiConnectUpgrade"):
+    yes, _ = _ask_yes_no(ac, "Update AnkiConnect to the latest version from AnkiWeb?",
+                         "AnkiConnectUpgrade", default_yes=True)
+    if not yes:
         return False
     return _update_from_ankiweb(ac)
