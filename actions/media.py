@@ -42,26 +42,88 @@ def _media_path(ac: Any, filename: Any) -> Optional[str]:
     return path if os.path.isfile(path) else None
 
 
+# RFC 3986: what may stand as it is in a URI (unreserved and reserved characters, and a % that
+# starts an escape). Anything else (non-ASCII, space, " < > \ ^ ` { | }, a % that starts no
+# escape...) is percent-encoded as UTF-8, as browsers and requests do; reserved characters keep
+# their meaning, existing escapes stay as they are.
+_NOT_IN_URI = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
+# RFC 3986 appendix B: scheme, authority, and the rest (path, query, fragment).
+_URI_PARTS = re.compile(r"([^:/?#]+:)?(?://([^/?#]*))?(.*)", re.DOTALL)
+
+
+def _quote(text: str) -> str:
+    return _NOT_IN_URI.sub(
+        lambda m: "".join("%%%02X" % b for b in m.group().encode("utf-8")), text)
+
+
+def _idna_host(host: str) -> str:
+    """A host name as DNS and the Host header need it: ASCII names as they are, others in IDNA
+    (punycode). Like browsers and requests, with the `idna` package Anki ships (IDNA 2008,
+    UTS #46 mapping); Python's own codec (IDNA 2003) without it or for what IDNA 2008 refuses
+    but browsers allow (symbols such as U+2603)."""
+    if host.isascii():
+        return host
+    try:
+        import idna  # type: ignore
+    except ImportError:
+        pass
+    else:
+        try:
+            return idna.encode(host, uts46=True).decode("ascii")
+        except UnicodeError:  # idna.IDNAError
+            pass
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError("invalid host name: %s" % host)
+
+
+def iri_to_uri(iri: str) -> str:
+    """The URI of an IRI as users paste it (RFC 3987): surrounding whitespace dropped, the
+    host name in IDNA, everything else percent-encoded where a URI does not allow it.
+    ValueError for a host name IDNA cannot encode."""
+    # as browsers: no C0 control or space around it, no tab or newline in it, U+FFFD for a lone
+    # surrogate (JSON can carry one; UTF-8 cannot)
+    iri = re.sub(r"[\t\n\r]", "", iri).strip("".join(map(chr, range(0x21))))
+    iri = re.sub("[\ud800-\udfff]", "\ufffd", iri)
+    match = _URI_PARTS.match(iri)
+    assert match is not None  # every string matches
+    scheme, authority, rest = match.groups()
+    uri = _quote(scheme or "")
+    if authority is not None:
+        userinfo, at, hostport = authority.rpartition("@")
+        host, colon, port = hostport, "", ""
+        if not hostport.startswith("["):  # an IPv6 literal is ASCII
+            host, colon, port = hostport.partition(":")
+        uri += "//" + _quote(userinfo + at) + _idna_host(host) + _quote(colon + port)
+    return uri + _quote(rest)
+
+
 def download(ac: Any, url: str) -> bytes:
-    """GET `url` (http or https) off the main thread (Anki stays responsive), timeout config
-    webTimeout."""
+    """GET `url` (http or https; an IRI is encoded as `iri_to_uri` does) off the main thread
+    (Anki stays responsive), timeout config webTimeout. Errors name `url` as given."""
+    import http.client
     import urllib.error
-    import urllib.parse
     import urllib.request
 
-    if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
+    try:
+        uri = iri_to_uri(url)
+    except ValueError as exc:
+        raise Exception("%s download failed: %s" % (url, exc))
+    scheme = _URI_PARTS.match(uri).group(1) or ""  # type: ignore[union-attr]
+    if scheme.lower() not in ("http:", "https:"):
         # urllib would also open file:// URLs, which would bypass config allowedPaths
         raise Exception("url must be an http or https URL: %s" % url)
     timeout = ac.config.get("webTimeout", 10000) / 1000.0
 
     def fetch() -> Any:
-        request = urllib.request.Request(url, headers={"User-Agent": "AnkiConnect"})
+        request = urllib.request.Request(uri, headers={"User-Agent": "AnkiConnect"})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             return exc.code, b""
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise Exception("%s download failed: %s" % (url, reason))
 
@@ -71,16 +133,25 @@ def download(ac: Any, url: str) -> bytes:
     return data
 
 
+# ASCII whitespace, which MIME base64 (RFC 2045) puts between lines; anything else that is not
+# base64 is an error, not silently dropped.
+_BASE64_SPACE = re.compile(r"[ \t\n\r\f\v]+")
+
+
+def decode_base64(data: str) -> bytes:
+    try:
+        return base64.b64decode(_BASE64_SPACE.sub("", data), validate=True)
+    except ValueError as exc:  # binascii.Error; non-ASCII text
+        raise Exception("data is not valid base64: %s" % exc)
+
+
 def file_bytes(ac: Any, data: Any = None, path: Any = None, url: Any = None) -> bytes:
     """The content from the first source given: data (base64) > path > url. Empty strings count
     as not given, as upstream."""
     if data is not None and data != "":
         if not isinstance(data, str):
             raise Exception("data must be a base64 string")
-        try:
-            return base64.b64decode(data, validate=False)
-        except (ValueError, TypeError) as exc:
-            raise Exception("data is not valid base64: %s" % exc)
+        return decode_base64(data)
     if path is not None and path != "":
         with open(check_path(ac, path), "rb") as fh:
             return fh.read()

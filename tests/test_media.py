@@ -8,7 +8,8 @@ import http.server
 import os
 import threading
 import time
-from typing import Any, Dict, List
+import uuid
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -33,13 +34,27 @@ def on_disk(anki: Any, name: str) -> Any:
 
 
 class Server:
-    """A local HTTP server with fixed pages; every other path is a 404."""
+    """A local HTTP server with fixed pages; every other path is a 404. `requests` records each
+    request as received: (the raw request target, the Host header). A page in `truncated`
+    announces more bytes than it sends, then closes the connection."""
 
-    def __init__(self, pages: Dict[str, bytes]) -> None:
+    def __init__(self, pages: Dict[str, bytes],
+                 truncated: Optional[Dict[str, bytes]] = None) -> None:
         pages_ref = pages
+        truncated_ref = truncated or {}
+        requests: List[Tuple[str, str]] = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                requests.append((self.path, self.headers.get("Host", "")))
+                if self.path in truncated_ref:
+                    body = truncated_ref[self.path]
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body) + 1000))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    self.close_connection = True
+                    return
                 body = pages_ref.get(self.path)
                 self.send_response(200 if body is not None else 404)
                 self.send_header("Content-Length", str(len(body or b"")))
@@ -49,6 +64,7 @@ class Server:
             def log_message(self, *args: Any) -> None:
                 pass
 
+        self.requests = requests
         self.port = free_port()
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -56,6 +72,9 @@ class Server:
 
     def url(self, path: str) -> str:
         return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def paths(self) -> List[str]:
+        return [path for path, _ in self.requests]
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -90,6 +109,23 @@ def trash_names(anki: Any) -> List[str]:
     return anki.probe("import os\n"
                       "t = os.path.join(os.path.dirname(mw.col.media.dir()), 'media.trash')\n"
                       "result = sorted(os.listdir(t)) if os.path.isdir(t) else []")
+
+
+def media_snapshot(anki: Any) -> Dict[str, Any]:
+    """Every entry of the media folder and of the media trash, with the SHA-1 of each file."""
+    media_dir = anki.call("getMediaDirPath")
+    snapshot: Dict[str, Any] = {}
+    for folder in (media_dir, os.path.join(os.path.dirname(media_dir), "media.trash")):
+        if not os.path.isdir(folder):
+            continue
+        for entry in os.scandir(folder):
+            key = os.path.join(folder, entry.name)
+            if entry.is_file():
+                with open(entry.path, "rb") as fh:
+                    snapshot[key] = hashlib.sha1(fh.read()).hexdigest()
+            else:
+                snapshot[key] = "not a file"
+    return snapshot
 
 
 # -- storeMediaFile --------------------------------------------------------------------------
@@ -159,12 +195,228 @@ def test_store_by_url_errors(anki, server):
     assert on_disk(anki, name) is None
 
 
+# -- storeMediaFile by url: URLs as users paste them (IRIs) ---------------------------------------
+
+# The v6 document's own sample URL (the shape of Yomitan's Japanese audio source), on our server.
+SAMPLE_PATH = "/dictionary/japanese/audiomp3.php?kanji=猫&kana=ねこ"
+SAMPLE_SENT = "/dictionary/japanese/audiomp3.php?kanji=%E7%8C%AB&kana=%E3%81%AD%E3%81%93"
+
+
+def test_store_by_url_v6_sample_url_with_kanji(anki, stored):
+    content = b"ID3 neko " + uuid.uuid4().bytes
+    server = Server({SAMPLE_SENT: content})
+    try:
+        name = unique("ねこ_猫", ".mp3")
+        stored.append(name)
+        assert anki.call("storeMediaFile", filename=name, url=server.url(SAMPLE_PATH)) == name
+        assert server.paths() == [SAMPLE_SENT]  # the UTF-8 bytes percent-encoded
+        assert on_disk(anki, name) == content
+    finally:
+        server.close()
+
+
+IRI_CASES = [
+    # non-ASCII and spaces in path and query: UTF-8 bytes, percent-encoded
+    ("/音声/ね こ.mp3?q=a b",
+     "/%E9%9F%B3%E5%A3%B0/%E3%81%AD%20%E3%81%93.mp3?q=a%20b"),
+    # characters outside the BMP
+    ("/😺.mp3", "/%F0%9F%98%BA.mp3"),
+    # existing escapes stay as they are (no double encoding, hex case kept), beside new ones
+    ("/a%20b%2Fc%e7%8c%ab猫.mp3?k=%E7%8C%AB猫&s=%2B",
+     "/a%20b%2Fc%e7%8c%ab%E7%8C%AB.mp3?k=%E7%8C%AB%E7%8C%AB&s=%2B"),
+    # reserved and other allowed characters keep their meaning: untouched
+    ("/r;p=1/x.mp3?a=1&b=2=3;c/d?e:f@g!$'()*+,~-._[]",
+     "/r;p=1/x.mp3?a=1&b=2=3;c/d?e:f@g!$'()*+,~-._[]"),
+    # a % that starts no escape means itself
+    ("/100%.mp3?p=50%&q=%zz&r=%4", "/100%25.mp3?p=50%25&q=%25zz&r=%254"),
+    # ASCII that a URI cannot hold
+    ('/q.mp3?s="<>{}|\\^`', "/q.mp3?s=%22%3C%3E%7B%7D%7C%5C%5E%60"),
+    # the fragment is not sent
+    ("/f.mp3?k=猫#ねこ", "/f.mp3?k=%E7%8C%AB"),
+    # a lone surrogate (JSON can carry one) is U+FFFD, as in browsers
+    ("/x\ud800.mp3", "/x%EF%BF%BD.mp3"),
+]
+
+
+@pytest.mark.parametrize("given, sent", IRI_CASES)
+def test_store_by_url_encodes_iri_as_browsers_do(anki, stored, given, sent):
+    content = b"content of " + sent.encode("ascii")
+    server = Server({sent: content})
+    try:
+        name = unique("iri")
+        stored.append(name)
+        assert anki.call("storeMediaFile", filename=name, url=server.url(given)) == name
+        assert server.paths() == [sent]
+        assert on_disk(anki, name) == content
+    finally:
+        server.close()
+
+
+def test_store_by_url_pasted_with_surrounding_whitespace(anki, stored, server):
+    name = unique("pasted", ".mp3")
+    stored.append(name)
+    url = " \t%s\r\n" % server.url("/cat.mp3")
+    assert anki.call("storeMediaFile", filename=name, url=url) == name
+    assert on_disk(anki, name) == b"\x00meow\xff" * 100
+    assert server.paths() == ["/cat.mp3"]
+
+
+def test_add_note_audio_v6_sample_url_with_kanji(anki, deck, stored):
+    """addNote's v6 sample, its audio URL pointed at our server: the file is stored and linked,
+    no error text lands in the field."""
+    content = b"ID3 neko " + uuid.uuid4().bytes
+    server = Server({SAMPLE_SENT: content})
+    try:
+        word = "front content %d" % time.monotonic_ns()
+        filename = unique("yomichan_ねこ_猫", ".mp3")
+        stored.append(filename)
+        nid = anki.call("addNote", note={
+            "deckName": deck, "modelName": "Basic",
+            "fields": {"Front": word, "Back": "back content"},
+            "options": {"allowDuplicate": False}, "tags": ["yomichan"],
+            "audio": {"url": server.url(SAMPLE_PATH), "filename": filename,
+                      "skipHash": "7e2c2f954ef6051373ba916f000168dc", "fields": ["Front"]}})
+        fields = anki.probe("n = mw.col.get_note(%d)\nresult = dict(n.items())" % nid)
+        assert fields == {"Front": word + "[sound:%s]" % filename, "Back": "back content"}
+        assert server.paths() == [SAMPLE_SENT]
+        assert on_disk(anki, filename) == content
+    finally:
+        server.close()
+
+
+def test_store_by_url_host_name_mapped_as_browsers_do(anki, stored, server):
+    """Host names go through IDNA's mapping (UTS #46), as in browsers: full-width letters and
+    digits are the ASCII ones, so these reach the local server under its plain name."""
+    fullwidth = {
+        "\uff11\uff12\uff17.\uff10.\uff10.\uff11": "127.0.0.1",  # １２７.０.０.１
+        "\uff2c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54": "localhost",  # Ｌｏｃａｌｈｏｓｔ
+    }
+    for host, sent_host in fullwidth.items():
+        del server.requests[:]
+        name = unique("host")
+        stored.append(name)
+        url = "http://%s:%d/page" % (host, server.port)
+        assert anki.call("storeMediaFile", filename=name, url=url) == name
+        assert on_disk(anki, name) == b"a page"
+        assert server.requests == [("/page", "%s:%d" % (sent_host, server.port))]
+
+
+def test_store_by_url_unresolvable_idn_host_fails_cleanly(anki):
+    # no DNS here: the punycode name cannot be resolved, which must be the error
+    name = unique("idn")
+    before = media_snapshot(anki)
+    url = "http://例え.テスト:%d/猫.mp3" % free_port()
+    error = anki.error("storeMediaFile", filename=name, url=url)
+    assert error.startswith(url + " download failed: ")
+    assert "codec" not in error and "ordinal" not in error
+    assert media_snapshot(anki) == before
+
+
+IRI_TO_URI = "iri_to_uri = __import__('sys').modules['2055492159.actions.media'].iri_to_uri\n"
+
+
+def test_iri_to_uri_host_names_to_punycode(anki):
+    """The add-on's encoding function, run inside Anki with what Anki ships."""
+    cases = {
+        "http://例え.テスト:8080/x": "http://xn--r8jz45g.xn--zckzah:8080/x",
+        "https://MÜNCHEN.de/ä?ö=1#ü":
+            "https://xn--mnchen-3ya.de/%C3%A4?%C3%B6=1#%C3%BC",
+        "http://用户:päss@例え.jp./":
+            "http://%E7%94%A8%E6%88%B7:p%C3%A4ss@xn--r8jz45g.jp./",
+        "http://[::1]:80/猫": "http://[::1]:80/%E7%8C%AB",
+        "http://Example.COM/a%20b": "http://Example.COM/a%20b",
+        "http://☃.net/": "http://xn--n3h.net/",
+    }
+    result = anki.probe(IRI_TO_URI + "result = {k: iri_to_uri(k) for k in %r}" % list(cases))
+    assert result == cases
+
+
 def test_store_needs_a_source(anki):
     name = unique("none")
     expected = 'You must provide a "data", "path", or "url" field.'
     assert anki.error("storeMediaFile", filename=name) == expected
     assert anki.error("storeMediaFile", filename=name, data="", url="") == expected
     assert on_disk(anki, name) is None
+
+
+def test_failing_download_leaves_media_folder_as_it_was(anki, stored, server):
+    """Whatever way a download fails, the same-named file stays (deleteExisting is true by
+    default) and nothing is written or trashed."""
+    truncated = Server({}, truncated={"/short.mp3": b"only the start"})
+    try:
+        name = unique("kept", ".mp3")
+        stored.append(name)
+        anki.call("storeMediaFile", filename=name, data=b64(b"the old content"))
+        before = media_snapshot(anki)
+        failing = {
+            server.url("/missing/猫.mp3"): "download failed with return code 404",
+            truncated.url("/short.mp3"): "download failed: ",
+            "http://127.0.0.1:%d/猫.mp3" % free_port(): "download failed: ",
+            "http://例え.テスト/猫.mp3": "download failed: ",
+            "http://a..例/猫.mp3": "download failed: invalid host name: a..例",
+        }
+        for url, expected in failing.items():
+            for filename in (name, unique("new", ".mp3")):
+                error = anki.error("storeMediaFile", filename=filename, url=url)
+                assert error.startswith("%s %s" % (url, expected))
+                assert media_snapshot(anki) == before
+        assert truncated.paths() == ["/short.mp3", "/short.mp3"]
+        assert on_disk(anki, name) == b"the old content"
+    finally:
+        truncated.close()
+
+
+# -- storeMediaFile by data: base64 ------------------------------------------------------------
+
+NOT_BASE64 = [
+    "!!!!",
+    "SGVsbG8",  # padding missing
+    "SGVsbG8sIHdvcmxkIQ==!",
+    "SGVs*bG8=",
+    "SGVsbG8=é",
+    "-_-_",  # the URL-safe alphabet is not base64's
+    "data:text/plain;base64,SGVsbG8=",
+]
+
+
+def test_store_data_not_base64_is_an_error_and_stores_nothing(anki, stored):
+    kept = unique("kept")
+    stored.append(kept)
+    anki.call("storeMediaFile", filename=kept, data=b64(b"the old content"))
+    before = media_snapshot(anki)
+    for data in NOT_BASE64:
+        for filename in (kept, unique("bad")):
+            error = anki.error("storeMediaFile", filename=filename, data=data)
+            assert error.startswith("data is not valid base64: "), (data, error)
+            assert media_snapshot(anki) == before
+    assert on_disk(anki, kept) == b"the old content"
+    assert anki.error("storeMediaFile", filename=kept, data=5) == "data must be a base64 string"
+
+
+def test_store_data_base64_with_whitespace_mime_style(anki, stored):
+    content = bytes(range(256)) * 3
+    mime = base64.encodebytes(content).decode("ascii")  # lines of 76 characters
+    assert "\n" in mime.strip()
+    cases = [mime, mime.replace("\n", "\r\n"), " SGVs\tbG8s\nIHdv cmxk\r\nIQ==\n"]
+    expected = [content, content, b"Hello, world!"]
+    for data, want in zip(cases, expected):
+        name = unique("mime")
+        stored.append(name)
+        assert anki.call("storeMediaFile", filename=name, data=data) == name
+        assert on_disk(anki, name) == want
+
+
+def test_add_note_picture_data_not_base64_appends_the_error(anki, deck, stored):
+    name = unique("bad", ".png")
+    stored.append(name)
+    before = media_snapshot(anki)
+    word = "front %d" % time.monotonic_ns()
+    nid = anki.call("addNote", note={
+        "deckName": deck, "modelName": "Basic", "fields": {"Front": word, "Back": ""},
+        "picture": {"data": "!!!!", "filename": name, "fields": ["Back"]}})
+    back = anki.probe("result = mw.col.get_note(%d)['Back']" % nid)
+    assert back.startswith("data is not valid base64: ")
+    assert media_snapshot(anki) == before
 
 
 def test_store_source_priority_data_path_url(anki, stored, server, tmp_path):
