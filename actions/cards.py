@@ -164,6 +164,8 @@ def setSpecificValueOfCard(ac: Any, card: int, keys: List[str], newValues: List[
                            warning_check: bool = False) -> Any:
     if isinstance(card, list):
         return False
+    if not isinstance(card, int) or isinstance(card, bool):
+        raise Exception("card must be an integer")
     if not isinstance(keys, list) or not isinstance(newValues, list):
         return False
     if len(keys) != len(newValues):

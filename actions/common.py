@@ -6,21 +6,45 @@ match on (../shared/spec/actions.md)."""
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable, List
+from typing import Any, Iterable, List, Set
+
+_INT64 = 1 << 63
+
+
+def _is_id(value: Any) -> bool:
+    """A JSON integer (not a boolean) that fits a 64-bit id column."""
+    return isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64
 
 
 def get_card(col: Any, card_id: Any) -> Any:
+    # only integers reach Anki: col.get_card(None) would answer a new, blank card
     try:
-        return col.get_card(card_id)
+        if _is_id(card_id):
+            return col.get_card(card_id)
     except Exception:
-        raise Exception("Card was not found: %s" % (card_id,))
+        pass
+    raise Exception("Card was not found: %s" % (card_id,))
 
 
 def get_note(col: Any, note_id: Any) -> Any:
     try:
-        return col.get_note(note_id)
+        if _is_id(note_id):
+            return col.get_note(note_id)
     except Exception:
-        raise Exception("Note was not found: %s" % (note_id,))
+        pass
+    raise Exception("Note was not found: %s" % (note_id,))
+
+
+def existing_ids(col: Any, table: str, ids: Iterable[int]) -> Set[int]:
+    """The ids among `ids` that are rows of `table` ("cards" or "notes")."""
+    if table not in ("cards", "notes"):
+        raise ValueError(table)
+    wanted = sorted(set(i for i in ids if _is_id(i)))
+    found: Set[int] = set()
+    for part in chunks(wanted):
+        found.update(col.db.list("select id from %s where id in (%s)"
+                                 % (table, ",".join("?" * len(part))), *part))
+    return found
 
 
 def get_model(col: Any, name: Any) -> Any:

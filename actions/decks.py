@@ -8,11 +8,15 @@ import time
 from typing import Any, Dict, List, Optional
 
 from ..util import api
-from .common import chunks, int_list
+from .common import chunks, existing_ids, int_list
 
 DEFAULT_DECK_ID = 1
 DEFAULT_CONFIG_ID = 1
 FILTERED_TARGET_ERROR = "Cards can't be manually moved into a filtered deck."
+# saveDeckConfig: the keys that are no settings (the group's id, and what saving stamps)
+STAMPED_KEYS = ("id", "mod", "usn")
+NOTHING_TO_SAVE_ERROR = ('config has no settings to save: give at least one besides "id", "mod" '
+                         'and "usn"')
 
 
 def _deck_name(value: Any) -> str:
@@ -100,12 +104,17 @@ def createDeck(ac: Any, deck: str) -> int:
 @api()
 def changeDeck(ac: Any, cards: Any, deck: Any) -> None:
     """Move cards to `deck` (created when missing); cards in a filtered deck go home first.
-    Unknown card ids are ignored."""
+    Unknown card ids beside known ones are ignored; when no given card exists nothing moves, so
+    no deck is created: an empty list does nothing, unknown ids only are an error."""
     cards = int_list(cards, "cards")
     deck = _deck_name(deck)
     existing = ac.col.decks.id_for_name(deck)
     if existing and ac.col.decks.get(existing, default=False)["dyn"]:
         raise Exception(FILTERED_TARGET_ERROR)
+    if not cards:
+        return None
+    if not existing_ids(ac.col, "cards", cards):
+        raise Exception("Card was not found: %s" % cards[0])
     with ac.op("changeDeck") as col:
         did = existing or col.decks.id(deck, create=True)
         col.set_deck(cards, did)
@@ -212,19 +221,28 @@ def _merged(current: Dict[str, Any], given: Dict[str, Any]) -> Optional[Dict[str
     return result
 
 
+def _settings(group: Dict[str, Any]) -> Dict[str, Any]:
+    return {key: value for key, value in group.items() if key not in STAMPED_KEYS}
+
+
 @api()
 def saveDeckConfig(ac: Any, config: Any) -> bool:
     """Save an options group; keys left out (also inside "new", "rev", "lapse") keep their
     current values. False when config.id is not an existing group or a value has the wrong type
-    (or Anki refuses it)."""
+    (or Anki refuses it). A config with no settings besides its id is an error; one that changes
+    nothing answers true without writing (mod and usn stay: no sync for it)."""
     if not isinstance(config, dict):
         raise Exception("config must be an object")
     current = _existing_group(ac.col, config["id"])
     if current is None:
         return False
+    if not set(config) - set(STAMPED_KEYS):
+        raise Exception(NOTHING_TO_SAVE_ERROR)
     updated = _merged(current, dict(config, id=current["id"]))
     if updated is None:
         return False
+    if _settings(updated) == _settings(current):
+        return True  # nothing differs: not written, so not marked for sync either
     updated["mod"] = int(time.time())
     updated["usn"] = ac.col.usn()
     with ac.op("saveDeckConfig") as col:

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 from .. import compat
 from ..util import api
 from . import noteobj
-from .common import chunks, get_note, int_list
+from .common import chunks, existing_ids, get_note, int_list
 
 ERR_NO_CARDS = ("The field values you have provided would make an empty question on all "
                 "cards.")
@@ -205,23 +205,41 @@ def getNoteTags(ac: Any, note: Any) -> List[str]:
     return list(get_note(ac.col, note).tags)
 
 
+def _tagged_notes(ac: Any, nids: List[int]) -> List[int]:
+    """The note ids to tag: unknown ids beside known ones are ignored, unknown ids only are an
+    error (Anki would register the tags for no note)."""
+    if nids and not existing_ids(ac.col, "notes", nids):
+        raise Exception("Note was not found: %s" % nids[0])
+    return nids
+
+
 @api()
 def addTags(ac: Any, notes: Any, tags: Any, add: Any = True) -> None:
     nids = int_list(notes, "notes")
     text = _tag_string(tags)
+    if add not in (True, False):  # a string such as "false" must not add
+        raise Exception("add must be true or false")
+    nids = _tagged_notes(ac, nids)
+    if not nids:
+        return None  # no note: nothing to tag (Anki would register the tags anyway)
     with ac.op("addTags") as col:
         if add:
             col.tags.bulk_add(nids, text)
         else:
             col.tags.bulk_remove(nids, text)
+    return None
 
 
 @api()
 def removeTags(ac: Any, notes: Any, tags: Any) -> None:
     nids = int_list(notes, "notes")
     text = _tag_string(tags)
+    nids = _tagged_notes(ac, nids)
+    if not nids:
+        return None
     with ac.op("removeTags") as col:
         col.tags.bulk_remove(nids, text)
+    return None
 
 
 @api()

@@ -8,7 +8,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from ..util import api
-from .common import chunks, int_list
+from .common import chunks, existing_ids, int_list
 
 # The review-log columns clients exchange, in the order of a `cardReviews` row.
 REVLOG_COLUMNS = ["id", "cid", "usn", "ease", "ivl", "lastIvl", "factor", "time", "type"]
@@ -116,6 +116,14 @@ def _check_new_ids(col: Any, ids: List[int]) -> None:
             raise Exception("review id already exists: %d" % min(taken))
 
 
+def _check_cards(col: Any, cids: List[int]) -> None:
+    """Every row belongs to an existing card (no orphan review-log rows)."""
+    found = existing_ids(col, "cards", cids)
+    for cid in cids:
+        if cid not in found:
+            raise Exception("Card was not found: %d" % cid)
+
+
 @api()
 def insertReviews(ac: Any, reviews: List[List[int]]) -> None:
     rows = _review_rows(reviews)
@@ -123,6 +131,7 @@ def insertReviews(ac: Any, reviews: List[List[int]]) -> None:
         return None
     col = ac.col
     _check_new_ids(col, [row[0] for row in rows])
+    _check_cards(col, [row[1] for row in rows])
     # The rows were checked above, so the write cannot stop half-way. Anki has no undoable way
     # to write review-log rows: this direct write clears its undo history (the op copes with
     # that and refreshes every window).
