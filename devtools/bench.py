@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
+# As for the Anki under test (harness.start_anki): no Rust backtrace for every backend error on
+# the in-process side either (read by Rust when the first error is made).
+os.environ.pop("RUST_BACKTRACE", None)
 sys.path.insert(0, str(ROOT / "devtools"))
 sys.path.insert(0, str(ROOT))
 

@@ -1,6 +1,7 @@
 """The Anki releases AnkiConnect is tested on, and the Python each runs on.
 
-    python3 devtools/matrix.py python 2.1.50        # the interpreter for that release's venv
+    python3 devtools/matrix.py python 2.1.50        # the interpreter for that release's venvs
+    python3 devtools/matrix.py pyver 2.1.50         # its Python version: 3.9
     python3 devtools/matrix.py find 3.9             # a working Python 3.9
     python3 devtools/matrix.py smoke 2.1.50 26.9.3  # `make smoke` on each, then a summary
 
@@ -107,6 +108,9 @@ def smoke(releases):
 def main(argv):
     if len(argv) >= 2 and argv[0] == "python":
         print(find_python(python_version(argv[1])))
+        return 0
+    if len(argv) == 2 and argv[0] == "pyver":
+        print(python_version(argv[1]))
         return 0
     if len(argv) == 2 and argv[0] == "find":
         print(find_python(argv[1]))

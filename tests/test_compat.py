@@ -3,7 +3,7 @@
 - Every module of the package compiles with a real Python 3.9 (what Anki 2.1.50 .. 25.02 ship),
   and the entry point with Python 3.6 (Anki 2.1.0 .. 2.1.14), so an old Anki reaches the version
   check instead of failing on syntax.
-- A real Anki 2.1.49 (own venv, .venv/2.1.49, built on first use) with the packaged add-on:
+- A real Anki 2.1.49 (own venv, .venv/anki-2.1.49, built on first use) with the packaged add-on:
   AnkiConnect refuses to start, with the clear message in Anki's add-on error report and no
   traceback; and Anki's own installer marks the package incompatible (min_point_version).
 
@@ -89,9 +89,9 @@ def test_minimum_is_the_same_everywhere() -> None:
 @pytest.fixture(scope="module")
 def old_anki(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A real Anki 2.1.49 with the packaged add-on; the probe loads first."""
-    subprocess.run(["make", "--no-print-directory", "venv", "ANKI=" + OLD_ANKI], cwd=ROOT,
+    subprocess.run(["make", "--no-print-directory", "anki-venv", "ANKI=" + OLD_ANKI], cwd=ROOT,
                    check=True, timeout=900)
-    python = ROOT / ".venv" / OLD_ANKI / "bin" / "python"
+    python = ROOT / ".venv" / ("anki-" + OLD_ANKI) / "bin" / "python"
     base = tmp_path_factory.mktemp("anki-2.1.49") / "base"
     base.mkdir()
     instance = start_anki(base, port=free_port(), python=str(python), probe_first=True,

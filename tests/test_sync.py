@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 
-from harness import free_port, wait_until
+from harness import anki_python, free_port, wait_until
 
 USER, PASSWORD = "ac-user", "ac-pass"
 
@@ -25,7 +24,7 @@ def sync_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     env = dict(os.environ, SYNC_USER1="%s:%s" % (USER, PASSWORD), SYNC_BASE=str(base / "data"),
                SYNC_HOST="127.0.0.1", SYNC_PORT=str(port))
     log = open(base / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "anki.syncserver"], env=env, stdout=log,
+    proc = subprocess.Popen([anki_python(), "-m", "anki.syncserver"], env=env, stdout=log,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def listening() -> bool:
