@@ -15,6 +15,15 @@ Requests are parsed with h11. A complete request is handed to
 either at once or later (for work that waits on something). Until then the
 connection reads no further request, so pipelined requests on one connection
 are answered in order.
+
+Pipelined requests are answered by one loop per connection, h11's own event
+cycle (``_process``): take the next event, hand a complete request to the
+handler, and when the handler answers at once, go round again. An answer given
+inside the loop only queues its bytes; the loop, not the answer, takes the next
+request, so 10,000 requests in one write use no more stack than one. The loop
+also stops while more than ``OUT_HIGH_WATER`` bytes of answers wait for a
+client that does not read them, and the socket is not read meanwhile: a slow
+reader gets TCP back-pressure, not an ever-growing buffer in Anki.
 """
 
 from __future__ import annotations
@@ -26,10 +35,9 @@ import socket
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-try:  # bundled copy inside the packaged add-on
-    from .vendor import h11  # type: ignore
-except ImportError:  # development checkout, tests: the installed one
-    import h11  # type: ignore
+# The copy bundled by `make package` (vendoring, with its imports made relative): never a
+# top-level h11, which another add-on may have put on sys.path in another version.
+from .vendor import h11  # type: ignore
 
 
 READ_CHUNK = 256 * 1024
@@ -37,6 +45,11 @@ READ_CHUNK = 256 * 1024
 READS_PER_EVENT = 8
 MAX_HEADER_SIZE = 64 * 1024
 MAX_CONNECTIONS = 256
+# Answers waiting for a client that does not read them: above this, a connection takes no
+# further request and is not read until the client has caught up.
+OUT_HIGH_WATER = 1024 * 1024
+# Listen backlog when none is configured: room for bursts of clients connecting at once.
+DEFAULT_BACKLOG = 128
 
 _REASONS = {
     200: b"OK",
@@ -126,6 +139,7 @@ class Connection:
         self.closing = False  # close once `out` is flushed
         self.closed = False
         self.busy = False  # a request is with the handler
+        self.processing = False  # inside _process: an answer given meanwhile only queues
         self.request: Optional[h11.Request] = None
         self.body = bytearray()
         self.last_activity = time.monotonic()
@@ -152,19 +166,34 @@ class Connection:
             self.h11.receive_data(data)
             if not data:
                 break
-            if self.busy or len(data) < READ_CHUNK:
+            if self.busy or len(data) < READ_CHUNK or len(self.out) >= OUT_HIGH_WATER:
                 break
         self._process()
         self._update_watch()
 
     def on_writable(self) -> None:
         self._flush()
+        # a client that caught up: take the requests it sent meanwhile
+        self._process()
         self._update_watch()
+
+    def backed_up(self) -> bool:
+        return len(self.out) >= OUT_HIGH_WATER
 
     # -- request handling ----------------------------------------------------
 
     def _process(self) -> None:
-        while not self.busy and not self.closing and not self.closed:
+        """Answer every complete request h11 holds, one after another, without recursion."""
+        if self.processing:
+            return  # an answer given inside the loop: the loop goes on with the next request
+        self.processing = True
+        try:
+            self._process_loop()
+        finally:
+            self.processing = False
+
+    def _process_loop(self) -> None:
+        while not self.busy and not self.closing and not self.closed and not self.backed_up():
             try:
                 event = self.h11.next_event()
             except h11.RemoteProtocolError as exc:
@@ -254,8 +283,9 @@ class Connection:
         elif self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
             self.h11.start_next_cycle()
         self._flush()
-        if not self.closed:
-            # Requests that arrived while this one was with the handler.
+        if not self.closed and not self.processing:
+            # An answer given later (the handler waited on something): requests that arrived
+            # meanwhile. Inside _process the loop itself takes them.
             self._process()
             self._update_watch()
 
@@ -315,7 +345,7 @@ class Connection:
     def _update_watch(self) -> None:
         if self.closed:
             return
-        want_read = not self.closing and not self.busy
+        want_read = not self.closing and not self.busy and not self.backed_up()
         want_write = bool(self.out)
         if (want_read, want_write) != self.watching:
             self.watching = (want_read, want_write)
@@ -352,7 +382,7 @@ class Server:
         watcher: Any,
         address: str = "127.0.0.1",
         port: int = 8765,
-        backlog: int = 5,
+        backlog: int = DEFAULT_BACKLOG,
         max_body: int = 64 * 1024 * 1024,
         idle_timeout: float = 10.0,
         error_headers: Optional[Callable[[], List[Tuple[str, str]]]] = None,
@@ -443,14 +473,20 @@ class Server:
         return bool(self.connections)
 
     def _accept(self, listener: socket.socket) -> None:
-        for _ in range(64):
+        """Accept every connection pending on `listener`: a burst of clients connecting at once
+        is taken in one readiness event, before the backlog can overflow."""
+        while True:
             try:
                 sock, peer = listener.accept()
-            except (BlockingIOError, InterruptedError):
+            except InterruptedError:
+                continue
+            except BlockingIOError:
                 return
             except OSError as exc:
-                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    return
+                # out of file descriptors or memory: the rest wait in the backlog; a
+                # connection that was reset before we took it is simply gone
+                if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
+                    continue
                 return
             if len(self.connections) >= MAX_CONNECTIONS:
                 self._evict_oldest_idle()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from typing import Any, List
@@ -13,8 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import web
+from conftest import addon_module
 from harness import read_until_closed
+
+web = addon_module("web")  # the built package's, with its bundled h11
 
 
 class LoopServer:
@@ -131,6 +134,64 @@ def test_pipelined_requests_answered_in_order(server: LoopServer) -> None:
     sock.sendall(b"".join(post(b"req%d" % i) for i in range(10)))
     replies = read_responses(sock, 10)
     assert [json.loads(b)["body"] for _, _, b in replies] == ["req%d" % i for i in range(10)]
+
+
+def stack_depth() -> int:
+    frame, depth = sys._getframe(1), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+def test_pipelined_requests_are_answered_with_constant_stack_depth() -> None:
+    """h11's event cycle: the connection's loop takes the next request, not the answer before
+    it (which once recursed: 600 requests got 197 answers, then the connection hung)."""
+    s = LoopServer()
+    depths: List[int] = []
+
+    def handle(request: Any, respond: Any) -> None:
+        depths.append(stack_depth())
+        respond(web.Response(200, request.body))
+
+    s.server.handler = handle
+    try:
+        sock = s.connect()
+        sock.sendall(b"".join(post(b"%d" % i) for i in range(5000)))
+        replies = read_responses(sock, 5000, timeout=60)
+        assert [body for _, _, body in replies] == [b"%d" % i for i in range(5000)]
+        assert len(depths) == 5000 and max(depths) == min(depths)
+    finally:
+        s.close()
+
+
+def test_a_client_that_does_not_read_backs_up_instead_of_growing_the_buffer() -> None:
+    s = LoopServer()
+    answer = b"z" * 100_000
+    taken: List[int] = []
+
+    def handle(request: Any, respond: Any) -> None:
+        taken.append(1)
+        respond(web.Response(200, answer))
+
+    s.server.handler = handle
+    try:
+        sock = s.connect()
+        sender = threading.Thread(target=sock.sendall,
+                                  args=(b"".join(post(b"%d" % i) for i in range(500)),),
+                                  daemon=True)
+        sender.start()
+        deadline = time.monotonic() + 30
+        while not any(c.backed_up() for c in list(s.server.connections.values())):
+            assert time.monotonic() < deadline, "the connection never backed up"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the server had every chance to take more requests
+        held = max(len(c.out) for c in list(s.server.connections.values()))
+        assert held < web.OUT_HIGH_WATER + len(answer) + 1000
+        assert len(taken) < 500  # it stopped taking requests; 500 x 100 kB would be 50 MB
+        replies = read_responses(sock, 500, timeout=60)  # reading again: all of them come
+        assert len(replies) == 500 and all(body == answer for _, _, body in replies)
+    finally:
+        s.close()
 
 
 def test_chunked_body(server: LoopServer) -> None:
