@@ -177,3 +177,20 @@ def import_anki_package(col: Any, path: str) -> None:
             package_path=path, options=options))
     else:  # 2.1.55 .. 2.1.66: just the path (scheduling always kept)
         col.import_anki_package(path)
+
+
+# -- add-ons -----------------------------------------------------------------------------
+
+def ankiweb_has_newer(manager: Any, addon_id: int) -> bool:
+    """Whether AnkiWeb has a version of add-on `addon_id` that Anki's own update check would
+    update to; raises when AnkiWeb cannot be asked. Blocking (network): call it off the main
+    thread."""
+    from aqt import addons
+
+    if hasattr(manager, "get_updated_addons"):  # 23.10 moved the check into the backend
+        return bool(manager.get_updated_addons(addons.fetch_update_info([addon_id])))
+    # before 23.10 (2.1.50 .. 2.1.66): every branch as JSON from {aqt.appShared}updates/, the
+    # suitable one picked by the frontend
+    with addons.HttpClient() as client:
+        items = addons.fetch_update_info(client, [addon_id])
+    return bool(manager.updates_required(manager.extract_update_info(items)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .. import compat
 from ..util import Deferred, api
@@ -20,9 +20,11 @@ def version(ac: Any) -> int:
 
 
 @api(collection=False)
-def multi(ac: Any, actions: List[Any], authorised: bool = False) -> List[Any]:
+def multi(ac: Any, actions: List[Any]) -> List[Any]:
     if not isinstance(actions, list):
         raise Exception("actions must be a list")
+    # a multi authorised by its own key authorises its sub-actions (wire-protocol.md)
+    authorised = ac.authorised
     replies = [ac.handle(sub, authorised=authorised) for sub in actions]
     pending = [i for i, reply in enumerate(replies) if isinstance(reply, Deferred)]
     if not pending:
@@ -73,10 +75,21 @@ def _remember_origin(ac: Any, key: str, origin: str) -> None:
     manager.writeConfig(addon, stored)
 
 
+# -- questions to the user ------------------------------------------------------------------
+# A question never holds the API: it is shown without a modal event loop and answered through
+# a Deferred, so other requests, and Anki's own windows, go on while it waits for the user.
+
+_asking: List[list] = []  # [box, answer] of each question on screen
+_pending: Dict[Any, Deferred] = {}  # the answer of a question under way, shared by its askers
+_hooked = False  # _close_unanswered is hooked into Anki's closing (once)
+
+
 def _ask_yes_no(ac: Any, text: str, object_name: str, default_yes: bool,
-                checkbox: Optional[str] = None) -> tuple:
-    """Anki's modal Yes/No question, optionally with a check box: (yes, box ticked)."""
-    from aqt.qt import QCheckBox, QMessageBox
+                checkbox: Optional[str] = None) -> Deferred:
+    """Anki's Yes/No question, optionally with a check box, without blocking: a Deferred of
+    (yes, box ticked), resolved once the user answers (closing the box answers No). When Anki
+    closes the profile or quits first, the box is closed and the answer is (False, False)."""
+    from aqt.qt import QCheckBox, QMessageBox, Qt
 
     box = QMessageBox(ac.mw)
     box.setWindowTitle("AnkiConnect")
@@ -87,37 +100,97 @@ def _ask_yes_no(ac: Any, text: str, object_name: str, default_yes: bool,
     box.setStandardButtons(yes | no)
     box.setDefaultButton(yes if default_yes else no)
     box.setObjectName(object_name)
+    # A message box is application-modal unless told otherwise: it would block Anki's windows,
+    # and the graphical actions (guiExitAnki too) would wait for someone at the screen.
+    box.setWindowModality(compat.qt_enum(Qt, "WindowModality", "NonModal"))
     tick = QCheckBox(checkbox) if checkbox else None
     if tick is not None:
         box.setCheckBox(tick)
+    answer = Deferred()
+    entry = [box, answer]
+
+    def finished(*_args: Any) -> None:
+        if entry in _asking:
+            _asking.remove(entry)
+        clicked = box.clickedButton()
+        said_yes = clicked is not None and box.standardButton(clicked) == yes
+        answer.resolve((said_yes, bool(tick is not None and tick.isChecked())))
+        box.deleteLater()
+
+    box.finished.connect(finished)
+    _close_with_anki(ac.mw)
+    _asking.append(entry)
+    box.show()
     box.raise_()
-    answer = compat.qt_exec(box)
-    return answer == yes, bool(tick is not None and tick.isChecked())
+    box.activateWindow()
+    return answer
 
 
-def _ask_permission(ac: Any, origin: str) -> tuple:
-    """The permission question with an 'ignore further requests' box: (yes, ignore)."""
+def _close_unanswered(*_args: Any) -> None:
+    """Anki closes the profile (its windows go) or quits: the questions still open are closed,
+    answered (False, False) (No, nothing to remember), so their requests get an answer."""
+    while _asking:
+        box, answer = _asking.pop(0)
+        answer.resolve((False, False))
+        box.done(0)  # its `finished` finds the answer given
+
+
+def _close_with_anki(mw: Any) -> None:
+    global _hooked
+    if _hooked:
+        return
+    _hooked = True
+    from aqt import gui_hooks
+
+    # before Anki closes the collection and the windows; also on the way to a profile switch
+    gui_hooks.profile_will_close.append(_close_unanswered)
+    app = getattr(mw, "app", None)
+    if app is not None:  # quitting without a profile open (the profile manager)
+        app.aboutToQuit.connect(_close_unanswered)
+
+
+def _ask_permission(ac: Any, origin: str) -> Deferred:
+    """The permission question with an 'ignore further requests' box: a Deferred of
+    (yes, ignore)."""
     return _ask_yes_no(
         ac, '"%s" requests permission to use Anki through AnkiConnect. '
         "Do you want to give it access?" % origin, "AnkiConnectPermission", default_yes=False,
         checkbox="Ignore further requests from \"%s\"" % origin)
 
 
+def _granted(ac: Any) -> dict:
+    return {"permission": "granted", "requireApikey": bool(ac.config.get("apiKey")),
+            "version": ac.config["apiVersion"]}
+
+
 @api(collection=False)
-def requestPermission(ac: Any, origin: Optional[str] = None, allowed: bool = False) -> dict:
-    granted = {"permission": "granted", "requireApikey": bool(ac.config.get("apiKey")),
-               "version": ac.config["apiVersion"]}
+def requestPermission(ac: Any, origin: Optional[str] = None, allowed: bool = False) -> Any:
+    """Granted at once for an allowed origin, denied at once for an ignored one; otherwise the
+    user is asked, and the request answered once they decide (a Deferred). Requests from an
+    origin whose question is open share that question and its answer."""
     if allowed:
-        return granted
+        return _granted(ac)
     if origin in ac.config.get("ignoreOriginList", []):
         return {"permission": "denied"}
-    yes, ignore = _ask_permission(ac, origin or "")
-    if yes:
-        _remember_origin(ac, "webCorsOriginList", origin or "")
-        return granted
-    if ignore:
-        _remember_origin(ac, "ignoreOriginList", origin or "")
-    return {"permission": "denied"}
+    origin = origin or ""
+    key = ("requestPermission", origin)
+    pending = _pending.get(key)
+    if pending is not None:
+        return pending
+
+    def decided(answer: tuple) -> dict:
+        _pending.pop(key, None)
+        yes, ignore = answer
+        remember = "webCorsOriginList" if yes else "ignoreOriginList" if ignore else None
+        if remember:
+            try:
+                _remember_origin(ac, remember, origin)
+            except Exception as exc:  # the live config has it; only saving it failed
+                print("AnkiConnect: requestPermission: cannot save the add-on config: %s" % exc)
+        return _granted(ac) if yes else {"permission": "denied"}
+
+    pending = _pending[key] = _ask_permission(ac, origin).map(decided)
+    return pending
 
 
 # -- profiles ----------------------------------------------------------------
@@ -247,27 +320,15 @@ def sync(ac: Any) -> None:
 # -- upgrade -------------------------------------------------------------------
 
 ANKIWEB_ID = 2055492159
+UPGRADE_QUESTION = "Update AnkiConnect to the latest version from AnkiWeb?"
 
 
-def _wait_for_callback(start: Callable[[Callable[[Any], None]], None]) -> Any:
-    """Call `start(done)` and turn Qt's event loop until `done(value)` is called."""
-    from aqt.qt import QEventLoop
-
-    box: dict = {}
-    loop = QEventLoop()
-
-    def done(value: Any) -> None:
-        box["value"] = value
-        loop.quit()
-
-    start(done)
-    while "value" not in box:
-        compat.qt_exec(loop)
-    return box["value"]
-
-
-def _update_from_ankiweb(ac: Any) -> bool:
-    """Anki's own add-on updater for our AnkiWeb id; True if a newer version was installed."""
+def _update_from_ankiweb(ac: Any, answer: Deferred) -> None:
+    """Anki's own add-on updater for our AnkiWeb id, step by step without holding the API: ask
+    AnkiWeb (in the background) whether it has a newer version; only then ask the user; on Yes,
+    Anki downloads and installs it. `answer` gets True once a newer version is installed, else
+    False: an add-on not installed as AnkiWeb's, nothing newer, AnkiWeb unreachable, No, a
+    failed download."""
     from aqt import addons
 
     mw = ac.mw
@@ -275,34 +336,66 @@ def _update_from_ankiweb(ac: Any) -> bool:
     if folder != str(ANKIWEB_ID):
         print("AnkiConnect: upgrade: installed in add-on folder %r, not as AnkiWeb add-on %d; "
               "not updating" % (folder, ANKIWEB_ID))
-        return False
+        answer.resolve(False)
+        return
     manager = mw.addonManager
-    if hasattr(addons, "install_or_update_addon"):  # not in 2.1.50; checks the version first
-        log = _wait_for_callback(
-            lambda done: addons.install_or_update_addon(mw, manager, ANKIWEB_ID, done))
-    else:  # older releases: download the latest version unconditionally, as v6 did
-        log = _wait_for_callback(
-            lambda done: addons.download_addons(mw, manager, [ANKIWEB_ID], done))
-    if not log:
-        print("AnkiConnect: upgrade: already the latest version")
-        return False
-    updated = False
-    for entry in log:
-        if isinstance(entry[1], addons.InstallOk):
-            updated = True
-        else:
-            print("AnkiConnect: upgrade failed: %s" % addons.describe_log_entry(entry))
-    if updated:
-        from aqt.utils import tooltip
 
-        tooltip("AnkiConnect was updated; restart Anki to use the new version.", parent=mw)
-    return updated
+    def step(func: Callable[..., None]) -> Callable[..., None]:
+        """`func` as a callback from Anki or Qt: an error ends the upgrade with that error."""
+        def run(*args: Any) -> None:
+            try:
+                func(*args)
+            except Exception as exc:
+                message = "upgrade failed: %s" % (str(exc) or type(exc).__name__)
+                print("AnkiConnect: " + message)
+                answer.fail(message)
+        return run
+
+    def checked(future: Any) -> None:
+        try:
+            newer = future.result()
+        except Exception as exc:  # offline, AnkiWeb down, an answer Anki cannot read
+            print("AnkiConnect: upgrade: cannot ask AnkiWeb for a newer version: %s" % exc)
+            answer.resolve(False)
+            return
+        if not newer:
+            print("AnkiConnect: upgrade: already the latest version")
+            answer.resolve(False)
+            return
+        _ask_yes_no(ac, UPGRADE_QUESTION, "AnkiConnectUpgrade", default_yes=True).then(
+            step(decided))
+
+    def decided(reply: tuple) -> None:
+        if not reply[0]:
+            answer.resolve(False)
+            return
+        addons.download_addons(mw, manager, [ANKIWEB_ID], step(installed))
+
+    def installed(log: List[Any]) -> None:
+        updated = False
+        for entry in log:
+            if isinstance(entry[1], addons.InstallOk):
+                updated = True
+            else:
+                print("AnkiConnect: upgrade failed: %s" % addons.describe_log_entry(entry))
+        if updated:
+            from aqt.utils import tooltip
+
+            tooltip("AnkiConnect was updated; restart Anki to use the new version.", parent=mw)
+        answer.resolve(updated)
+
+    mw.taskman.run_in_background(lambda: compat.ankiweb_has_newer(manager, ANKIWEB_ID),
+                                 step(checked))
 
 
 @api(collection=False)
-def upgrade(ac: Any) -> bool:
-    yes, _ = _ask_yes_no(ac, "Update AnkiConnect to the latest version from AnkiWeb?",
-                         "AnkiConnectUpgrade", default_yes=True)
-    if not yes:
-        return False
-    return _update_from_ankiweb(ac)
+def upgrade(ac: Any) -> Any:
+    """Answers once that is known (a Deferred): false without asking when AnkiWeb has nothing
+    newer or cannot be reached, else after the user's answer (and Anki's download). An upgrade
+    requested while one is under way shares it."""
+    pending = _pending.get("upgrade")
+    if pending is None:
+        pending = _pending["upgrade"] = Deferred()
+        pending.then(lambda _value: _pending.pop("upgrade", None))
+        _update_from_ankiweb(ac, pending)
+    return pending

@@ -5,16 +5,25 @@ The instance lives in this module's tmp folder. Over HTTP the test adds notes, c
 the profile (checking what every graphical action answers meanwhile), then asks Anki to exit. Anki
 must answer first, then end by itself with exit code 0, and the collection file must hold the
 notes and have been closed cleanly (no write-ahead log left beside it).
+
+Anki also stops cleanly, on SIGTERM, SIGINT or guiExitAnki, while AnkiConnect's permission
+question waits for the user: the question is closed unanswered, its request answered "denied"
+(nothing remembered), and Anki exits with status 0.
 """
 
 from __future__ import annotations
 
+import json
+import signal
+import socket
 import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conftest import start_anki, stop_anki
-from harness import wait_until
+from harness import read_until_closed, wait_until
 
 NO_COLLECTION = "collection is not available: no profile is open in Anki"
 MODAL = "Anki is showing a dialog that must be closed first: "
@@ -105,3 +114,44 @@ def test_exit_anki_saves_and_closes_the_collection(tmp_path: Path) -> None:
         assert fronts == {first: "added over HTTP", second: "added in the dialog"}
     finally:
         col.close()
+
+
+PERMISSION_DIALOG = """
+from aqt.qt import QApplication, QMessageBox
+result = [w.text() for w in QApplication.topLevelWidgets()
+          if isinstance(w, QMessageBox) and w.objectName() == "AnkiConnectPermission"
+          and w.isVisible()]
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "guiExitAnki"])
+def test_anki_stops_while_a_permission_question_waits(tmp_path: Path, how: str) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    anki = start_anki(base)
+    origin = "https://waiting.example"
+    try:
+        # a page from an origin not allowed asks for permission: Anki shows the question
+        body = json.dumps({"action": "requestPermission", "version": 6}).encode()
+        sock = socket.create_connection((anki.host, anki.port), timeout=60)
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nOrigin: %s\r\n"
+                     b"Content-Length: %d\r\n\r\n%s" % (origin.encode(), len(body), body))
+        wait_until(lambda: len(anki.probe(PERMISSION_DIALOG)) == 1, "the permission dialog")
+        if how.startswith("SIG"):
+            anki.proc.send_signal(getattr(signal, how))
+        else:
+            assert anki.invoke("guiExitAnki") == {"result": None, "error": None}
+        assert anki.proc.wait(timeout=120) == 0
+        # the waiting request was answered before Anki went away, not left hanging
+        reply = read_until_closed(sock)
+        sock.close()
+        head, _, content = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 "), reply
+        assert json.loads(content) == {"result": {"permission": "denied"}, "error": None}
+    finally:
+        stop_anki(anki)
+    # nothing was remembered about the origin (Anki saves an add-on's config in its meta.json)
+    meta = base / "addons21" / "2055492159" / "meta.json"
+    config = json.loads(meta.read_text()).get("config", {}) if meta.exists() else {}
+    assert origin not in config.get("ignoreOriginList", [])
+    assert origin not in config.get("webCorsOriginList", [])

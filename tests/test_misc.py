@@ -1,11 +1,10 @@
-"""Miscellaneous actions against a real Anki: profiles, package export/import,
-reloadCollection and upgrade (answering its real dialog). `sync` is in test_sync.py."""
+"""Miscellaneous actions against a real Anki: profiles, package export/import and
+reloadCollection. `sync` is in test_sync.py, `upgrade` (and its dialog) in test_dialogs.py."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -329,70 +328,3 @@ def test_reload_collection_refreshes_every_window(anki):
                        "if f.type == f.TYPE_BOOL)")
     assert "card" in every and "deck" in every
     assert seen == [every]
-
-
-# -- upgrade ------------------------------------------------------------------------------
-
-ANSWER_DIALOG = """
-from aqt.qt import QApplication, QMessageBox
-boxes = [w for w in QApplication.topLevelWidgets()
-         if isinstance(w, QMessageBox) and w.objectName() == "AnkiConnectUpgrade"
-         and w.isVisible()]
-result = [box.text() for box in boxes]
-if boxes:
-    boxes[0].button(QMessageBox.StandardButton.%s).click()
-"""
-
-ADDON_STATE = """
-import os
-folder = mw.addonManager.addonsFolder("2055492159")
-files = {}
-for root, dirs, names in os.walk(folder):
-    dirs[:] = [d for d in dirs if d != "__pycache__"]
-    for name in names:
-        path = os.path.join(root, name)
-        files[os.path.relpath(path, folder)] = os.stat(path).st_mtime_ns
-result = {"meta": mw.addonManager.addonMeta("2055492159"), "files": files}
-"""
-
-VISIBLE_WINDOWS = """
-from aqt.qt import QApplication
-result = sorted(type(w).__name__ for w in QApplication.topLevelWidgets() if w.isVisible())
-"""
-
-
-def upgrade_answering(anki: Any, button: str) -> Dict[str, Any]:
-    """Send `upgrade` from a thread (its dialog is modal), click `button` in the dialog."""
-    box: Dict[str, Any] = {}
-    sender = threading.Thread(target=lambda: box.update(reply=anki.invoke("upgrade")))
-    sender.start()
-    try:
-        asked = wait_until(lambda: anki.probe(ANSWER_DIALOG % button), "the upgrade dialog")
-    finally:
-        sender.join(120)
-    assert not sender.is_alive()
-    assert asked == ["Update AnkiConnect to the latest version from AnkiWeb?"]
-    return box["reply"]
-
-
-def anki_log(anki: Any) -> str:
-    anki.probe("import sys\nsys.stdout.flush()")
-    return anki.log.read_text(errors="replace")
-
-
-def test_upgrade_no_changes_nothing(anki):
-    before = anki.probe(ADDON_STATE)
-    windows = anki.probe(VISIBLE_WINDOWS)
-    assert upgrade_answering(anki, "No") == {"result": False, "error": None}
-    assert anki.probe(ADDON_STATE) == before
-    assert anki.probe(VISIBLE_WINDOWS) == windows
-
-
-def test_upgrade_yes_offline_is_false_and_logged(anki):
-    before = anki.probe(ADDON_STATE)
-    windows = anki.probe(VISIBLE_WINDOWS)
-    log_size = len(anki_log(anki))
-    assert upgrade_answering(anki, "Yes") == {"result": False, "error": None}
-    assert anki.probe(ADDON_STATE) == before
-    assert anki.probe(VISIBLE_WINDOWS) == windows  # no error dialog
-    assert "AnkiConnect: upgrade failed: 2055492159:" in anki_log(anki)[log_size:]
