@@ -175,7 +175,15 @@ def store_file(ac: Any, filename: Any, data: Any = None, path: Any = None, url: 
         raise Exception("filename must be a non-empty file name")
     if skipHash is not None and not isinstance(skipHash, str):
         raise Exception("skipHash must be an MD5 hex string")
-    content = file_bytes(ac, data, path, url)
+    return store_content(ac, name, file_bytes(ac, data, path, url), skipHash, deleteExisting)
+
+
+def store_content(ac: Any, filename: str, content: bytes, skipHash: Optional[str] = None,
+                  deleteExisting: Any = True) -> Optional[str]:
+    """`store_file` once the content is known (it may be empty, as any file)."""
+    name = media_name(filename)
+    if not name:
+        raise Exception("filename must be a non-empty file name")
     if skipHash is not None and hashlib.md5(content).hexdigest() == skipHash.strip().lower():
         return None
     media = ac.col.media

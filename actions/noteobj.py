@@ -15,7 +15,6 @@ the same note type has the same stripped first field.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import re
@@ -23,7 +22,7 @@ import unicodedata
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .common import chunks, escape, get_deck_id, get_model
-from .media import file_bytes, store_file
+from .media import file_bytes, store_content
 
 ERR_EMPTY = "cannot create note because it is empty"
 ERR_DUPLICATE = "cannot create note because it is a duplicate"
@@ -112,9 +111,8 @@ class MediaItem:
         if self.content is None:
             return
         try:
-            self.name = store_file(ac, self.spec["filename"],
-                                   data=base64.b64encode(self.content).decode("ascii"),
-                                   deleteExisting=bool(self.spec.get("deleteExisting")))
+            self.name = store_content(ac, self.spec["filename"], self.content,
+                                      deleteExisting=bool(self.spec.get("deleteExisting")))
         except Exception as exc:
             self.name = None
             self.error = escape(str(exc))

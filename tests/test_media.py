@@ -284,6 +284,27 @@ def test_add_note_audio_v6_sample_url_with_kanji(anki, deck, stored):
         server.close()
 
 
+def test_add_note_audio_of_an_empty_file_links_the_empty_file(anki, deck, stored, tmp_path):
+    """An empty download or file is content like any other: stored and linked (it once came back
+    as 'You must provide a "data", "path", or "url" field.' in the field)."""
+    server = Server({"/empty.mp3": b""})
+    empty = tmp_path / "empty.mp3"
+    empty.write_bytes(b"")
+    try:
+        for source in ({"url": server.url("/empty.mp3")}, {"path": str(empty)}):
+            word = "empty audio %d" % time.monotonic_ns()
+            filename = unique("empty", ".mp3")
+            stored.append(filename)
+            nid = anki.call("addNote", note={
+                "deckName": deck, "modelName": "Basic", "fields": {"Front": word, "Back": "b"},
+                "audio": dict(source, filename=filename, fields=["Front"])})
+            fields = anki.probe("n = mw.col.get_note(%d)\nresult = dict(n.items())" % nid)
+            assert fields == {"Front": word + "[sound:%s]" % filename, "Back": "b"}
+            assert on_disk(anki, filename) == b""
+    finally:
+        server.close()
+
+
 def test_store_by_url_host_name_mapped_as_browsers_do(anki, stored, server):
     """Host names go through IDNA's mapping (UTS #46), as in browsers: full-width letters and
     digits are the ASCII ones, so these reach the local server under its plain name."""
