@@ -34,6 +34,9 @@ class AnkiConnect:
         self.registry = ACTIONS
         self._busy = False
         self._queue: List[Tuple[web.Request, Callable[[web.Response], None]]] = []
+        # whether the request being answered carried a valid key (multi's sub-actions need
+        # none then); set by the dispatcher only, never from a request's params
+        self.authorised = False
 
     # -- what actions use ----------------------------------------------------
 
@@ -85,6 +88,13 @@ class AnkiConnect:
                 self.handle_http(next_request, next_respond)
 
     def answer_http(self, request: web.Request) -> web.Response:
+        host = request.header("host")
+        if not util.host_allowed(host, self.config["webBindAddress"],
+                                 self.config.get("webHostAllowList")):
+            # DNS rebinding: a web page whose own name resolves to 127.0.0.1 sends its own
+            # name as Host. Nothing runs, not even a preflight.
+            return web.Response.json({"result": None, "error": "host not allowed: %s" % host},
+                                     status=403)
         origin = request.header("origin")
         cors_list = self.config["webCorsOriginList"]
         allow = util.allowed_origin(origin, cors_list)
@@ -110,9 +120,11 @@ class AnkiConnect:
 
         try:
             req = json.loads(request.body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             if allow is None:
                 return self._forbidden(origin)
+            if isinstance(exc, RecursionError):
+                exc = ValueError("nested too deeply")
             reply: Any = _error("request body is not valid JSON: %s" % exc)
             self._log(request.body.decode("utf-8", "replace"), reply)
             return web.Response.json(reply, headers=util.cors_headers(allow))
@@ -144,10 +156,15 @@ class AnkiConnect:
         if not path:
             return
         try:
+            line = json.dumps({"time": time.time(), "request": util.redact_keys(request),
+                               "reply": reply}, ensure_ascii=False)
+            key = self.config.get("apiKey")
+            if key:  # wherever else it stands (a body that is not JSON, a field of a note)
+                line = line.replace(json.dumps(str(key), ensure_ascii=False)[1:-1],
+                                    util.REDACTED)
             with open(path, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"time": time.time(), "request": request, "reply": reply},
-                                    ensure_ascii=False) + "\n")
-        except (OSError, TypeError, ValueError):
+                fh.write(line + "\n")
+        except (OSError, TypeError, ValueError, RecursionError):
             pass
 
     # -- dispatch --------------------------------------------------------------
@@ -184,15 +201,15 @@ class AnkiConnect:
         problem = action.call_error(params)
         if problem:
             return _error(problem)
+        outer, self.authorised = self.authorised, authorised
         try:
             if action.needs_collection:
                 self.col  # raises a clear error when no profile is open
-            if action_name == "multi":
-                result = action.func(self, authorised=authorised, **params)
-            else:
-                result = action.func(self, **params)
+            result = action.func(self, **params)
         except Exception as exc:
             return _error(_error_text(exc))
+        finally:
+            self.authorised = outer
         if isinstance(result, util.Deferred):
             # The action answers later (e.g. once the user clicks Add); so does this request.
             return result.map(lambda value: _reply(version, value),
@@ -229,12 +246,14 @@ class QtHost:
     """Connects web.Server to Qt's event loop with socket notifiers; no polling."""
 
     def __init__(self, mw: Any) -> None:
-        from aqt.qt import QSocketNotifier, QTimer
+        from aqt.qt import QSocketNotifier, QTimer, sip
 
         from . import compat
 
         self.mw = mw
         self._QSocketNotifier = QSocketNotifier
+        # True once Qt has deleted an object (the notifiers and the timer go with the main window)
+        self._is_deleted = sip.isdeleted
         self._read_kind = compat.qt_enum(QSocketNotifier, "Type", "Read")
         self._write_kind = compat.qt_enum(QSocketNotifier, "Type", "Write")
         self.server: Optional[web.Server] = None
@@ -264,9 +283,11 @@ class QtHost:
         entry = self._notifiers.pop(id(sock), None)
         if entry is not None:
             for notifier in entry[1:]:
-                notifier.setEnabled(False)
-                notifier.deleteLater()
-        self._update_timer()
+                if not self._is_deleted(notifier):  # else gone with the main window already
+                    notifier.setEnabled(False)
+                    notifier.deleteLater()
+        if not self._is_deleted(self._timer):
+            self._update_timer()
 
     def _readable(self, sock: Any) -> None:
         self.wakeups += 1
@@ -353,19 +374,28 @@ def start(mw: Any, config: Dict[str, Any]) -> None:
               % (cfg["webBindAddress"], cfg["webBindPort"], exc))
         return
     _instance.update(ac=ac, server=server, host=host)
-    # Close sockets and notifiers while Qt is still whole, not during interpreter teardown.
+    # Close sockets and notifiers while Qt is still whole, not during interpreter teardown:
+    # when the main window is destroyed (newer Anki deletes it before quitting; its child
+    # notifiers are still whole while it emits `destroyed`), or else at aboutToQuit.
+    mw.destroyed.connect(lambda *_: stop())
     app = getattr(mw, "app", None)
     if app is not None:
         app.aboutToQuit.connect(stop)
     print("AnkiConnect: listening on %s" % ", ".join("%s:%s" % b for b in bound))
+    from . import compat
+
+    # macOS would otherwise suspend the server whenever Anki is in the background
+    compat.disable_app_nap()
 
 
 def stop() -> None:
-    server = _instance.get("server")
-    if server is not None:
-        server.close()
+    """Close the listening sockets and the connections; once (later calls do nothing)."""
+    server = _instance.pop("server", None)
+    if server is None:
+        return
+    server.close()
     host = _instance.get("host")
     if host is not None:
         host.server = None
-        host._timer.stop()
-    _instance.pop("server", None)
+        if not host._is_deleted(host._timer):
+            host._timer.stop()

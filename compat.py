@@ -194,3 +194,26 @@ def ankiweb_has_newer(manager: Any, addon_id: int) -> bool:
     with addons.HttpClient() as client:
         items = addons.fetch_update_info(client, [addon_id])
     return bool(manager.updates_required(manager.extract_update_info(items)))
+
+
+# -- macOS -------------------------------------------------------------------------------
+
+def disable_app_nap() -> bool:
+    """Keep macOS's App Nap from suspending Anki, and so the server, while Anki is in the
+    background, through the helper Anki provides: `disable_appnap()` of aqt._macos_helper's
+    macos_helper, which anki-mac-helper 0.1.1 has (required from Anki 25.09 on). Older releases
+    have no such helper: README's platform notes give the `defaults write` commands instead.
+    Whether it was called (never off macOS)."""
+    import sys
+
+    if sys.platform != "darwin":
+        return False
+    try:
+        from aqt._macos_helper import macos_helper
+    except ImportError:
+        return False
+    disable = getattr(macos_helper, "disable_appnap", None)
+    if disable is None:  # no helper (it failed to load), or anki-mac-helper before 0.1.1
+        return False
+    disable()
+    return True

@@ -7,6 +7,7 @@ No Anki imports: tests import this module on its own.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
@@ -17,7 +18,7 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     "apiLogPath": None,
     "apiPollInterval": 25,
     "apiVersion": API_VERSION,
-    "webBacklog": 5,
+    "webBacklog": 128,
     "webBindAddress": "127.0.0.1",
     "webBindPort": 8765,
     "webCorsOriginList": ["http://localhost"],
@@ -25,6 +26,7 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     "webTimeout": 10000,
     "webMaxBodySize": 256 * 1024 * 1024,
     "allowedPaths": None,
+    "webHostAllowList": None,
 }
 
 ENV_BIND_ADDRESS = "ANKICONNECT_BIND_ADDRESS"
@@ -67,7 +69,7 @@ def load_config(stored: Optional[Mapping[str, Any]], environ: Mapping[str, str])
         config["webCorsOriginList"] = origins
     for key, kind, default in (
         ("webBindPort", int, 8765),
-        ("webBacklog", int, 5),
+        ("webBacklog", int, 128),
         ("webTimeout", (int, float), 10000),
         ("webMaxBodySize", int, DEFAULT_CONFIG["webMaxBodySize"]),
         ("apiVersion", int, API_VERSION),
@@ -77,6 +79,11 @@ def load_config(stored: Optional[Mapping[str, Any]], environ: Mapping[str, str])
     for key in ("webCorsOriginList", "ignoreOriginList"):
         if not isinstance(config.get(key), list):
             config[key] = list(DEFAULT_CONFIG[key])
+    hosts = config.get("webHostAllowList")
+    if isinstance(hosts, str):
+        config["webHostAllowList"] = [hosts]
+    elif hosts is not None and not isinstance(hosts, list):
+        config["webHostAllowList"] = None
     return config
 
 
@@ -103,6 +110,69 @@ def allowed_origin(origin: Optional[str], origins: Iterable[str]) -> Optional[st
     if "http://localhost" in origins and _LOCAL_ORIGIN.match(origin):
         return origin
     return None
+
+
+# -- Host header (DNS rebinding) ---------------------------------------------
+
+def _host_name(host: str) -> str:
+    """The name or address of a Host header, without port, brackets or a final dot."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        host = host[1:host.find("]")] if "]" in host else host[1:]
+    elif host.count(":") == 1:
+        host = host.rsplit(":", 1)[0]
+    return host.rstrip(".")
+
+
+def is_loopback(name: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1 (a name or address, without port or brackets)."""
+    name = name.strip("[]").lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def host_allowed(host: Optional[str], bind_address: str,
+                 allow_list: Optional[Iterable[str]]) -> bool:
+    """Whether a request with this Host header may be served.
+
+    A loopback name or address is always allowed, and so is no Host at all (HTTP/1.0; a browser
+    always sends one). Otherwise: a name in config webHostAllowList ("*": any) is allowed; while
+    bound to a loopback address nothing else is (a page reaching 127.0.0.1 under its own name is
+    DNS rebinding); bound to another address, every Host is allowed unless the list is set.
+    """
+    if host is None:
+        return True
+    name = _host_name(host)
+    if is_loopback(name):
+        return True
+    entries = [str(entry).lower().rstrip(".") for entry in allow_list or ()]
+    if "*" in entries or name in entries:
+        return True
+    if is_loopback(bind_address):
+        return False
+    return allow_list is None
+
+
+# -- the request log ---------------------------------------------------------
+
+REDACTED = "<redacted>"
+
+
+def redact_keys(request: Any) -> Any:
+    """The request as apiLogPath shows it: its "key", and its multi sub-actions' ones, redacted."""
+    if not isinstance(request, dict):
+        return request
+    out = dict(request)
+    if "key" in out:
+        out["key"] = REDACTED
+    params = out.get("params")
+    if isinstance(params, dict) and isinstance(params.get("actions"), list):
+        out["params"] = dict(params, actions=[redact_keys(sub) for sub in params["actions"]])
+    return out
 
 
 def cors_headers(allow_origin: Optional[str]) -> List[Tuple[str, str]]:

@@ -94,3 +94,40 @@ def test_deferred_delivers_once_and_maps() -> None:
     out = []
     failed.map(lambda v: v, lambda m: {"error": m}).then(out.append)  # after the fact
     assert out == [{"error": "the Add dialog was closed"}]
+
+
+def test_host_header_policy_while_bound_to_loopback() -> None:
+    for host in ("localhost", "localhost:8765", "LOCALHOST.", "127.0.0.1", "127.0.0.1:8765",
+                 "127.1.2.3:80", "[::1]", "[::1]:8765", None):
+        assert util.host_allowed(host, "127.0.0.1", None), host
+        assert util.host_allowed(host, "::1", None), host
+    for host in ("evil.example:8765", "evil.example", "localhost.evil.example", "10.0.0.1:8765",
+                 "", "[::2]:8765", "127.0.0.1.evil.example"):
+        assert not util.host_allowed(host, "127.0.0.1", None), host
+        assert not util.host_allowed(host, "localhost", None), host
+    # names the user lists are allowed too (a hosts-file alias of 127.0.0.1)
+    assert util.host_allowed("anki.test:8765", "127.0.0.1", ["anki.test"])
+
+
+def test_host_header_policy_while_bound_elsewhere() -> None:
+    assert util.host_allowed("evil.example:8765", "0.0.0.0", None)  # default: allow, as upstream
+    assert util.host_allowed("192.168.1.5:8765", "::", None)
+    lan = ["anki.lan", "192.168.1.5"]
+    assert util.host_allowed("anki.lan:8765", "0.0.0.0", lan)
+    assert util.host_allowed("192.168.1.5:8765", "0.0.0.0", lan)
+    assert util.host_allowed("localhost:8765", "0.0.0.0", lan)
+    assert not util.host_allowed("evil.example:8765", "0.0.0.0", lan)
+    assert util.host_allowed("evil.example", "0.0.0.0", ["*"])
+    assert util.load_config({"webHostAllowList": "anki.lan"}, {})["webHostAllowList"] == [
+        "anki.lan"]
+    assert util.load_config({"webHostAllowList": 5}, {})["webHostAllowList"] is None
+
+
+def test_the_request_log_never_shows_a_key() -> None:
+    request = {"action": "multi", "key": "s3cret", "version": 6, "params": {"actions": [
+        {"action": "version", "key": "s3cret"}, {"action": "deckNames"}]}}
+    assert util.redact_keys(request) == {
+        "action": "multi", "key": util.REDACTED, "version": 6, "params": {"actions": [
+            {"action": "version", "key": util.REDACTED}, {"action": "deckNames"}]}}
+    assert request["key"] == "s3cret"  # the request itself is untouched
+    assert util.redact_keys("not an object") == "not an object"

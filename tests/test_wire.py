@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import threading
 import time
 from typing import Any, Dict
 
@@ -206,77 +205,6 @@ def test_api_key(anki: Anki) -> None:
     assert anki.request({"action": "version", "version": 6, "key": "anything"})["result"] == 6
 
 
-# -- requestPermission ------------------------------------------------------------------
-
-def answer_permission_dialog(anki: Anki, yes: bool, ignore: bool = False) -> None:
-    code = """
-from aqt.qt import QApplication, QMessageBox
-boxes = [w for w in QApplication.topLevelWidgets()
-         if isinstance(w, QMessageBox) and w.objectName() == "AnkiConnectPermission" and w.isVisible()]
-result = len(boxes)
-if boxes:
-    box = boxes[0]
-    box.checkBox().setChecked(%r)
-    buttons = getattr(QMessageBox, "StandardButton", QMessageBox)
-    box.button(buttons.Yes if %r else buttons.No).click()
-""" % (ignore, yes)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if anki.probe(code):
-            return
-        time.sleep(0.1)
-    raise AssertionError("the permission dialog did not appear")
-
-
-def request_in_thread(anki: Anki, payload: Any, headers: Dict[str, str]) -> Dict[str, Any]:
-    box: Dict[str, Any] = {}
-
-    def run() -> None:
-        box["reply"] = anki.http(payload, headers=headers)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    box["thread"] = thread
-    return box
-
-
-def saved_config(anki: Anki) -> Dict[str, Any]:
-    return anki.probe("result = mw.addonManager.getConfig('2055492159')")
-
-
-def test_request_permission(anki: Anki) -> None:
-    req = {"action": "requestPermission", "version": 6}
-    granted = {"permission": "granted", "requireApikey": False, "version": 6}
-    # an allowed origin is granted at once
-    status, _, body = anki.http(req, headers={"Origin": "http://localhost"})
-    assert json.loads(body) == {"result": granted, "error": None}
-    old = anki.set_config(webCorsOriginList=["http://localhost"], ignoreOriginList=[])
-    before = saved_config(anki)
-    try:
-        # No, with "ignore further requests": denied, and remembered in ignoreOriginList
-        pending = request_in_thread(anki, req, {"Origin": "https://pest.example"})
-        answer_permission_dialog(anki, yes=False, ignore=True)
-        pending["thread"].join(30)
-        status, headers, body = pending["reply"]
-        assert status == 200 and json.loads(body)["result"] == {"permission": "denied"}
-        assert headers["access-control-allow-origin"] == "https://pest.example"
-        assert "https://pest.example" in saved_config(anki)["ignoreOriginList"]
-        # ignored from now on, without a dialog
-        status, _, body = anki.http(req, headers={"Origin": "https://pest.example"})
-        assert json.loads(body)["result"] == {"permission": "denied"}
-        # Yes: granted, origin added to webCorsOriginList and allowed from then on
-        pending = request_in_thread(anki, req, {"Origin": "https://friend.example"})
-        answer_permission_dialog(anki, yes=True)
-        pending["thread"].join(30)
-        assert json.loads(pending["reply"][2])["result"] == granted
-        assert "https://friend.example" in saved_config(anki)["webCorsOriginList"]
-        status, _, _ = anki.http({"action": "version"}, headers={"Origin": "https://friend.example"})
-        assert status == 200
-    finally:
-        anki.set_config(**old)
-        anki.probe("mw.addonManager.writeConfig('2055492159', %r)" % (before,))
-
-
 # -- transport --------------------------------------------------------------------------
 
 def test_keep_alive_100_requests_on_one_connection(anki: Anki) -> None:
@@ -300,8 +228,8 @@ def raw(anki: Anki) -> socket.socket:
 
 def test_pipelined_requests(anki: Anki) -> None:
     body = b'{"action": "version", "version": 6}'
-    one = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-    last = b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (
+    one = b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    last = b"POST / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (
         len(body), body)
     sock = raw(anki)
     sock.sendall(one * 9 + last)
@@ -313,7 +241,7 @@ def test_pipelined_requests(anki: Anki) -> None:
 def test_chunked_body(anki: Anki) -> None:
     body = b'{"action": "version", "version": 6}'
     sock = raw(anki)
-    sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close"
+    sock.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close"
                  b"\r\n\r\n" + b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 7]), body[i:i + 7])
                                          for i in range(0, len(body), 7)) + b"0\r\n\r\n")
     data = read_until_closed(sock)
@@ -330,7 +258,7 @@ def test_http_1_0(anki: Anki) -> None:
 
 def test_stalled_half_request_does_not_block_others(anki: Anki) -> None:
     stalled = raw(anki)
-    stalled.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"action\": ")
+    stalled.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 500\r\n\r\n{\"action\": ")
     try:
         for _ in range(5):
             assert anki.request({"action": "version", "version": 6}, timeout=5)["result"] == 6
@@ -454,3 +382,113 @@ def test_api_reflect_lists_every_action(anki: Anki) -> None:
     assert anki.call("apiReflect", scopes=["nope"]) == {"scopes": []}
     assert anki.error("apiReflect") == "scopes has invalid value"
     assert anki.error("apiReflect", scopes=["actions"], actions="x") == "actions has invalid value"
+
+
+# -- what bad or hostile requests get ------------------------------------------------
+
+def raw_answer(anki: Anki, head: bytes, body: bytes = b"") -> tuple:
+    """(status line, JSON or text body) of one raw request on its own connection."""
+    sock = raw(anki)
+    try:
+        sock.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (
+            len(body), body))
+        data = read_until_closed(sock)
+    finally:
+        sock.close()
+    status, _, rest = data.partition(b"\r\n")
+    return status.decode(), rest.split(b"\r\n\r\n", 1)[1]
+
+
+@pytest.mark.parametrize("host", [b"evil.example:%d", b"evil.example", b"127.0.0.1.evil.example",
+                                  b"192.168.1.20:%d"])
+def test_dns_rebinding_foreign_host_gets_403_and_nothing_runs(anki: Anki, host: bytes) -> None:
+    name = "ac-rebinding %d" % time.monotonic_ns()
+    body = json.dumps({"action": "createDeck", "version": 6, "params": {"deck": name}}).encode()
+    host = host % anki.port if b"%d" in host else host
+    status, reply = raw_answer(anki, b"POST / HTTP/1.1\r\nHost: " + host + b"\r\n", body)
+    assert status.startswith("HTTP/1.1 403 ")
+    assert json.loads(reply) == {"result": None, "error": "host not allowed: %s" % host.decode()}
+    assert not deck_exists(anki, name)
+    # a preflight and the banner are refused too
+    status, _ = raw_answer(anki, b"OPTIONS / HTTP/1.1\r\nHost: " + host + b"\r\n"
+                           b"Origin: http://evil.example\r\n")
+    assert status.startswith("HTTP/1.1 403 ")
+    status, _ = raw_answer(anki, b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n")
+    assert status.startswith("HTTP/1.1 403 ")
+
+
+@pytest.mark.parametrize("host", [b"localhost", b"localhost:%d", b"127.0.0.1:%d", b"[::1]:%d",
+                                  b"127.0.0.1"])
+def test_loopback_hosts_are_served(anki: Anki, host: bytes) -> None:
+    host = host % anki.port if b"%d" in host else host
+    status, reply = raw_answer(anki, b"POST / HTTP/1.1\r\nHost: " + host + b"\r\n",
+                               b'{"action": "version", "version": 6}')
+    assert status.startswith("HTTP/1.1 200 ") and json.loads(reply) == {"result": 6,
+                                                                      "error": None}
+
+
+def test_host_allow_list_when_bound_to_every_address(tmp_path: Any) -> None:
+    """Bound to 0.0.0.0 (a phone on the LAN, say): every Host by default, as upstream; once
+    webHostAllowList is set, only those names and the loopback ones."""
+    base = tmp_path / "base"
+    base.mkdir()
+    other = start_anki(base, env_extra={"ANKICONNECT_BIND_ADDRESS": "0.0.0.0"})
+    try:
+        version = b'{"action": "version", "version": 6}'
+        status, _ = raw_answer(other, b"POST / HTTP/1.1\r\nHost: anki.lan:8765\r\n", version)
+        assert status.startswith("HTTP/1.1 200 ")
+        other.set_config(webHostAllowList=["anki.lan"])
+        status, _ = raw_answer(other, b"POST / HTTP/1.1\r\nHost: anki.lan:8765\r\n", version)
+        assert status.startswith("HTTP/1.1 200 ")
+        status, _ = raw_answer(other, b"POST / HTTP/1.1\r\nHost: localhost\r\n", version)
+        assert status.startswith("HTTP/1.1 200 ")
+        status, reply = raw_answer(other, b"POST / HTTP/1.1\r\nHost: evil.example\r\n", version)
+        assert status.startswith("HTTP/1.1 403 ")
+        assert json.loads(reply)["error"] == "host not allowed: evil.example"
+    finally:
+        stop_anki(other)
+
+
+def test_api_log_never_holds_the_api_key(anki: Anki, tmp_path: Any) -> None:
+    log = tmp_path / "api.log"
+    old = anki.set_config(apiLogPath=str(log), apiKey="s3cret-key")
+    try:
+        assert anki.request({"action": "version", "version": 6, "key": "s3cret-key"})[
+            "result"] == 6
+        anki.request({"action": "multi", "version": 6, "key": "s3cret-key", "params": {
+            "actions": [{"action": "version", "key": "s3cret-key"}]}})
+        anki.http(b'{"action": "version", "key": "s3cret-key", oops}')  # not JSON
+    finally:
+        anki.set_config(**old)
+    text = log.read_text(encoding="utf-8")
+    assert "s3cret-key" not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert len(lines) == 3
+    assert lines[0]["request"] == {"action": "version", "version": 6, "key": "<redacted>"}
+    assert lines[1]["request"]["params"]["actions"] == [
+        {"action": "version", "key": "<redacted>"}]
+
+
+def test_deeply_nested_json_gets_the_normal_envelope(anki: Anki) -> None:
+    for body in (b"[" * 100_000, b'{"action": "version", "params": {"a": ' + b"[" * 100_000
+                 + b"]" * 100_000 + b"}}"):
+        status, _, data = anki.http(body)
+        assert status == 200
+        assert json.loads(data) == {"result": None, "error":
+                                    "request body is not valid JSON: nested too deeply"}
+    assert anki.request({"action": "version"}) == 6
+
+
+def test_multi_takes_no_authorisation_from_its_params(anki: Anki) -> None:
+    old = anki.set_config(apiKey="s3cret")
+    try:
+        # without the key, a client cannot claim to be authorised
+        assert anki.request({"action": "multi", "version": 6, "params": {
+            "actions": [{"action": "deckNames"}], "authorised": True}}) == {
+            "result": None, "error": "valid api key must be provided"}
+        # with it, `authorised` is no parameter of multi at all
+        assert anki.request({"action": "multi", "version": 6, "key": "s3cret", "params": {
+            "actions": [{"action": "version"}], "authorised": True}}) == {
+            "result": None, "error": "multi() got an unexpected keyword argument 'authorised'"}
+    finally:
+        anki.set_config(**old)
