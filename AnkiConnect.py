@@ -1,6 +1,6 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""The action registry and dispatcher, the HTTP front, and the Qt glue that drives web.py."""
+"""The dispatcher over registry.py's actions, the HTTP front, and the Qt glue that drives web.py."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from . import util, web
 from .actions import MODULES
+from .registry import Registry
 
-ACTIONS = util.collect_actions(MODULES)
+ACTIONS = Registry.from_modules(MODULES)  # raises RegistryError on a bad declaration
 
 BANNER = b"AnkiConnect v.6"
 
@@ -195,7 +196,7 @@ class AnkiConnect:
                 return _error("valid api key must be provided")
             authorised = True
 
-        action = util.find_action(self.registry, action_name, version)
+        action = self.registry.find(action_name, version)
         if action is None:
             return _error("unsupported action")
         problem = action.call_error(params)

@@ -1,6 +1,6 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""Configuration, origin policy and the `api` action decorator.
+"""Configuration, origin policy and Deferred (an action's answer that arrives later).
 
 No Anki imports: tests import this module on its own.
 """
@@ -181,7 +181,7 @@ def cors_headers(allow_origin: Optional[str]) -> List[Tuple[str, str]]:
     return [("Access-Control-Allow-Origin", allow_origin)]
 
 
-# -- actions ---------------------------------------------------------------
+# -- answers that arrive later ------------------------------------------------
 
 class Deferred:
     """A result that arrives later, on the main thread (e.g. when the user clicks a button).
@@ -235,85 +235,3 @@ class Deferred:
 
         self._on_outcome(forward)
         return mapped
-
-
-class Action:
-    """An action as registered: its function and the request versions it serves."""
-
-    __slots__ = ("name", "func", "min_version", "max_version", "needs_collection", "params",
-                 "required")
-
-    def __init__(self, name: str, func: Callable, min_version: int, max_version: Optional[int],
-                 needs_collection: bool) -> None:
-        import inspect
-
-        self.name = name
-        self.func = func
-        self.min_version = min_version
-        self.max_version = max_version
-        self.needs_collection = needs_collection
-        sig = inspect.signature(func)
-        params = list(sig.parameters.values())[1:]  # the first is the context
-        self.params = [p.name for p in params]
-        self.required = [p.name for p in params if p.default is inspect.Parameter.empty]
-
-    def serves(self, version: int) -> bool:
-        if version < self.min_version:
-            return False
-        return self.max_version is None or version <= self.max_version
-
-    def call_error(self, params: Mapping[str, Any]) -> Optional[str]:
-        """Python's own wording for a call with wrong keyword arguments, or None."""
-        for key in params:
-            if key not in self.params:
-                return "%s() got an unexpected keyword argument '%s'" % (self.name, key)
-        missing = [name for name in self.required if name not in params]
-        if not missing:
-            return None
-        quoted = ["'%s'" % name for name in missing]
-        if len(quoted) == 1:
-            names = quoted[0]
-        elif len(quoted) == 2:
-            names = "%s and %s" % tuple(quoted)
-        else:
-            names = ", ".join(quoted[:-1]) + ", and " + quoted[-1]
-        return "%s() missing %d required positional argument%s: %s" % (
-            self.name, len(missing), "" if len(missing) == 1 else "s", names)
-
-
-def api(name: Optional[str] = None, versions: Tuple[int, Optional[int]] = (1, None),
-        collection: bool = True, aliases: Iterable[str] = ()) -> Callable:
-    """Mark a function as an action.
-
-    - name: the action name (default: the function's name)
-    - versions: (first, last) request version that serves it; last None = still served.
-      A renamed action is two registrations with adjoining ranges.
-    - collection: False for actions that work without an open collection.
-    - aliases: other names served by the same function.
-    """
-
-    def decorate(func: Callable) -> Callable:
-        entries = getattr(func, "_api", [])
-        for action_name in [name or func.__name__] + list(aliases):
-            entries.append((action_name, versions, collection))
-        func._api = entries  # type: ignore[attr-defined]
-        return func
-
-    return decorate
-
-
-def collect_actions(modules: Iterable[Any]) -> Dict[str, List[Action]]:
-    registry: Dict[str, List[Action]] = {}
-    for module in modules:
-        for value in vars(module).values():
-            for action_name, (first, last), collection in getattr(value, "_api", ()):
-                registry.setdefault(action_name, []).append(
-                    Action(action_name, value, first, last, collection))
-    return registry
-
-
-def find_action(registry: Mapping[str, List[Action]], name: str, version: int) -> Optional[Action]:
-    for action in registry.get(name, ()):
-        if action.serves(version):
-            return action
-    return None

@@ -16,7 +16,7 @@ import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .. import compat
-from ..util import api
+from ..registry import api
 from .common import chunks, get_card, int_list
 
 QUEUE_SUSPENDED = -1

@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Dict, List, Optional
 
-from ..util import Deferred, api
+from ..registry import api
+from ..util import Deferred
 from .common import check_path, get_deck_id, get_model, get_note
 from .noteobj import field_value, store_note_media, tag_list
 

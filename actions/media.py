@@ -15,7 +15,7 @@ import re
 import unicodedata
 from typing import Any, List, Optional
 
-from ..util import api
+from ..registry import api
 from .common import check_path
 
 # The characters Anki removes from media file names (anki.media, _illegalCharReg).

@@ -10,7 +10,8 @@ import os
 from typing import Any, Callable, Dict, List, Optional
 
 from .. import compat
-from ..util import Deferred, api
+from ..registry import api
+from ..util import Deferred
 from .common import check_path
 
 
@@ -51,7 +52,7 @@ def apiReflect(ac: Any, scopes: Any = None, actions: Any = None) -> dict:
     result: dict = {"scopes": []}
     if "actions" in scopes:
         result["scopes"].append("actions")
-        served = sorted(ac.registry)
+        served = ac.registry.names()
         if actions is None:
             result["actions"] = served
         else:

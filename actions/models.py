@@ -9,7 +9,7 @@ import re
 from typing import Any, Callable, Dict, List, Optional
 
 from .. import compat
-from ..util import api
+from ..registry import api
 from .common import get_model
 
 MODEL_CLOZE = 1  # a note type's "type": 0 standard, 1 cloze

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from .. import compat
-from ..util import api
+from ..registry import api
 from . import noteobj
 from .common import chunks, existing_ids, get_note, int_list
 

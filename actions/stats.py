@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Optional
 
-from ..util import api
+from ..registry import api
 from .common import chunks, existing_ids, int_list
 
 # The review-log columns clients exchange, in the order of a `cardReviews` row.

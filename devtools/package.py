@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Iterator, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
-TOP_FILES = ["__init__.py", "AnkiConnect.py", "util.py", "web.py", "compat.py", "manifest.json",
-             "config.json", "config.md", "LICENSE"]
+TOP_FILES = ["__init__.py", "AnkiConnect.py", "registry.py", "util.py", "web.py", "compat.py",
+             "manifest.json", "config.json", "config.md", "LICENSE"]
 PACKAGES = ["actions"]
 VENDOR_CONFIG = ROOT / "devtools" / "vendoring"
 VENDOR_OUT = ROOT / "build" / "vendor"

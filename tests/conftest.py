@@ -15,7 +15,7 @@ from typing import Any, Dict
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # tests import util.py and compat.py on their own
+sys.path.insert(0, str(ROOT))  # tests import util.py, registry.py and compat.py on their own
 sys.path.insert(0, str(ROOT / "devtools"))
 
 from harness import Anki, AnkiError, free_port, start_anki, stop_anki  # noqa: E402,F401

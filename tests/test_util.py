@@ -1,8 +1,6 @@
-"""Config, origin policy and the action decorator (util.py alone, no Anki)."""
+"""Config, origin policy and Deferred (util.py alone, no Anki)."""
 
 from __future__ import annotations
-
-import types
 
 import util
 
@@ -47,36 +45,6 @@ def test_origins() -> None:
     assert allowed("https://ok.example", ["https://ok.example"]) == "https://ok.example"
     # without http://localhost in the list, local origins are not implied
     assert allowed("http://127.0.0.1", ["https://ok.example"]) is None
-
-
-def test_call_error_wording_matches_python() -> None:
-    def createDeck(ac, deck): ...
-    def three(ac, a, b, c, d=1): ...
-    module = types.SimpleNamespace(createDeck=util.api()(createDeck),
-                                   three=util.api(name="threeArgs")(three))
-    registry = util.collect_actions([module])
-    action = util.find_action(registry, "createDeck", 6)
-    assert action.call_error({}) == "createDeck() missing 1 required positional argument: 'deck'"
-    assert action.call_error({"deck": 1, "foobar": 2}) == \
-        "createDeck() got an unexpected keyword argument 'foobar'"
-    assert action.call_error({"deck": "x"}) is None
-    three_args = util.find_action(registry, "threeArgs", 6)
-    assert three_args.call_error({"a": 1}) == \
-        "threeArgs() missing 2 required positional arguments: 'b' and 'c'"
-    assert three_args.call_error({}) == \
-        "threeArgs() missing 3 required positional arguments: 'a', 'b', and 'c'"
-
-
-def test_version_ranges() -> None:
-    def old(ac): ...
-    def new(ac): ...
-    module = types.SimpleNamespace(
-        old=util.api(name="thing", versions=(1, 4))(old),
-        new=util.api(name="thing", versions=(5, None))(new))
-    registry = util.collect_actions([module])
-    assert util.find_action(registry, "thing", 4).func is old
-    assert util.find_action(registry, "thing", 6).func is new
-    assert util.find_action(registry, "missing", 6) is None
 
 
 def test_deferred_delivers_once_and_maps() -> None:
