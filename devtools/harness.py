@@ -39,9 +39,12 @@ def release_of_this_process() -> str:
     """The release whose requirements/anki-<release>.txt pins the anki this process imports."""
     import importlib.metadata
 
-    installed = importlib.metadata.version("anki")
+    def release(version: str) -> tuple:  # as pip compares them: 25.02.7 is 25.2.7
+        return tuple(int(part) if part.isdigit() else part for part in version.split("."))
+
+    installed = release(importlib.metadata.version("anki"))
     for path in sorted((ROOT / "requirements").glob("anki-*.txt")):
-        if "anki==%s\n" % installed in path.read_text():
+        if installed == release(path.stem[len("anki-"):]):
             return path.stem[len("anki-"):]
     raise RuntimeError("no requirements/anki-<release>.txt pins anki==%s" % installed)
 

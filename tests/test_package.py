@@ -17,6 +17,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, Set
 
+from packaging.version import Version
+
 from conftest import ROOT, Anki
 from harness import release_of_this_process, start_anki, stop_anki
 
@@ -57,10 +59,12 @@ def test_the_anki_under_test_has_only_what_its_desktop_build_has(anki: Anki) -> 
         "          'missing': [m for m in %r if importlib.util.find_spec(m) is None],\n"
         "          'executable': sys.executable}" % (TOOLS,))
     assert inside["missing"] == list(TOOLS)
-    installed = {norm(name): version for name, version in inside["dists"].items()}
+    # versions as pip compares them: 25.02.7 is 25.2.7
+    installed = {norm(name): str(Version(version)) for name, version in inside["dists"].items()}
     for tool in ("pip", "setuptools"):  # what `python -m venv` puts into every venv
         installed.pop(tool, None)
-    assert installed == pins(ROOT / "requirements" / ("anki-%s.txt" % release()))
+    assert installed == {name: str(Version(version)) for name, version in
+                         pins(ROOT / "requirements" / ("anki-%s.txt" % release())).items()}
     assert Path(inside["executable"]).parent.parent.name == "anki-" + release()
 
 
