@@ -427,6 +427,11 @@ class LocalAnkiWeb:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if not web.reachable:
+                    # out of reach: a tunnel the backend keeps from before goes dead too
+                    # (23.12 reuses its connection; only a new one would meet the 502)
+                    self.close_connection = True
+                    return
                 web.requests.append(("POST", self.path))
                 if self.path != "/svc/desktop/addon-info":
                     self.reply(404)
