@@ -59,6 +59,20 @@ class AnkiError(Exception):
     pass
 
 
+def probe(port: int, code: str) -> Any:
+    """Run Python on Anki's main thread through the test probe add-on listening on `port`
+    (tests/probe_addon); the value of `result`, AnkiError on an exception there."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=130)
+    try:
+        conn.request("POST", "/", body=code.encode("utf-8"))
+        reply = json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+    if reply["error"]:
+        raise AnkiError(reply["error"])
+    return reply["result"]
+
+
 class Anki:
     """A running Anki with AnkiConnect, and ways to talk to it."""
 
@@ -112,15 +126,7 @@ class Anki:
 
     def probe(self, code: str) -> Any:
         """Run Python on Anki's main thread (test-only add-on); the value of `result`."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.probe_port, timeout=130)
-        try:
-            conn.request("POST", "/", body=code.encode("utf-8"))
-            reply = json.loads(conn.getresponse().read())
-        finally:
-            conn.close()
-        if reply["error"]:
-            raise AnkiError(reply["error"])
-        return reply["result"]
+        return probe(self.probe_port, code)
 
     def addon(self) -> str:
         """Python expression for the add-on's dispatcher object inside Anki."""

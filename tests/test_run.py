@@ -122,14 +122,7 @@ class Launch:
 
     def probe(self, code: str) -> Any:
         """Python run on Anki's main thread by the test probe add-on: the value of `result`."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.probe_port, timeout=130)
-        try:
-            conn.request("POST", "/", body=code.encode("utf-8"))
-            reply = json.loads(conn.getresponse().read())
-        finally:
-            conn.close()
-        assert reply["error"] is None, reply["error"]
-        return reply["result"]
+        return harness.probe(self.probe_port, code)
 
     def settle(self) -> None:
         """Wait until Anki has started up: its profile open, its webviews loaded and its media
