@@ -157,12 +157,11 @@ class AnkiConnect:
         if not path:
             return
         try:
+            key = self.config.get("apiKey")
+            if isinstance(request, str) and key:  # a body that is not JSON: the key as text
+                request = request.replace(str(key), util.REDACTED)
             line = json.dumps({"time": time.time(), "request": util.redact_keys(request),
                                "reply": reply}, ensure_ascii=False)
-            key = self.config.get("apiKey")
-            if key:  # wherever else it stands (a body that is not JSON, a field of a note)
-                line = line.replace(json.dumps(str(key), ensure_ascii=False)[1:-1],
-                                    util.REDACTED)
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
         except (OSError, TypeError, ValueError, RecursionError):
