@@ -16,6 +16,7 @@ import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .. import compat
+from ..context import Context
 from ..registry import api
 from .common import chunks, get_card, int_list
 
@@ -101,20 +102,20 @@ def _last(values: List[Any]) -> Any:
 # -- ease and raw values ------------------------------------------------------------
 
 @api()
-def getEaseFactors(ac: Any, cards: List[int]) -> List[Optional[int]]:
+def getEaseFactors(ctx: Context, cards: List[int]) -> List[Optional[int]]:
     ids = int_list(cards, "cards")
-    found = _rows(ac.col, "factor", ids)
+    found = _rows(ctx.col, "factor", ids)
     return [found[cid][0] if cid in found else None for cid in ids]
 
 
 @api()
-def setEaseFactors(ac: Any, cards: List[int], easeFactors: List[int]) -> List[bool]:
+def setEaseFactors(ctx: Context, cards: List[int], easeFactors: List[int]) -> List[bool]:
     ids = int_list(cards, "cards")
     if not isinstance(easeFactors, list):
         raise Exception("easeFactors must be a list of integers")
     if len(easeFactors) < len(ids):
         raise Exception("list index out of range")
-    col = ac.col
+    col = ctx.col
     by_id = {card.id: card for card in _cards(col, ids)}
     for cid, factor in zip(ids, easeFactors):
         if cid in by_id:
@@ -122,7 +123,7 @@ def setEaseFactors(ac: Any, cards: List[int], easeFactors: List[int]) -> List[bo
                 raise Exception("invalid ease factor: %s" % json.dumps(factor))
             by_id[cid].factor = factor  # the last value wins for a repeated id
     if by_id:
-        with ac.op("setEaseFactors") as col:
+        with ctx.op("setEaseFactors") as col:
             col.update_cards(list(by_id.values()))
     return [cid in by_id for cid in ids]
 
@@ -160,7 +161,7 @@ def _apply_data(card: Any, value: Any) -> None:
 
 
 @api()
-def setSpecificValueOfCard(ac: Any, card: int, keys: List[str], newValues: List[Any],
+def setSpecificValueOfCard(ctx: Context, card: int, keys: List[str], newValues: List[Any],
                            warning_check: bool = False) -> Any:
     if isinstance(card, list):
         return False
@@ -173,7 +174,7 @@ def setSpecificValueOfCard(ac: Any, card: int, keys: List[str], newValues: List[
     if warning_check is not True and any(key in PROTECTED_COLUMNS for key in keys):
         return False
     try:
-        target = get_card(ac.col, card)
+        target = get_card(ctx.col, card)
         for key, value in zip(keys, newValues):
             if key in MANAGED_COLUMNS:
                 raise Exception("%s is set by Anki and cannot be written" % key)
@@ -186,22 +187,22 @@ def setSpecificValueOfCard(ac: Any, card: int, keys: List[str], newValues: List[
         target._to_backend_card()  # raises on a wrongly typed value before anything is written
     except Exception as exc:
         return [[False, str(exc)]]
-    with ac.op("setSpecificValueOfCard") as col:
+    with ctx.op("setSpecificValueOfCard") as col:
         col.update_card(target)
     return [True]
 
 
 # -- suspension ----------------------------------------------------------------------
 
-def _set_suspended(ac: Any, cards: Any, suspend: bool, op_name: str) -> bool:
+def _set_suspended(ctx: Context, cards: Any, suspend: bool, op_name: str) -> bool:
     ids = int_list(cards, "cards")
-    found = _rows(ac.col, "queue", ids)
+    found = _rows(ctx.col, "queue", ids)
     _require(found, ids)
     changing = sorted(cid for cid, (queue,) in found.items()
                       if (queue == QUEUE_SUSPENDED) != suspend)
     if not changing:
         return False
-    with ac.op(op_name) as col:
+    with ctx.op(op_name) as col:
         if suspend:
             col.sched.suspend_cards(changing)
         else:
@@ -210,33 +211,33 @@ def _set_suspended(ac: Any, cards: Any, suspend: bool, op_name: str) -> bool:
 
 
 @api()
-def suspend(ac: Any, cards: List[int], suspend: bool = True) -> bool:
-    return _set_suspended(ac, cards, bool(suspend), "suspend" if suspend else "unsuspend")
+def suspend(ctx: Context, cards: List[int], suspend: bool = True) -> bool:
+    return _set_suspended(ctx, cards, bool(suspend), "suspend" if suspend else "unsuspend")
 
 
 @api()
-def unsuspend(ac: Any, cards: List[int]) -> bool:
-    return _set_suspended(ac, cards, False, "unsuspend")
+def unsuspend(ctx: Context, cards: List[int]) -> bool:
+    return _set_suspended(ctx, cards, False, "unsuspend")
 
 
 @api()
-def suspended(ac: Any, card: int) -> bool:
-    return get_card(ac.col, card).queue == QUEUE_SUSPENDED
+def suspended(ctx: Context, card: int) -> bool:
+    return get_card(ctx.col, card).queue == QUEUE_SUSPENDED
 
 
 @api()
-def areSuspended(ac: Any, cards: List[int]) -> List[Optional[bool]]:
+def areSuspended(ctx: Context, cards: List[int]) -> List[Optional[bool]]:
     ids = int_list(cards, "cards")
-    found = _rows(ac.col, "queue", ids)
+    found = _rows(ctx.col, "queue", ids)
     return [found[cid][0] == QUEUE_SUSPENDED if cid in found else None for cid in ids]
 
 
 # -- due and intervals ----------------------------------------------------------------
 
 @api()
-def areDue(ac: Any, cards: List[int]) -> List[bool]:
+def areDue(ctx: Context, cards: List[int]) -> List[bool]:
     ids = int_list(cards, "cards")
-    col = ac.col
+    col = ctx.col
     new = _searched(col, ids, "is:new")
     due = _searched(col, ids, "is:due")
     logs = _revlog(col, ids)
@@ -255,9 +256,9 @@ def areDue(ac: Any, cards: List[int]) -> List[bool]:
 
 
 @api()
-def getIntervals(ac: Any, cards: List[int], complete: bool = False) -> List[Any]:
+def getIntervals(ctx: Context, cards: List[int], complete: bool = False) -> List[Any]:
     ids = int_list(cards, "cards")
-    col = ac.col
+    col = ctx.col
     new = _searched(col, ids, "is:new")
     logs = _revlog(col, ids)
     result: List[Any] = []
@@ -273,28 +274,28 @@ def getIntervals(ac: Any, cards: List[int], complete: bool = False) -> List[Any]
 # -- searching and reading -----------------------------------------------------------
 
 @api()
-def findCards(ac: Any, query: Optional[str] = None) -> List[int]:
+def findCards(ctx: Context, query: Optional[str] = None) -> List[int]:
     if query is None:
         return []
     if not isinstance(query, str):
         raise Exception("query must be a string")
     try:
-        return list(ac.col.find_cards(query))
+        return list(ctx.col.find_cards(query))
     except Exception as exc:  # Anki's reason, as plain text (older releases give HTML)
         raise Exception(compat.anki_error_text(exc)) from exc
 
 
 @api()
-def cardsToNotes(ac: Any, cards: List[int]) -> List[int]:
+def cardsToNotes(ctx: Context, cards: List[int]) -> List[int]:
     ids = int_list(cards, "cards")
-    found = _rows(ac.col, "nid", ids)
+    found = _rows(ctx.col, "nid", ids)
     return sorted(set(nid for (nid,) in found.values()))
 
 
 @api()
-def cardsModTime(ac: Any, cards: List[int]) -> List[Dict[str, int]]:
+def cardsModTime(ctx: Context, cards: List[int]) -> List[Dict[str, int]]:
     ids = int_list(cards, "cards")
-    found = _rows(ac.col, "mod", ids)
+    found = _rows(ctx.col, "mod", ids)
     return [{"cardId": cid, "mod": found[cid][0]} if cid in found else {} for cid in ids]
 
 
@@ -335,11 +336,11 @@ class _InfoCache:
 
 
 @api()
-def cardsInfo(ac: Any, cards: List[int]) -> List[Dict[str, Any]]:
+def cardsInfo(ctx: Context, cards: List[int]) -> List[Dict[str, Any]]:
     from anki.errors import NotFoundError
 
     ids = int_list(cards, "cards")
-    col = ac.col
+    col = ctx.col
     cache = _InfoCache(col)
     sched = col.sched
     # v3 scheduler only; 2.1.50..2.1.66 may still run the v2 scheduler, which has no states
@@ -400,20 +401,20 @@ def cardsInfo(ac: Any, cards: List[int]) -> List[Dict[str, Any]]:
 # -- rescheduling ---------------------------------------------------------------------
 
 @api()
-def forgetCards(ac: Any, cards: List[int]) -> None:
+def forgetCards(ctx: Context, cards: List[int]) -> None:
     ids = int_list(cards, "cards")
-    existing = sorted(_rows(ac.col, "1", ids))
+    existing = sorted(_rows(ctx.col, "1", ids))
     if not existing:
         return None
-    with ac.op("forgetCards") as col:
+    with ctx.op("forgetCards") as col:
         col.sched.schedule_cards_as_new(existing, restore_position=True, reset_counts=False)
     return None
 
 
 @api()
-def relearnCards(ac: Any, cards: List[int]) -> None:
+def relearnCards(ctx: Context, cards: List[int]) -> None:
     ids = int_list(cards, "cards")
-    targets = _cards(ac.col, ids)
+    targets = _cards(ctx.col, ids)
     if not targets:
         return None
     now = int(time.time())
@@ -422,13 +423,13 @@ def relearnCards(ac: Any, cards: List[int]) -> None:
             card.due = now  # the learning queue counts due in epoch seconds, not days
         card.type = TYPE_RELEARNING
         card.queue = QUEUE_LEARN
-    with ac.op("relearnCards") as col:
+    with ctx.op("relearnCards") as col:
         col.update_cards(targets)
     return None
 
 
 @api()
-def answerCards(ac: Any, answers: List[Dict[str, int]]) -> List[bool]:
+def answerCards(ctx: Context, answers: List[Dict[str, int]]) -> List[bool]:
     if not isinstance(answers, list):
         raise Exception("answers must be a list of objects")
     pairs = []
@@ -441,11 +442,11 @@ def answerCards(ac: Any, answers: List[Dict[str, int]]) -> List[bool]:
         if ease not in (1, 2, 3, 4) or isinstance(ease, bool):
             raise Exception("ease must be 1, 2, 3 or 4: %s" % json.dumps(ease))
         pairs.append((cid, ease))
-    col = ac.col
+    col = ctx.col
     found = _rows(col, "1", [cid for cid, _ in pairs])
     if not found:
         return [False] * len(pairs)
-    with ac.op("answerCards") as col:
+    with ctx.op("answerCards") as col:
         sched = col.sched
         for cid, ease in pairs:
             if cid not in found:
@@ -463,12 +464,12 @@ def answerCards(ac: Any, answers: List[Dict[str, int]]) -> List[bool]:
 
 
 @api()
-def setDueDate(ac: Any, cards: List[int], days: str) -> bool:
+def setDueDate(ctx: Context, cards: List[int], days: str) -> bool:
     ids = int_list(cards, "cards")
     if not isinstance(days, str) or not _DUE_DAYS.match(days):
         raise Exception('invalid days: %s (use e.g. "0", "1!", "3-7")' % json.dumps(days))
-    existing = sorted(_rows(ac.col, "1", ids))
+    existing = sorted(_rows(ctx.col, "1", ids))
     if existing:
-        with ac.op("setDueDate") as col:
+        with ctx.op("setDueDate") as col:
             col.sched.set_due_date(existing, days)
     return True

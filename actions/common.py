@@ -6,6 +6,10 @@ match on (../shared/spec/actions.md)."""
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..context import Context
 from typing import Any, Iterable, List, Set
 
 _INT64 = 1 << 63
@@ -82,13 +86,13 @@ def chunks(values: List[Any], size: int = 900) -> Iterable[List[Any]]:
         yield values[start:start + size]
 
 
-def check_path(ac: Any, path: Any) -> str:
+def check_path(ctx: Context, path: Any) -> str:
     """A server-side path that config `allowedPaths` permits (null: every path)."""
     import os
 
     if not isinstance(path, str) or not path:
         raise Exception("path must be a non-empty string")
-    allowed = ac.config.get("allowedPaths")
+    allowed = ctx.config.get("allowedPaths")
     if allowed is None:
         return path
     real = os.path.realpath(path)

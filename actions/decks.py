@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Optional
 
+from ..context import Context
 from ..registry import api
 from .common import chunks, existing_ids, int_list
 
@@ -53,32 +54,32 @@ def _existing_group(col: Any, value: Any) -> Optional[Dict[str, Any]]:
 # -- decks -------------------------------------------------------------------------------------
 
 @api()
-def deckNames(ac: Any) -> List[str]:
-    return [d.name for d in ac.col.decks.all_names_and_ids()]
+def deckNames(ctx: Context) -> List[str]:
+    return [d.name for d in ctx.col.decks.all_names_and_ids()]
 
 
 @api()
-def deckNamesAndIds(ac: Any) -> Dict[str, int]:
-    return {d.name: d.id for d in ac.col.decks.all_names_and_ids()}
+def deckNamesAndIds(ctx: Context) -> Dict[str, int]:
+    return {d.name: d.id for d in ctx.col.decks.all_names_and_ids()}
 
 
 @api()
-def deckNameFromId(ac: Any, deckId: Any) -> str:
+def deckNameFromId(ctx: Context, deckId: Any) -> str:
     """Unlike upstream (which answers "Default" for an unknown id), an unknown id is an error."""
     name = None
     if isinstance(deckId, int) and not isinstance(deckId, bool):
-        name = ac.col.decks.name_if_exists(deckId)
+        name = ctx.col.decks.name_if_exists(deckId)
     if name is None:
         raise Exception("deck was not found: %s" % (deckId,))
     return name
 
 
 @api()
-def getDecks(ac: Any, cards: Any) -> Dict[str, List[int]]:
+def getDecks(ctx: Context, cards: Any) -> Dict[str, List[int]]:
     """{deck name: [card ids]} in input order; unknown card ids are left out (upstream files them
     under Default)."""
     cards = int_list(cards, "cards")
-    col = ac.col
+    col = ctx.col
     deck_of: Dict[int, int] = {}
     for part in chunks(sorted(set(cards))):
         deck_of.update(col.db.all(
@@ -92,37 +93,37 @@ def getDecks(ac: Any, cards: Any) -> Dict[str, List[int]]:
 
 
 @api()
-def createDeck(ac: Any, deck: str) -> int:
+def createDeck(ctx: Context, deck: str) -> int:
     deck = _deck_name(deck)
-    existing = ac.col.decks.id_for_name(deck)
+    existing = ctx.col.decks.id_for_name(deck)
     if existing:
         return existing
-    with ac.op("createDeck") as col:
+    with ctx.op("createDeck") as col:
         return col.decks.id(deck, create=True)
 
 
 @api()
-def changeDeck(ac: Any, cards: Any, deck: Any) -> None:
+def changeDeck(ctx: Context, cards: Any, deck: Any) -> None:
     """Move cards to `deck` (created when missing); cards in a filtered deck go home first.
     Unknown card ids beside known ones are ignored; when no given card exists nothing moves, so
     no deck is created: an empty list does nothing, unknown ids only are an error."""
     cards = int_list(cards, "cards")
     deck = _deck_name(deck)
-    existing = ac.col.decks.id_for_name(deck)
-    if existing and ac.col.decks.get(existing, default=False)["dyn"]:
+    existing = ctx.col.decks.id_for_name(deck)
+    if existing and ctx.col.decks.get(existing, default=False)["dyn"]:
         raise Exception(FILTERED_TARGET_ERROR)
     if not cards:
         return None
-    if not existing_ids(ac.col, "cards", cards):
+    if not existing_ids(ctx.col, "cards", cards):
         raise Exception("Card was not found: %s" % cards[0])
-    with ac.op("changeDeck") as col:
+    with ctx.op("changeDeck") as col:
         did = existing or col.decks.id(deck, create=True)
         col.set_deck(cards, did)
     return None
 
 
 @api()
-def deleteDecks(ac: Any, decks: Any, cardsToo: Any = False) -> None:
+def deleteDecks(ctx: Context, decks: Any, cardsToo: Any = False) -> None:
     """Delete decks (and their subdecks). cardsToo false (v6): their cards move to Default first.
     Unknown names are skipped."""
     decks = _name_list(decks, "decks")
@@ -130,7 +131,7 @@ def deleteDecks(ac: Any, decks: Any, cardsToo: Any = False) -> None:
         cardsToo = False
     if cardsToo not in (True, False):  # a string such as "false" must not delete cards
         raise Exception("cardsToo must be true or false")
-    col = ac.col
+    col = ctx.col
     found = {did for did in (col.decks.id_for_name(name) for name in decks) if did}
     if not found:
         return None
@@ -148,7 +149,7 @@ def deleteDecks(ac: Any, decks: Any, cardsToo: Any = False) -> None:
             rescued.extend(col.db.list(
                 "select id from cards where did in (%s) or odid in (%s)" % (marks, marks),
                 *(part + part)))
-    with ac.op("deleteDecks") as col:
+    with ctx.op("deleteDecks") as col:
         if rescued:
             col.set_deck(rescued, DEFAULT_DECK_ID)
         if doomed:
@@ -157,11 +158,11 @@ def deleteDecks(ac: Any, decks: Any, cardsToo: Any = False) -> None:
 
 
 @api()
-def getDeckStats(ac: Any, decks: Any) -> Dict[str, Dict[str, Any]]:
+def getDeckStats(ctx: Context, decks: Any) -> Dict[str, Dict[str, Any]]:
     """Today's counts per deck, keyed by deck id. Unknown names are left out (upstream creates
     them as empty decks)."""
     decks = _name_list(decks, "decks")
-    col = ac.col
+    col = ctx.col
     wanted = [did for did in (col.decks.id_for_name(name) for name in decks) if did]
     if not wanted:
         return {}
@@ -189,13 +190,13 @@ def getDeckStats(ac: Any, decks: Any) -> Dict[str, Dict[str, Any]]:
 # -- options groups ------------------------------------------------------------------------------
 
 @api()
-def getDeckConfig(ac: Any, deck: Any) -> Any:
+def getDeckConfig(ctx: Context, deck: Any) -> Any:
     """The options group of a deck (a filtered deck answers its own settings); false when the
     deck does not exist."""
-    did = ac.col.decks.id_for_name(deck) if isinstance(deck, str) else None
+    did = ctx.col.decks.id_for_name(deck) if isinstance(deck, str) else None
     if not did:
         return False
-    return ac.col.decks.config_dict_for_deck_id(did)
+    return ctx.col.decks.config_dict_for_deck_id(did)
 
 
 def _kind(value: Any) -> type:
@@ -226,14 +227,14 @@ def _settings(group: Dict[str, Any]) -> Dict[str, Any]:
 
 
 @api()
-def saveDeckConfig(ac: Any, config: Any) -> bool:
+def saveDeckConfig(ctx: Context, config: Any) -> bool:
     """Save an options group; keys left out (also inside "new", "rev", "lapse") keep their
     current values. False when config.id is not an existing group or a value has the wrong type
     (or Anki refuses it). A config with no settings besides its id is an error; one that changes
     nothing answers true without writing (mod and usn stay: no sync for it)."""
     if not isinstance(config, dict):
         raise Exception("config must be an object")
-    current = _existing_group(ac.col, config["id"])
+    current = _existing_group(ctx.col, config["id"])
     if current is None:
         return False
     if not set(config) - set(STAMPED_KEYS):
@@ -244,8 +245,8 @@ def saveDeckConfig(ac: Any, config: Any) -> bool:
     if _settings(updated) == _settings(current):
         return True  # nothing differs: not written, so not marked for sync either
     updated["mod"] = int(time.time())
-    updated["usn"] = ac.col.usn()
-    with ac.op("saveDeckConfig") as col:
+    updated["usn"] = ctx.col.usn()
+    with ctx.op("saveDeckConfig") as col:
         try:
             col.decks.update_config(updated)
         except Exception:  # Anki refused the values (wrong types): upstream answers false
@@ -254,11 +255,11 @@ def saveDeckConfig(ac: Any, config: Any) -> bool:
 
 
 @api()
-def setDeckConfigId(ac: Any, decks: Any, configId: Any) -> bool:
+def setDeckConfigId(ctx: Context, decks: Any, configId: Any) -> bool:
     """Give decks an options group; false (nothing changed) when the group or any deck is missing
     or a deck is filtered (filtered decks have no options group)."""
     decks = _name_list(decks, "decks")
-    col = ac.col
+    col = ctx.col
     group = _existing_group(col, configId)
     if group is None:
         return False
@@ -269,7 +270,7 @@ def setDeckConfigId(ac: Any, decks: Any, configId: Any) -> bool:
         if deck is None or deck["dyn"]:
             return False
         targets[did] = deck
-    with ac.op("setDeckConfigId") as col:
+    with ctx.op("setDeckConfigId") as col:
         for deck in targets.values():
             deck["conf"] = group["id"]
             col.decks.update_dict(deck)
@@ -277,27 +278,27 @@ def setDeckConfigId(ac: Any, decks: Any, configId: Any) -> bool:
 
 
 @api()
-def cloneDeckConfigId(ac: Any, name: Any, cloneFrom: Any = DEFAULT_CONFIG_ID) -> Any:
+def cloneDeckConfigId(ctx: Context, name: Any, cloneFrom: Any = DEFAULT_CONFIG_ID) -> Any:
     """A new options group named `name`, a copy of group `cloneFrom`; false when that is missing."""
     if not isinstance(name, str):
         raise Exception("name must be a string")
-    source = _existing_group(ac.col, cloneFrom)
+    source = _existing_group(ctx.col, cloneFrom)
     if source is None:
         return False
-    with ac.op("cloneDeckConfigId") as col:
+    with ctx.op("cloneDeckConfigId") as col:
         return col.decks.add_config_returning_id(name, source)
 
 
 @api()
-def removeDeckConfigId(ac: Any, configId: Any) -> bool:
+def removeDeckConfigId(ctx: Context, configId: Any) -> bool:
     """Remove an options group; its decks fall back to the default group. False for the default
     group (id 1), a missing group, or when the user declines the full sync this requires."""
-    group = _existing_group(ac.col, configId)
+    group = _existing_group(ctx.col, configId)
     if group is None or group["id"] == DEFAULT_CONFIG_ID:
         return False
     from anki.errors import AbortSchemaModification
 
-    with ac.op("removeDeckConfigId") as col:
+    with ctx.op("removeDeckConfigId") as col:
         try:
             col.decks.remove_config(group["id"])
         except AbortSchemaModification:  # the user said no to the full-sync prompt

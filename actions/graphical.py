@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Dict, List, Optional
 
+from ..context import Context
 from ..registry import api
 from ..util import Deferred
 from .common import check_path, get_deck_id, get_model, get_note
@@ -49,18 +50,18 @@ def _is_progress(widget: Any) -> bool:
     return isinstance(widget, ProgressDialog)
 
 
-def _modal_widget(ac: Any) -> Any:
+def _modal_widget(ctx: Context) -> Any:
     """The modal dialog in the way, if any. Anki's progress window goes away by itself once its
     work is done (it lingers half a second): that is waited for, at most WAIT_SECONDS."""
     widget = _front_modal()
     if widget is not None and _is_progress(widget):
-        _wait_until(ac, lambda: not _is_progress(_front_modal()))
+        _wait_until(ctx, lambda: not _is_progress(_front_modal()))
         widget = _front_modal()
     return widget
 
 
-def _refuse_if_modal(ac: Any) -> None:
-    widget = _modal_widget(ac)
+def _refuse_if_modal(ctx: Context) -> None:
+    widget = _modal_widget(ctx)
     if widget is None:
         return
     if _is_progress(widget):
@@ -72,13 +73,13 @@ def _refuse_if_modal(ac: Any) -> None:
     raise Exception(MODAL_ERROR % without_unicode_isolation(text))
 
 
-def _free(ac: Any) -> bool:
+def _free(ctx: Context) -> bool:
     """A collection is open and no modal dialog is in the way."""
-    return ac.mw is not None and ac.mw.col is not None and _modal_widget(ac) is None
+    return ctx.mw is not None and ctx.mw.col is not None and _modal_widget(ctx) is None
 
 
-def _reviewing(ac: Any) -> bool:
-    mw = ac.mw
+def _reviewing(ctx: Context) -> bool:
+    mw = ctx.mw
     return (mw is not None and mw.col is not None and mw.state == "review"
             and mw.reviewer.card is not None)
 
@@ -92,10 +93,10 @@ def _window(name: str) -> Any:
     return aqt.dialogs._dialogs.get(name, [None, None])[1]
 
 
-def _wait_until(ac: Any, condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
+def _wait_until(ctx: Context, condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
     """Keep Anki's event loop turning until `condition()` (checked on the main thread) holds, at
     most `timeout` seconds. Requests arriving meanwhile stay queued."""
-    if condition() or ac.host is None:
+    if condition() or ctx.host is None:
         return condition()
     import threading
 
@@ -115,19 +116,19 @@ def _wait_until(ac: Any, condition: Callable[[], bool], timeout: float = WAIT_SE
     timer.timeout.connect(check)
     timer.start()
     try:
-        ac.wait_for(lambda: reached.wait(timeout))
+        ctx.wait_for(lambda: reached.wait(timeout))
     finally:
         timer.stop()
     return condition()
 
 
-def _save_editor(ac: Any, editor: Any) -> None:
+def _save_editor(ctx: Context, editor: Any) -> None:
     """Let an editor write what the user typed into its note before the note is replaced."""
     if editor is None or getattr(editor, "note", None) is None:
         return
     saved: List[bool] = []
     editor.call_after_note_saved(lambda: saved.append(True))
-    _wait_until(ac, lambda: bool(saved))
+    _wait_until(ctx, lambda: bool(saved))
 
 
 def _after_reply(func: Callable[[], None], delay_ms: int = 0) -> None:
@@ -201,7 +202,7 @@ def _sort_browser(browser: Any, section: int, descending: bool) -> None:
         header.setSortIndicator(section, want)  # the table sorts on this signal
 
 
-def _change_rows(ac: Any, browser: Any, change: Callable[[], None]) -> None:
+def _change_rows(ctx: Context, browser: Any, change: Callable[[], None]) -> None:
     """Change the Browser's rows or selection, then wait until it has caught up: it updates its
     editor and title in a deferred step after the editor saved the note it showed."""
     from aqt import gui_hooks
@@ -212,29 +213,29 @@ def _change_rows(ac: Any, browser: Any, change: Callable[[], None]) -> None:
         if changed is browser:
             updated.append(True)
 
-    _save_editor(ac, browser.editor)
+    _save_editor(ctx, browser.editor)
     gui_hooks.browser_did_change_row.append(on_row_change)
     try:
         change()
-        _wait_until(ac, lambda: bool(updated))
+        _wait_until(ctx, lambda: bool(updated))
     finally:
         gui_hooks.browser_did_change_row.remove(on_row_change)
 
 
 @api()
-def guiBrowse(ac: Any, query: Any = None, reorderCards: Any = None) -> List[int]:
+def guiBrowse(ctx: Context, query: Any = None, reorderCards: Any = None) -> List[int]:
     """Opens or raises the Browser, runs the search and sorts; the matching card ids in the order
     the Browser sorts cards."""
     import aqt
 
-    col = ac.col
+    col = ctx.col
     if query is not None:
         if not isinstance(query, str):
             raise Exception("query must be a string")
         search = col.build_search_string(query)  # Anki's own error for a malformed query
     sort = _sort_request(col, _window("Browser"), reorderCards)
-    _refuse_if_modal(ac)
-    browser = aqt.dialogs.open("Browser", ac.mw)
+    _refuse_if_modal(ctx)
+    browser = aqt.dialogs.open("Browser", ctx.mw)
     browser.activateWindow()
     if query is not None or sort is not None:
         def change() -> None:
@@ -244,43 +245,43 @@ def guiBrowse(ac: Any, query: Any = None, reorderCards: Any = None) -> List[int]
             if sort is not None:
                 _sort_browser(browser, *sort)
 
-        _change_rows(ac, browser, change)
+        _change_rows(ctx, browser, change)
     if query is None:
         return []
     return [int(cid) for cid in col.find_cards(query, order=True)]
 
 
-def _select_card(ac: Any, card_id: Any) -> bool:
+def _select_card(ctx: Context, card_id: Any) -> bool:
     card_id = _int_id(card_id, "card")
     browser = _window("Browser")
-    if browser is None or not _free(ac):
+    if browser is None or not _free(ctx):
         return False
 
     def change() -> None:
         browser.table.clear_selection()
         browser.table.select_single_card(card_id)
 
-    _change_rows(ac, browser, change)
+    _change_rows(ctx, browser, change)
     return card_id in browser.table.get_selected_card_ids()
 
 
 @api(collection=False)
-def guiSelectCard(ac: Any, card: Any) -> bool:
+def guiSelectCard(ctx: Context, card: Any) -> bool:
     """Selects the card in the open Browser; false when the Browser is closed or does not show
     the card."""
-    return _select_card(ac, card)
+    return _select_card(ctx, card)
 
 
 @api(collection=False)
-def guiSelectNote(ac: Any, note: Any) -> bool:
+def guiSelectNote(ctx: Context, note: Any) -> bool:
     """Upstream's alias of guiSelectCard: despite the name, `note` is a card id."""
-    return _select_card(ac, note)
+    return _select_card(ctx, note)
 
 
 @api(collection=False)
-def guiSelectedNotes(ac: Any) -> List[int]:
+def guiSelectedNotes(ctx: Context) -> List[int]:
     browser = _window("Browser")
-    if browser is None or ac.mw.col is None:
+    if browser is None or ctx.mw.col is None:
         return []
     return [int(nid) for nid in browser.selected_notes()]
 
@@ -354,15 +355,15 @@ def _answer_if_kept(current: Any, answer: Deferred, shown: List[bool]) -> None:
 
 
 @api()
-def guiAddCards(ac: Any, note: Any = None) -> Any:
+def guiAddCards(ctx: Context, note: Any = None) -> Any:
     """Opens the Add dialog. With `note`, prefills it and answers once the user acts: the new
     note's id when they click Add, null when the dialog closes without adding."""
     import aqt
 
-    col = ac.col
+    col = ctx.col
     if note is None:
-        _refuse_if_modal(ac)
-        aqt.dialogs.open("AddCards", ac.mw).activateWindow()
+        _refuse_if_modal(ctx)
+        aqt.dialogs.open("AddCards", ctx.mw).activateWindow()
         return None
     if not isinstance(note, dict):
         raise Exception("note must be an object")
@@ -370,21 +371,21 @@ def guiAddCards(ac: Any, note: Any = None) -> Any:
     model = get_model(col, note["modelName"])
     fields = _text_fields(note.get("fields") or {})
     tags = tag_list(note["tags"]) if note.get("tags") is not None else []
-    _refuse_if_modal(ac)
+    _refuse_if_modal(ctx)
 
     prefilled = col.new_note(model)
     for name, value in fields.items():
         if name in prefilled:
             prefilled[name] = value
     prefilled.tags = tags
-    store_note_media(ac, prefilled, note)
+    store_note_media(ctx, prefilled, note)
     answer = Deferred()
     shown: List[bool] = []
 
     def show() -> None:
         shown.append(True)
         try:
-            dialog = aqt.dialogs.open("AddCards", ac.mw)
+            dialog = aqt.dialogs.open("AddCards", ctx.mw)
             _prefill(dialog, prefilled, deck_id)
         except Exception:
             answer.resolve(None)
@@ -410,9 +411,9 @@ def guiAddCards(ac: Any, note: Any = None) -> Any:
 
 
 @api()
-def guiAddNoteSetData(ac: Any, note: Any, append: Any = False) -> Any:
+def guiAddNoteSetData(ctx: Context, note: Any, append: Any = False) -> Any:
     """Changes the open Add dialog: deck, note type, fields, tags, media."""
-    col = ac.col
+    col = ctx.col
     dialog = _window("AddCards")
     if dialog is None:
         return {"error": "Add Note dialog is not open", "code": 1}
@@ -432,9 +433,9 @@ def guiAddNoteSetData(ac: Any, note: Any, append: Any = False) -> Any:
             raise Exception('Model "%s" not found' % (name,))
     fields = _text_fields(note.get("fields") or {})
     tags = tag_list(note["tags"]) if note.get("tags") is not None else None
-    _refuse_if_modal(ac)
+    _refuse_if_modal(ctx)
     editor = dialog.editor
-    _save_editor(ac, editor)
+    _save_editor(ctx, editor)
     names = [fld["name"] for fld in (model or editor.note.note_type())["flds"]]
     for name in fields:
         if name not in names:
@@ -453,7 +454,7 @@ def guiAddNoteSetData(ac: Any, note: Any, append: Any = False) -> Any:
             current.tags = current.tags + [t for t in tags if t.lower() not in known]
         else:
             current.tags = tags
-    store_note_media(ac, current, note)
+    store_note_media(ctx, current, note)
     editor.loadNote()
     return True
 
@@ -632,51 +633,51 @@ def _edit_dialog_class() -> Any:
 
 
 @api()
-def guiEditNote(ac: Any, note: Any) -> None:
+def guiEditNote(ctx: Context, note: Any) -> None:
     """Opens the Edit window on the note (a second call shows another note in the same window)."""
     import aqt
 
     note_id = _int_id(note, "note")
-    get_note(ac.col, note_id)
-    _refuse_if_modal(ac)
+    get_note(ctx.col, note_id)
+    _refuse_if_modal(ctx)
     if "registered" not in _edit_classes:  # registering again would forget the open window
         aqt.dialogs.register_dialog(EDIT_DIALOG, _edit_dialog_class())
         _edit_classes["registered"] = True
-    aqt.dialogs.open(EDIT_DIALOG, ac.mw, note_id)
+    aqt.dialogs.open(EDIT_DIALOG, ctx.mw, note_id)
     editor = _window(EDIT_DIALOG).editor
     # a reopened window shows the note once its editor saved the previous one
-    _wait_until(ac, lambda: editor.note is not None and editor.note.id == note_id)
+    _wait_until(ctx, lambda: editor.note is not None and editor.note.id == note_id)
     return None
 
 
 # -- the reviewer ---------------------------------------------------------------------------------
 
-def _reviewer(ac: Any) -> Any:
+def _reviewer(ctx: Context) -> Any:
     """The reviewer when reviewing and nothing modal is open, brought up to date the way Anki
     does when its window gets the focus back; else None."""
-    if not _reviewing(ac) or _modal_widget(ac) is not None:
+    if not _reviewing(ctx) or _modal_widget(ctx) is not None:
         return None
-    reviewer = ac.mw.reviewer
+    reviewer = ctx.mw.reviewer
     reviewer.refresh_if_needed()
-    return reviewer if _reviewing(ac) else None
+    return reviewer if _reviewing(ctx) else None
 
 
 @api(collection=False)
-def guiReviewActive(ac: Any) -> bool:
-    return _reviewing(ac)
+def guiReviewActive(ctx: Context) -> bool:
+    return _reviewing(ctx)
 
 
 @api(collection=False)
-def guiCurrentCard(ac: Any) -> Optional[Dict[str, Any]]:
+def guiCurrentCard(ctx: Context) -> Optional[Dict[str, Any]]:
     """The card under review, or null when not reviewing (v6)."""
     from anki.lang import without_unicode_isolation
 
-    if not _reviewing(ac):
+    if not _reviewing(ctx):
         return None
-    mw = ac.mw
+    mw = ctx.mw
     if _front_modal() is None:
         mw.reviewer.refresh_if_needed()
-        if not _reviewing(ac):
+        if not _reviewing(ctx):
             return None
     card = mw.reviewer.card
     note = card.note()
@@ -699,8 +700,8 @@ def guiCurrentCard(ac: Any) -> Optional[Dict[str, Any]]:
 
 
 @api(collection=False)
-def guiStartCardTimer(ac: Any) -> bool:
-    reviewer = _reviewer(ac)
+def guiStartCardTimer(ctx: Context) -> bool:
+    reviewer = _reviewer(ctx)
     if reviewer is None:
         return False
     reviewer.card.start_timer()
@@ -708,8 +709,8 @@ def guiStartCardTimer(ac: Any) -> bool:
 
 
 @api(collection=False)
-def guiShowQuestion(ac: Any) -> bool:
-    reviewer = _reviewer(ac)
+def guiShowQuestion(ctx: Context) -> bool:
+    reviewer = _reviewer(ctx)
     if reviewer is None:
         return False
     reviewer._showQuestion()
@@ -717,8 +718,8 @@ def guiShowQuestion(ac: Any) -> bool:
 
 
 @api(collection=False)
-def guiShowAnswer(ac: Any) -> bool:
-    reviewer = _reviewer(ac)
+def guiShowAnswer(ctx: Context) -> bool:
+    reviewer = _reviewer(ctx)
     if reviewer is None:
         return False
     reviewer._showAnswer()
@@ -726,19 +727,19 @@ def guiShowAnswer(ac: Any) -> bool:
 
 
 @api(collection=False)
-def guiAnswerCard(ac: Any, ease: Any) -> bool:
+def guiAnswerCard(ctx: Context, ease: Any) -> bool:
     """Answers the shown card like its answer button; true once the answer is recorded and the
     reviewer moved on."""
     from aqt import gui_hooks
 
-    reviewer = _reviewer(ac)
+    reviewer = _reviewer(ctx)
     if reviewer is None or reviewer.state != "answer":
         return False
     if not isinstance(ease, int) or isinstance(ease, bool):
         return False
     if ease not in [e for e, _label in reviewer._answerButtonList()]:
         return False
-    if ac.mw.col.timeboxReached():
+    if ctx.mw.col.timeboxReached():
         # past the session's time limit Anki asks "continue?" in a blocking dialog right after
         # recording the answer: answer after the reply, or the reply would wait for the user
         _after_reply(lambda: reviewer._answerCard(ease))
@@ -752,15 +753,15 @@ def guiAnswerCard(ac: Any, ease: Any) -> bool:
     try:
         reviewer._answerCard(ease)
         if reviewer.state == "transition":  # recorded in the background (v3 scheduler)
-            _wait_until(ac, lambda: bool(answered))
+            _wait_until(ctx, lambda: bool(answered))
     finally:
         gui_hooks.reviewer_did_answer_card.remove(on_answered)
     return bool(answered)
 
 
 @api(collection=False)
-def guiPlayAudio(ac: Any) -> bool:
-    reviewer = _reviewer(ac)
+def guiPlayAudio(ctx: Context) -> bool:
+    reviewer = _reviewer(ctx)
     if reviewer is None:
         return False
     reviewer.replayAudio()
@@ -768,13 +769,13 @@ def guiPlayAudio(ac: Any) -> bool:
 
 
 @api(collection=False)
-def guiUndo(ac: Any) -> bool:
+def guiUndo(ctx: Context) -> bool:
     """Edit > Undo. False when there is nothing to undo (upstream always answers true)."""
     from aqt import gui_hooks
     from aqt.operations.collection import undo
 
-    mw = ac.mw
-    if not _free(ac) or not mw.col.undo_status().undo:
+    mw = ctx.mw
+    if not _free(ctx) or not mw.col.undo_status().undo:
         return False
     finished: List[bool] = []
 
@@ -786,7 +787,7 @@ def guiUndo(ac: Any) -> bool:
     gui_hooks.undo_state_did_change.append(on_done)
     try:
         undo(parent=mw)
-        _wait_until(ac, lambda: bool(finished))
+        _wait_until(ctx, lambda: bool(finished))
     finally:
         gui_hooks.undo_state_did_change.remove(on_done)
     if mw.state == "review":
@@ -796,53 +797,53 @@ def guiUndo(ac: Any) -> bool:
 
 # -- deck screens ---------------------------------------------------------------------------------
 
-def _show_overview(ac: Any, name: Any, action: str) -> bool:
-    mw = ac.mw
-    if not _free(ac) or not isinstance(name, str):
+def _show_overview(ctx: Context, name: Any, action: str) -> bool:
+    mw = ctx.mw
+    if not _free(ctx) or not isinstance(name, str):
         return False
     deck_id = mw.col.decks.id_for_name(name)
     if not deck_id:
         return False
     if mw.col.decks.get_current_id() != deck_id:
-        with ac.op(action) as col:
+        with ctx.op(action) as col:
             col.decks.set_current(deck_id)
     mw.moveToState("overview")
     return True
 
 
 @api(collection=False)
-def guiDeckOverview(ac: Any, name: Any) -> bool:
-    return _show_overview(ac, name, "guiDeckOverview")
+def guiDeckOverview(ctx: Context, name: Any) -> bool:
+    return _show_overview(ctx, name, "guiDeckOverview")
 
 
 @api()
-def guiDeckBrowser(ac: Any) -> None:
-    _refuse_if_modal(ac)
-    ac.mw.moveToState("deckBrowser")
+def guiDeckBrowser(ctx: Context) -> None:
+    _refuse_if_modal(ctx)
+    ctx.mw.moveToState("deckBrowser")
     return None
 
 
 @api(collection=False)
-def guiDeckReview(ac: Any, name: Any) -> bool:
+def guiDeckReview(ctx: Context, name: Any) -> bool:
     """The deck's overview, then its review (which ends at once when nothing is due)."""
-    if not _show_overview(ac, name, "guiDeckReview"):
+    if not _show_overview(ctx, name, "guiDeckReview"):
         return False
-    ac.mw.moveToState("review")
+    ctx.mw.moveToState("review")
     return True
 
 
 # -- application ---------------------------------------------------------------------------------
 
 @api()
-def guiImportFile(ac: Any, path: Any = None) -> None:
+def guiImportFile(ctx: Context, path: Any = None) -> None:
     """Anki's import for `path`, or its file picker; both start after the reply."""
     try:
         from aqt.import_export import importing
     except ImportError:  # Anki 2.1.52 added aqt.import_export
         raise Exception("guiImportFile is only supported from Anki version >=2.1.52")
-    mw = ac.mw
+    mw = ctx.mw
     if path is not None:
-        path = check_path(ac, path)
+        path = check_path(ctx, path)
         if os.name == "nt":
             path = path.replace("/", "\\")
         if not os.path.isfile(path):
@@ -850,7 +851,7 @@ def guiImportFile(ac: Any, path: Any = None) -> None:
         known = getattr(importing, "IMPORTERS", None)  # the importer list of newer releases
         if known and not any(imp.can_import(os.path.basename(path).lower()) for imp in known):
             raise Exception("Unsupported file type.")
-    _refuse_if_modal(ac)
+    _refuse_if_modal(ctx)
 
     def start() -> None:
         if mw.col is None:
@@ -875,19 +876,19 @@ def _close_anki(mw: Any) -> None:
 
 
 @api(collection=False)
-def guiExitAnki(ac: Any) -> None:
+def guiExitAnki(ctx: Context) -> None:
     """Answers, then closes Anki about a second later."""
-    _refuse_if_modal(ac)
-    mw = ac.mw
+    _refuse_if_modal(ctx)
+    mw = ctx.mw
     _after_reply(lambda: _close_anki(mw), 1000)
     return None
 
 
 @api()
-def guiCheckDatabase(ac: Any) -> bool:
+def guiCheckDatabase(ctx: Context) -> bool:
     """Starts Tools > Check Database; its outcome appears in Anki when done."""
     from aqt.dbcheck import check_db
 
-    _refuse_if_modal(ac)
-    check_db(ac.mw)
+    _refuse_if_modal(ctx)
+    check_db(ctx.mw)
     return True

@@ -3,7 +3,7 @@
 """Media actions, and `store_file`, which note actions use for their audio/video/picture.
 
 Media files live outside the collection database: Anki cannot undo writing or trashing them, so
-these actions do not run in `ac.op` (an undo step that undoes nothing would only mislead)."""
+these actions do not run in `ctx.op` (an undo step that undoes nothing would only mislead)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import re
 import unicodedata
 from typing import Any, List, Optional
 
+from ..context import Context
 from ..registry import api
 from .common import check_path
 
@@ -33,12 +34,12 @@ def media_name(filename: Any) -> str:
     return "" if name in (".", "..") else name
 
 
-def _media_path(ac: Any, filename: Any) -> Optional[str]:
+def _media_path(ctx: Context, filename: Any) -> Optional[str]:
     """The path of an existing media file, or None."""
     name = media_name(filename)
     if not name:
         return None
-    path = os.path.join(ac.col.media.dir(), name)
+    path = os.path.join(ctx.col.media.dir(), name)
     return path if os.path.isfile(path) else None
 
 
@@ -99,7 +100,7 @@ def iri_to_uri(iri: str) -> str:
     return uri + _quote(rest)
 
 
-def download(ac: Any, url: str) -> bytes:
+def download(ctx: Context, url: str) -> bytes:
     """GET `url` (http or https; an IRI is encoded as `iri_to_uri` does) off the main thread
     (Anki stays responsive), timeout config webTimeout. Errors name `url` as given."""
     import http.client
@@ -114,7 +115,7 @@ def download(ac: Any, url: str) -> bytes:
     if scheme.lower() not in ("http:", "https:"):
         # urllib would also open file:// URLs, which would bypass config allowedPaths
         raise Exception("url must be an http or https URL: %s" % url)
-    timeout = ac.config.get("webTimeout", 10000) / 1000.0
+    timeout = ctx.config.get("webTimeout", 10000) / 1000.0
 
     def fetch() -> Any:
         request = urllib.request.Request(uri, headers={"User-Agent": "AnkiConnect"})
@@ -127,7 +128,7 @@ def download(ac: Any, url: str) -> bytes:
             reason = getattr(exc, "reason", None) or exc
             raise Exception("%s download failed: %s" % (url, reason))
 
-    status, data = ac.wait_for(fetch)
+    status, data = ctx.wait_for(fetch)
     if status != 200:
         raise Exception("%s download failed with return code %s" % (url, status))
     return data
@@ -145,7 +146,7 @@ def decode_base64(data: str) -> bytes:
         raise Exception("data is not valid base64: %s" % exc)
 
 
-def file_bytes(ac: Any, data: Any = None, path: Any = None, url: Any = None) -> bytes:
+def file_bytes(ctx: Context, data: Any = None, path: Any = None, url: Any = None) -> bytes:
     """The content from the first source given: data (base64) > path > url. Empty strings count
     as not given, as upstream."""
     if data is not None and data != "":
@@ -153,16 +154,16 @@ def file_bytes(ac: Any, data: Any = None, path: Any = None, url: Any = None) -> 
             raise Exception("data must be a base64 string")
         return decode_base64(data)
     if path is not None and path != "":
-        with open(check_path(ac, path), "rb") as fh:
+        with open(check_path(ctx, path), "rb") as fh:
             return fh.read()
     if url is not None and url != "":
         if not isinstance(url, str):
             raise Exception("url must be a string")
-        return download(ac, url)
+        return download(ctx, url)
     raise Exception('You must provide a "data", "path", or "url" field.')
 
 
-def store_file(ac: Any, filename: Any, data: Any = None, path: Any = None, url: Any = None,
+def store_file(ctx: Context, filename: Any, data: Any = None, path: Any = None, url: Any = None,
                skipHash: Any = None, deleteExisting: Any = True) -> Optional[str]:
     """Store a file in the media folder; the name it was stored under, or None if skipHash
     matched (nothing stored).
@@ -175,10 +176,10 @@ def store_file(ac: Any, filename: Any, data: Any = None, path: Any = None, url: 
         raise Exception("filename must be a non-empty file name")
     if skipHash is not None and not isinstance(skipHash, str):
         raise Exception("skipHash must be an MD5 hex string")
-    return store_content(ac, name, file_bytes(ac, data, path, url), skipHash, deleteExisting)
+    return store_content(ctx, name, file_bytes(ctx, data, path, url), skipHash, deleteExisting)
 
 
-def store_content(ac: Any, filename: str, content: bytes, skipHash: Optional[str] = None,
+def store_content(ctx: Context, filename: str, content: bytes, skipHash: Optional[str] = None,
                   deleteExisting: Any = True) -> Optional[str]:
     """`store_file` once the content is known (it may be empty, as any file)."""
     name = media_name(filename)
@@ -186,9 +187,9 @@ def store_content(ac: Any, filename: str, content: bytes, skipHash: Optional[str
         raise Exception("filename must be a non-empty file name")
     if skipHash is not None and hashlib.md5(content).hexdigest() == skipHash.strip().lower():
         return None
-    media = ac.col.media
+    media = ctx.col.media
     if deleteExisting:
-        existing = _media_path(ac, name)
+        existing = _media_path(ctx, name)
         if existing is not None and not _same_content(existing, content):
             media.trash_files([name])
     return media.write_data(name, content)
@@ -202,16 +203,16 @@ def _same_content(path: str, content: bytes) -> bool:
 
 
 @api()
-def storeMediaFile(ac: Any, filename: Any, data: Any = None, path: Any = None, url: Any = None,
+def storeMediaFile(ctx: Context, filename: Any, data: Any = None, path: Any = None, url: Any = None,
                    skipHash: Any = None, deleteExisting: Any = True) -> Optional[str]:
-    return store_file(ac, filename, data=data, path=path, url=url, skipHash=skipHash,
+    return store_file(ctx, filename, data=data, path=path, url=url, skipHash=skipHash,
                       deleteExisting=deleteExisting)
 
 
 @api()
-def retrieveMediaFile(ac: Any, filename: Any) -> Any:
+def retrieveMediaFile(ctx: Context, filename: Any) -> Any:
     """The file's content in base64, or false when the media folder has no such file."""
-    path = _media_path(ac, filename)
+    path = _media_path(ctx, filename)
     if path is None:
         return False
     with open(path, "rb") as fh:
@@ -219,7 +220,7 @@ def retrieveMediaFile(ac: Any, filename: Any) -> Any:
 
 
 @api()
-def getMediaFilesNames(ac: Any, pattern: Any = "*") -> List[str]:
+def getMediaFilesNames(ctx: Context, pattern: Any = "*") -> List[str]:
     """Names of the media files matching a shell pattern (*, ?, [...]). Only the media folder is
     searched: a pattern with a path separator matches nothing."""
     if not isinstance(pattern, str):
@@ -228,7 +229,7 @@ def getMediaFilesNames(ac: Any, pattern: Any = "*") -> List[str]:
         return []
     hidden_ok = pattern.startswith(".")  # as glob: * does not match a leading dot
     names = []
-    with os.scandir(ac.col.media.dir()) as entries:
+    with os.scandir(ctx.col.media.dir()) as entries:
         for entry in entries:
             if entry.name.startswith(".") and not hidden_ok:
                 continue
@@ -238,15 +239,15 @@ def getMediaFilesNames(ac: Any, pattern: Any = "*") -> List[str]:
 
 
 @api()
-def getMediaDirPath(ac: Any) -> str:
-    return os.path.abspath(ac.col.media.dir())
+def getMediaDirPath(ctx: Context) -> str:
+    return os.path.abspath(ctx.col.media.dir())
 
 
 @api()
-def deleteMediaFile(ac: Any, filename: Any) -> None:
+def deleteMediaFile(ctx: Context, filename: Any) -> None:
     """Move the file to Anki's media trash (Tools > Check Media can restore it); a missing file
     is no error."""
-    path = _media_path(ac, filename)
+    path = _media_path(ctx, filename)
     if path is not None:
-        ac.col.media.trash_files([os.path.basename(path)])
+        ctx.col.media.trash_files([os.path.basename(path)])
     return None

@@ -10,23 +10,24 @@ import os
 from typing import Any, Callable, Dict, List, Optional
 
 from .. import compat
+from ..context import Context
 from ..registry import api
 from ..util import Deferred
 from .common import check_path
 
 
 @api(collection=False)
-def version(ac: Any) -> int:
-    return ac.config["apiVersion"]
+def version(ctx: Context) -> int:
+    return ctx.config["apiVersion"]
 
 
 @api(collection=False)
-def multi(ac: Any, actions: List[Any]) -> List[Any]:
+def multi(ctx: Context, actions: List[Any]) -> List[Any]:
     if not isinstance(actions, list):
         raise Exception("actions must be a list")
     # a multi authorised by its own key authorises its sub-actions (wire-protocol.md)
-    authorised = ac.authorised
-    replies = [ac.handle(sub, authorised=authorised) for sub in actions]
+    authorised = ctx.authorised
+    replies = [ctx.handle(sub, authorised=authorised) for sub in actions]
     pending = [i for i, reply in enumerate(replies) if isinstance(reply, Deferred)]
     if not pending:
         return replies
@@ -44,7 +45,7 @@ def multi(ac: Any, actions: List[Any]) -> List[Any]:
 
 
 @api(collection=False)
-def apiReflect(ac: Any, scopes: Any = None, actions: Any = None) -> dict:
+def apiReflect(ctx: Context, scopes: Any = None, actions: Any = None) -> dict:
     if not isinstance(scopes, list):
         raise Exception("scopes has invalid value")
     if actions is not None and not isinstance(actions, list):
@@ -52,19 +53,19 @@ def apiReflect(ac: Any, scopes: Any = None, actions: Any = None) -> dict:
     result: dict = {"scopes": []}
     if "actions" in scopes:
         result["scopes"].append("actions")
-        served = ac.registry.names()
+        served = ctx.registry.names()
         if actions is None:
             result["actions"] = served
         else:
-            result["actions"] = [name for name in actions if name in ac.registry]
+            result["actions"] = [name for name in actions if name in ctx.registry]
     return result
 
 
-def _remember_origin(ac: Any, key: str, origin: str) -> None:
+def _remember_origin(ctx: Context, key: str, origin: str) -> None:
     """Add `origin` to a list in the live config and in the saved add-on config."""
-    if origin not in ac.config[key]:
-        ac.config[key] = list(ac.config[key]) + [origin]
-    manager = getattr(ac.mw, "addonManager", None)
+    if origin not in ctx.config[key]:
+        ctx.config[key] = list(ctx.config[key]) + [origin]
+    manager = getattr(ctx.mw, "addonManager", None)
     if manager is None:
         return
     addon = __name__.split(".")[0]
@@ -85,14 +86,14 @@ _pending: Dict[Any, Deferred] = {}  # the answer of a question under way, shared
 _hooked = False  # _close_unanswered is hooked into Anki's closing (once)
 
 
-def _ask_yes_no(ac: Any, text: str, object_name: str, default_yes: bool,
+def _ask_yes_no(ctx: Context, text: str, object_name: str, default_yes: bool,
                 checkbox: Optional[str] = None) -> Deferred:
     """Anki's Yes/No question, optionally with a check box, without blocking: a Deferred of
     (yes, box ticked), resolved once the user answers (closing the box answers No). When Anki
     closes the profile or quits first, the box is closed and the answer is (False, False)."""
     from aqt.qt import QCheckBox, QMessageBox, Qt
 
-    box = QMessageBox(ac.mw)
+    box = QMessageBox(ctx.mw)
     box.setWindowTitle("AnkiConnect")
     box.setIcon(compat.qt_enum(QMessageBox, "Icon", "Question"))
     box.setText(text)
@@ -119,7 +120,7 @@ def _ask_yes_no(ac: Any, text: str, object_name: str, default_yes: bool,
         box.deleteLater()
 
     box.finished.connect(finished)
-    _close_with_anki(ac.mw)
+    _close_with_anki(ctx.mw)
     _asking.append(entry)
     box.show()
     box.raise_()
@@ -150,28 +151,28 @@ def _close_with_anki(mw: Any) -> None:
         app.aboutToQuit.connect(_close_unanswered)
 
 
-def _ask_permission(ac: Any, origin: str) -> Deferred:
+def _ask_permission(ctx: Context, origin: str) -> Deferred:
     """The permission question with an 'ignore further requests' box: a Deferred of
     (yes, ignore)."""
     return _ask_yes_no(
-        ac, '"%s" requests permission to use Anki through AnkiConnect. '
+        ctx, '"%s" requests permission to use Anki through AnkiConnect. '
         "Do you want to give it access?" % origin, "AnkiConnectPermission", default_yes=False,
         checkbox="Ignore further requests from \"%s\"" % origin)
 
 
-def _granted(ac: Any) -> dict:
-    return {"permission": "granted", "requireApikey": bool(ac.config.get("apiKey")),
-            "version": ac.config["apiVersion"]}
+def _granted(ctx: Context) -> dict:
+    return {"permission": "granted", "requireApikey": bool(ctx.config.get("apiKey")),
+            "version": ctx.config["apiVersion"]}
 
 
 @api(collection=False)
-def requestPermission(ac: Any, origin: Optional[str] = None, allowed: bool = False) -> Any:
+def requestPermission(ctx: Context, origin: Optional[str] = None, allowed: bool = False) -> Any:
     """Granted at once for an allowed origin, denied at once for an ignored one; otherwise the
     user is asked, and the request answered once they decide (a Deferred). Requests from an
     origin whose question is open share that question and its answer."""
     if allowed:
-        return _granted(ac)
-    if origin in ac.config.get("ignoreOriginList", []):
+        return _granted(ctx)
+    if origin in ctx.config.get("ignoreOriginList", []):
         return {"permission": "denied"}
     origin = origin or ""
     key = ("requestPermission", origin)
@@ -185,12 +186,12 @@ def requestPermission(ac: Any, origin: Optional[str] = None, allowed: bool = Fal
         remember = "webCorsOriginList" if yes else "ignoreOriginList" if ignore else None
         if remember:
             try:
-                _remember_origin(ac, remember, origin)
+                _remember_origin(ctx, remember, origin)
             except Exception as exc:  # the live config has it; only saving it failed
                 print("AnkiConnect: requestPermission: cannot save the add-on config: %s" % exc)
-        return _granted(ac) if yes else {"permission": "denied"}
+        return _granted(ctx) if yes else {"permission": "denied"}
 
-    pending = _pending[key] = _ask_permission(ac, origin).map(decided)
+    pending = _pending[key] = _ask_permission(ctx, origin).map(decided)
     return pending
 
 
@@ -198,18 +199,18 @@ def requestPermission(ac: Any, origin: Optional[str] = None, allowed: bool = Fal
 
 
 @api(collection=False)
-def getProfiles(ac: Any) -> List[str]:
-    return ac.mw.pm.profiles()
+def getProfiles(ctx: Context) -> List[str]:
+    return ctx.mw.pm.profiles()
 
 
 @api(collection=False)
-def getActiveProfile(ac: Any) -> Optional[str]:
-    return ac.mw.pm.name
+def getActiveProfile(ctx: Context) -> Optional[str]:
+    return ctx.mw.pm.name
 
 
 @api(collection=False)
-def loadProfile(ac: Any, name: str) -> bool:
-    mw = ac.mw
+def loadProfile(ctx: Context, name: str) -> bool:
+    mw = ctx.mw
     if name not in mw.pm.profiles():
         return False
     if mw.col is not None and mw.pm.name == name:
@@ -235,15 +236,15 @@ def loadProfile(ac: Any, name: str) -> bool:
 
 
 @api()
-def exportPackage(ac: Any, deck: str, path: str, includeSched: bool = False) -> bool:
-    col = ac.col
-    path = check_path(ac, path)
+def exportPackage(ctx: Context, deck: str, path: str, includeSched: bool = False) -> bool:
+    col = ctx.col
+    path = check_path(ctx, path)
     did = col.decks.id_for_name(deck) if isinstance(deck, str) else None
     if not did:
         return False
     if hasattr(col, "export_anki_package"):  # not in 2.1.50: the backend exporter came later
         # The backend writes the file off the main thread, as Anki's export dialog does.
-        ac.wait_for(lambda: compat.export_anki_package(col, path, did, bool(includeSched)))
+        ctx.wait_for(lambda: compat.export_anki_package(col, path, did, bool(includeSched)))
     else:
         from anki.exporting import AnkiPackageExporter
 
@@ -255,14 +256,14 @@ def exportPackage(ac: Any, deck: str, path: str, includeSched: bool = False) -> 
 
 
 @api()
-def importPackage(ac: Any, path: str) -> bool:
-    col = ac.col
+def importPackage(ctx: Context, path: str) -> bool:
+    col = ctx.col
     if isinstance(path, str) and path and not os.path.isabs(path):
         path = os.path.join(col.media.dir(), path)  # as upstream documents
-    path = check_path(ac, path)
+    path = check_path(ctx, path)
     if not os.path.isfile(path):
         raise Exception("file not found: %s" % path)
-    with ac.op("importPackage") as col:
+    with ctx.op("importPackage") as col:
         if hasattr(col, "import_anki_package"):  # not in 2.1.50: backend importer came later
             compat.import_anki_package(col, path)
         else:
@@ -280,8 +281,8 @@ def _refresh_everything(mw: Any) -> None:
 
 
 @api()
-def reloadCollection(ac: Any) -> None:
-    _refresh_everything(ac.mw)
+def reloadCollection(ctx: Context) -> None:
+    _refresh_everything(ctx.mw)
     return None
 
 
@@ -289,17 +290,17 @@ def reloadCollection(ac: Any) -> None:
 
 
 @api()
-def sync(ac: Any) -> None:
-    mw = ac.mw
+def sync(ctx: Context) -> None:
+    mw = ctx.mw
     auth = mw.pm.sync_auth()
     if not auth:
         raise Exception("sync: auth not configured")
-    col = ac.col
+    col = ctx.col
     if "sync_media" in inspect.signature(col.sync_collection).parameters:
         media = mw.pm.media_syncing_enabled()
-        out = ac.wait_for(lambda: col.sync_collection(auth, media))
+        out = ctx.wait_for(lambda: col.sync_collection(auth, media))
     else:  # older releases (2.1.50) sync media separately: the GUI sync below does it
-        out = ac.wait_for(lambda: col.sync_collection(auth))
+        out = ctx.wait_for(lambda: col.sync_collection(auth))
     if getattr(out, "new_endpoint", ""):  # not in 2.1.50: AnkiWeb moved the account
         mw.pm.set_current_sync_url(out.new_endpoint)
     mw.pm.set_host_number(out.host_number)
@@ -324,7 +325,7 @@ ANKIWEB_ID = 2055492159
 UPGRADE_QUESTION = "Update AnkiConnect to the latest version from AnkiWeb?"
 
 
-def _update_from_ankiweb(ac: Any, answer: Deferred) -> None:
+def _update_from_ankiweb(ctx: Context, answer: Deferred) -> None:
     """Anki's own add-on updater for our AnkiWeb id, step by step without holding the API: ask
     AnkiWeb (in the background) whether it has a newer version; only then ask the user; on Yes,
     Anki downloads and installs it. `answer` gets True once a newer version is installed, else
@@ -332,7 +333,7 @@ def _update_from_ankiweb(ac: Any, answer: Deferred) -> None:
     failed download."""
     from aqt import addons
 
-    mw = ac.mw
+    mw = ctx.mw
     folder = __name__.split(".")[0]
     if folder != str(ANKIWEB_ID):
         print("AnkiConnect: upgrade: installed in add-on folder %r, not as AnkiWeb add-on %d; "
@@ -363,7 +364,7 @@ def _update_from_ankiweb(ac: Any, answer: Deferred) -> None:
             print("AnkiConnect: upgrade: already the latest version")
             answer.resolve(False)
             return
-        _ask_yes_no(ac, UPGRADE_QUESTION, "AnkiConnectUpgrade", default_yes=True).then(
+        _ask_yes_no(ctx, UPGRADE_QUESTION, "AnkiConnectUpgrade", default_yes=True).then(
             step(decided))
 
     def decided(reply: tuple) -> None:
@@ -390,7 +391,7 @@ def _update_from_ankiweb(ac: Any, answer: Deferred) -> None:
 
 
 @api(collection=False)
-def upgrade(ac: Any) -> Any:
+def upgrade(ctx: Context) -> Any:
     """Answers once that is known (a Deferred): false without asking when AnkiWeb has nothing
     newer or cannot be reached, else after the user's answer (and Anki's download). An upgrade
     requested while one is under way shares it."""
@@ -398,5 +399,5 @@ def upgrade(ac: Any) -> Any:
     if pending is None:
         pending = _pending["upgrade"] = Deferred()
         pending.then(lambda _value: _pending.pop("upgrade", None))
-        _update_from_ankiweb(ac, pending)
+        _update_from_ankiweb(ctx, pending)
     return pending

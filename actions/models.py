@@ -9,6 +9,7 @@ import re
 from typing import Any, Callable, Dict, List, Optional
 
 from .. import compat
+from ..context import Context
 from ..registry import api
 from .common import get_model
 
@@ -30,49 +31,49 @@ def _model_by_id(col: Any, model_id: Any) -> Any:
 
 
 @api()
-def modelNames(ac: Any) -> List[str]:
-    return [entry.name for entry in ac.col.models.all_names_and_ids()]
+def modelNames(ctx: Context) -> List[str]:
+    return [entry.name for entry in ctx.col.models.all_names_and_ids()]
 
 
 @api()
-def modelNamesAndIds(ac: Any) -> Dict[str, int]:
-    return {entry.name: entry.id for entry in ac.col.models.all_names_and_ids()}
+def modelNamesAndIds(ctx: Context) -> Dict[str, int]:
+    return {entry.name: entry.id for entry in ctx.col.models.all_names_and_ids()}
 
 
 @api()
-def findModelsById(ac: Any, modelIds: List[int]) -> List[Any]:
+def findModelsById(ctx: Context, modelIds: List[int]) -> List[Any]:
     if not isinstance(modelIds, list):
         raise Exception("modelIds must be a list of integers")
-    return [_model_by_id(ac.col, model_id) for model_id in modelIds]
+    return [_model_by_id(ctx.col, model_id) for model_id in modelIds]
 
 
 @api()
-def findModelsByName(ac: Any, modelNames: List[str]) -> List[Any]:
+def findModelsByName(ctx: Context, modelNames: List[str]) -> List[Any]:
     if not isinstance(modelNames, list):
         raise Exception("modelNames must be a list of strings")
-    return [get_model(ac.col, name) for name in modelNames]
+    return [get_model(ctx.col, name) for name in modelNames]
 
 
 @api()
-def modelNameFromId(ac: Any, modelId: int) -> str:
-    return _model_by_id(ac.col, modelId)["name"]
+def modelNameFromId(ctx: Context, modelId: int) -> str:
+    return _model_by_id(ctx.col, modelId)["name"]
 
 
 @api()
-def modelFieldNames(ac: Any, modelName: str) -> List[str]:
-    return [field["name"] for field in get_model(ac.col, modelName)["flds"]]
+def modelFieldNames(ctx: Context, modelName: str) -> List[str]:
+    return [field["name"] for field in get_model(ctx.col, modelName)["flds"]]
 
 
 @api()
-def modelFieldDescriptions(ac: Any, modelName: str) -> List[str]:
+def modelFieldDescriptions(ctx: Context, modelName: str) -> List[str]:
     # Fields have no description before Anki 2.1.50.
-    return [field.get("description", "") for field in get_model(ac.col, modelName)["flds"]]
+    return [field.get("description", "") for field in get_model(ctx.col, modelName)["flds"]]
 
 
 @api()
-def modelFieldFonts(ac: Any, modelName: str) -> Dict[str, Dict[str, Any]]:
+def modelFieldFonts(ctx: Context, modelName: str) -> Dict[str, Dict[str, Any]]:
     return {field["name"]: {"font": field["font"], "size": field["size"]}
-            for field in get_model(ac.col, modelName)["flds"]}
+            for field in get_model(ctx.col, modelName)["flds"]}
 
 
 _REFERENCE = re.compile(r"{{(.*?)}}", re.DOTALL)
@@ -96,9 +97,9 @@ def _fields_on_side(template_text: str, exclude: List[str]) -> List[str]:
 
 
 @api()
-def modelFieldsOnTemplates(ac: Any, modelName: str) -> Dict[str, List[List[str]]]:
+def modelFieldsOnTemplates(ctx: Context, modelName: str) -> Dict[str, List[List[str]]]:
     result = {}
-    for template in get_model(ac.col, modelName)["tmpls"]:
+    for template in get_model(ctx.col, modelName)["tmpls"]:
         question = _fields_on_side(template["qfmt"], [])
         answer = _fields_on_side(template["afmt"], question)
         result[template["name"]] = [question, answer]
@@ -106,14 +107,14 @@ def modelFieldsOnTemplates(ac: Any, modelName: str) -> Dict[str, List[List[str]]
 
 
 @api()
-def modelTemplates(ac: Any, modelName: str) -> Dict[str, Dict[str, str]]:
+def modelTemplates(ctx: Context, modelName: str) -> Dict[str, Dict[str, str]]:
     return {template["name"]: {"Front": template["qfmt"], "Back": template["afmt"]}
-            for template in get_model(ac.col, modelName)["tmpls"]}
+            for template in get_model(ctx.col, modelName)["tmpls"]}
 
 
 @api()
-def modelStyling(ac: Any, modelName: str) -> Dict[str, str]:
-    return {"css": get_model(ac.col, modelName)["css"]}
+def modelStyling(ctx: Context, modelName: str) -> Dict[str, str]:
+    return {"css": get_model(ctx.col, modelName)["css"]}
 
 
 # -- checks and saving -----------------------------------------------------------
@@ -166,20 +167,20 @@ def _check_index(value: Any) -> int:
     return value
 
 
-def _save(ac: Any, action: str, models: List[Dict[str, Any]]) -> None:
+def _save(ctx: Context, action: str, models: List[Dict[str, Any]]) -> None:
     """Write edited note types back, as one undo step."""
     def work(col: Any) -> None:
         for model in models:
             col.models.update_dict(model)
 
-    _write(ac, action, work)
+    _write(ctx, action, work)
 
 
-def _write(ac: Any, action: str, work: Callable[[Any], Any]) -> Any:
+def _write(ctx: Context, action: str, work: Callable[[Any], Any]) -> Any:
     """Run `work(col)` inside the action's undo step; Anki's refusal surfaces as the error (when
-    the backend rejects a note type it also drops the undo history; ac.op copes with that)."""
+    the backend rejects a note type it also drops the undo history; ctx.op copes with that)."""
     try:
-        with ac.op(action) as col:
+        with ctx.op(action) as col:
             return work(col)
     except Exception as exc:
         raise Exception(_plain(str(exc))) from exc
@@ -194,7 +195,7 @@ def _plain(text: str) -> str:
 
 
 @api()
-def createModel(ac: Any, modelName: str, inOrderFields: List[str], cardTemplates: List[Any],
+def createModel(ctx: Context, modelName: str, inOrderFields: List[str], cardTemplates: List[Any],
                 css: Optional[str] = None, isCloze: bool = False) -> Any:
     if not isinstance(inOrderFields, list) or not all(isinstance(f, str) for f in inOrderFields):
         raise Exception("inOrderFields must be a list of strings")
@@ -205,7 +206,7 @@ def createModel(ac: Any, modelName: str, inOrderFields: List[str], cardTemplates
     if len(cardTemplates) == 0:
         raise Exception("Must provide at least one card for cardTemplates")
     _check_name(modelName, "modelName")
-    col = ac.col
+    col = ctx.col
     if col.models.id_for_name(modelName):
         raise Exception("Model name already exists")
     if css is not None:
@@ -234,15 +235,15 @@ def createModel(ac: Any, modelName: str, inOrderFields: List[str], cardTemplates
     if css is not None:
         model["css"] = css
 
-    model_id = _write(ac, "createModel", lambda op_col: op_col.models.add_dict(model).id)
+    model_id = _write(ctx, "createModel", lambda op_col: op_col.models.add_dict(model).id)
     return col.models.get(model_id)
 
 
 @api()
-def updateModelTemplates(ac: Any, model: Dict[str, Any]) -> None:
+def updateModelTemplates(ctx: Context, model: Dict[str, Any]) -> None:
     if not isinstance(model, dict):
         raise Exception("model should be an object: %s" % (model,))
-    edited = _editable(ac.col, model["name"])
+    edited = _editable(ctx.col, model["name"])
     templates = model["templates"]
     if not isinstance(templates, dict):
         raise Exception("templates should be an object: %s" % (templates,))
@@ -259,22 +260,22 @@ def updateModelTemplates(ac: Any, model: Dict[str, Any]) -> None:
                 template[key] = _check_string(text, side)
                 changed = True
     if changed:
-        _save(ac, "updateModelTemplates", [edited])
+        _save(ctx, "updateModelTemplates", [edited])
 
 
 @api()
-def updateModelStyling(ac: Any, model: Dict[str, Any]) -> None:
+def updateModelStyling(ctx: Context, model: Dict[str, Any]) -> None:
     if not isinstance(model, dict):
         raise Exception("model should be an object: %s" % (model,))
-    edited = _editable(ac.col, model["name"])
+    edited = _editable(ctx.col, model["name"])
     edited["css"] = _check_string(model["css"], "css")
-    _save(ac, "updateModelStyling", [edited])
+    _save(ctx, "updateModelStyling", [edited])
 
 
 @api()
-def findAndReplaceInModels(ac: Any, modelName: Optional[str], findText: str, replaceText: str,
+def findAndReplaceInModels(ctx: Context, modelName: Optional[str], findText: str, replaceText: str,
                            front: bool = True, back: bool = True, css: bool = True) -> int:
-    col = ac.col
+    col = ctx.col
     if modelName:
         models = [_editable(col, modelName)]
     else:
@@ -300,35 +301,35 @@ def findAndReplaceInModels(ac: Any, modelName: Optional[str], findText: str, rep
             if replaceText != findText:
                 edited.append(model)
     if edited:
-        _save(ac, "findAndReplaceInModels", edited)
+        _save(ctx, "findAndReplaceInModels", edited)
     return found
 
 
 @api()
-def modelTemplateRename(ac: Any, modelName: str, oldTemplateName: str,
+def modelTemplateRename(ctx: Context, modelName: str, oldTemplateName: str,
                         newTemplateName: str) -> None:
-    model = _editable(ac.col, modelName)
+    model = _editable(ctx.col, modelName)
     template = _template(model, oldTemplateName)
     _check_name(newTemplateName, "newTemplateName")
     other = _same_name(model["tmpls"], newTemplateName)
     if other is not None and other is not template:
         raise Exception("template already exists in %s: %s" % (model["name"], newTemplateName))
     template["name"] = newTemplateName
-    _save(ac, "modelTemplateRename", [model])
+    _save(ctx, "modelTemplateRename", [model])
 
 
 @api()
-def modelTemplateReposition(ac: Any, modelName: str, templateName: str, index: int) -> None:
-    model = _editable(ac.col, modelName)
+def modelTemplateReposition(ctx: Context, modelName: str, templateName: str, index: int) -> None:
+    model = _editable(ctx.col, modelName)
     template = _template(model, templateName)
-    ac.col.models.reposition_template(model, template, _check_index(index))
-    _save(ac, "modelTemplateReposition", [model])
+    ctx.col.models.reposition_template(model, template, _check_index(index))
+    _save(ctx, "modelTemplateReposition", [model])
 
 
 @api()
-def modelTemplateAdd(ac: Any, modelName: str, template: Dict[str, Any]) -> None:
-    mm = ac.col.models
-    model = _editable(ac.col, modelName)
+def modelTemplateAdd(ctx: Context, modelName: str, template: Dict[str, Any]) -> None:
+    mm = ctx.col.models
+    model = _editable(ctx.col, modelName)
     if not isinstance(template, dict):
         raise Exception("template should be an object: %s" % (template,))
     name = _check_name(template["Name"], "Name")
@@ -341,42 +342,42 @@ def modelTemplateAdd(ac: Any, modelName: str, template: Dict[str, Any]) -> None:
     new["qfmt"] = front
     new["afmt"] = back
     mm.add_template(model, new)
-    _save(ac, "modelTemplateAdd", [model])
+    _save(ctx, "modelTemplateAdd", [model])
     return None
 
 
 @api()
-def modelTemplateRemove(ac: Any, modelName: str, templateName: str) -> None:
-    model = _editable(ac.col, modelName)
+def modelTemplateRemove(ctx: Context, modelName: str, templateName: str) -> None:
+    model = _editable(ctx.col, modelName)
     template = _template(model, templateName)
-    ac.col.models.remove_template(model, template)  # refuses to remove the last one
-    _save(ac, "modelTemplateRemove", [model])
+    ctx.col.models.remove_template(model, template)  # refuses to remove the last one
+    _save(ctx, "modelTemplateRemove", [model])
 
 
 @api()
-def modelFieldRename(ac: Any, modelName: str, oldFieldName: str, newFieldName: str) -> None:
-    model = _editable(ac.col, modelName)
+def modelFieldRename(ctx: Context, modelName: str, oldFieldName: str, newFieldName: str) -> None:
+    model = _editable(ctx.col, modelName)
     field = _field(model, oldFieldName)
     _check_name(newFieldName, "newFieldName")
     other = _same_name(model["flds"], newFieldName)
     if other is not None and other is not field:
         raise Exception("field already exists in %s: %s" % (model["name"], newFieldName))
-    ac.col.models.rename_field(model, field, newFieldName)
-    _save(ac, "modelFieldRename", [model])
+    ctx.col.models.rename_field(model, field, newFieldName)
+    _save(ctx, "modelFieldRename", [model])
 
 
 @api()
-def modelFieldReposition(ac: Any, modelName: str, fieldName: str, index: int) -> None:
-    model = _editable(ac.col, modelName)
+def modelFieldReposition(ctx: Context, modelName: str, fieldName: str, index: int) -> None:
+    model = _editable(ctx.col, modelName)
     field = _field(model, fieldName)
-    ac.col.models.reposition_field(model, field, _check_index(index))
-    _save(ac, "modelFieldReposition", [model])
+    ctx.col.models.reposition_field(model, field, _check_index(index))
+    _save(ctx, "modelFieldReposition", [model])
 
 
 @api()
-def modelFieldAdd(ac: Any, modelName: str, fieldName: str, index: Optional[int] = None) -> None:
-    mm = ac.col.models
-    model = _editable(ac.col, modelName)
+def modelFieldAdd(ctx: Context, modelName: str, fieldName: str, index: Optional[int] = None) -> None:
+    mm = ctx.col.models
+    model = _editable(ctx.col, modelName)
     _check_name(fieldName, "fieldName")
     if index is not None:
         _check_index(index)
@@ -388,48 +389,48 @@ def modelFieldAdd(ac: Any, modelName: str, fieldName: str, index: Optional[int] 
         return None  # already there, nothing to move
     if index is not None:
         mm.reposition_field(model, field, index)
-    _save(ac, "modelFieldAdd", [model])
+    _save(ctx, "modelFieldAdd", [model])
     return None
 
 
 @api()
-def modelFieldRemove(ac: Any, modelName: str, fieldName: str) -> None:
-    model = _editable(ac.col, modelName)
+def modelFieldRemove(ctx: Context, modelName: str, fieldName: str) -> None:
+    model = _editable(ctx.col, modelName)
     field = _field(model, fieldName)
-    ac.col.models.remove_field(model, field)
-    _save(ac, "modelFieldRemove", [model])
+    ctx.col.models.remove_field(model, field)
+    _save(ctx, "modelFieldRemove", [model])
 
 
 @api()
-def modelFieldSetFont(ac: Any, modelName: str, fieldName: str, font: str) -> None:
-    model = _editable(ac.col, modelName)
+def modelFieldSetFont(ctx: Context, modelName: str, fieldName: str, font: str) -> None:
+    model = _editable(ctx.col, modelName)
     field = _field(model, fieldName)
     if not isinstance(font, str):
         raise Exception("font should be a string: %s" % (font,))
     field["font"] = font
-    _save(ac, "modelFieldSetFont", [model])
+    _save(ctx, "modelFieldSetFont", [model])
 
 
 @api()
-def modelFieldSetFontSize(ac: Any, modelName: str, fieldName: str, fontSize: int) -> None:
-    model = _editable(ac.col, modelName)
+def modelFieldSetFontSize(ctx: Context, modelName: str, fieldName: str, fontSize: int) -> None:
+    model = _editable(ctx.col, modelName)
     field = _field(model, fieldName)
     if not isinstance(fontSize, int) or isinstance(fontSize, bool):
         raise Exception("fontSize should be an integer: %s" % (fontSize,))
     if not 0 < fontSize < 2 ** 32:  # Anki stores it unsigned, 32 bits
         raise Exception("fontSize should be a positive integer: %s" % (fontSize,))
     field["size"] = fontSize
-    _save(ac, "modelFieldSetFontSize", [model])
+    _save(ctx, "modelFieldSetFontSize", [model])
 
 
 @api()
-def modelFieldSetDescription(ac: Any, modelName: str, fieldName: str, description: str) -> bool:
-    model = _editable(ac.col, modelName)
+def modelFieldSetDescription(ctx: Context, modelName: str, fieldName: str, description: str) -> bool:
+    model = _editable(ctx.col, modelName)
     field = _field(model, fieldName)
     if not isinstance(description, str):
         raise Exception("description should be a string: %s" % (description,))
     if "description" not in field:  # fields have no description before Anki 2.1.50
         return False
     field["description"] = description
-    _save(ac, "modelFieldSetDescription", [model])
+    _save(ctx, "modelFieldSetDescription", [model])
     return True

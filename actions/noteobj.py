@@ -21,6 +21,7 @@ import re
 import unicodedata
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
+from ..context import Context
 from .common import chunks, escape, get_deck_id, get_model
 from .media import file_bytes, store_content
 
@@ -86,7 +87,7 @@ class MediaItem:
             if isinstance(value, str):
                 yield value
 
-    def resolve(self, ac: Any) -> None:
+    def resolve(self, ctx: Any) -> None:
         """Read the content and predict the stored name, without storing anything."""
         if self.resolved:
             return
@@ -96,22 +97,22 @@ class MediaItem:
             filename = spec["filename"]
             if not isinstance(filename, str) or not filename:
                 raise Exception("filename must be a non-empty string")
-            content = file_bytes(ac, spec.get("data"), spec.get("path"), spec.get("url"))
+            content = file_bytes(ctx, spec.get("data"), spec.get("path"), spec.get("url"))
             skip = spec.get("skipHash")
             if skip is not None and hashlib.md5(content).hexdigest() == skip:
                 return  # nothing stored, nothing linked
             self.content = content
-            self.name = predict_media_name(ac.col, filename, content,
+            self.name = predict_media_name(ctx.col, filename, content,
                                            bool(spec.get("deleteExisting")))
         except Exception as exc:
             self.error = escape(str(exc))
 
-    def store(self, ac: Any) -> None:
+    def store(self, ctx: Any) -> None:
         """Store the resolved content for real; the reference uses the name it got."""
         if self.content is None:
             return
         try:
-            self.name = store_content(ac, self.spec["filename"], self.content,
+            self.name = store_content(ctx, self.spec["filename"], self.content,
                                       deleteExisting=bool(self.spec.get("deleteExisting")))
         except Exception as exc:
             self.name = None
@@ -172,12 +173,12 @@ def parse_media(obj: Dict[str, Any]) -> List[MediaItem]:
     return items
 
 
-def store_note_media(ac: Any, note: Any, obj: Dict[str, Any]) -> None:
+def store_note_media(ctx: Context, note: Any, obj: Dict[str, Any]) -> None:
     """Store the media of `obj` and append the references (or error texts) to the fields of the
     anki Note `note` (field names matched exactly). For updateNoteFields and the GUI actions."""
     for item in parse_media(obj):
-        item.resolve(ac)
-        item.store(ac)
+        item.resolve(ctx)
+        item.store(ctx)
         text = item.text()
         for name in item.names:
             if isinstance(name, str) and name in note:
@@ -293,11 +294,11 @@ def parse(lookups: Lookups, obj: Any) -> Candidate:
     return cand
 
 
-def parse_all(ac: Any, objs: Any) -> List[Candidate]:
+def parse_all(ctx: Context, objs: Any) -> List[Candidate]:
     """Every note object parsed; a failing one is a Candidate with only `error` set."""
     if not isinstance(objs, list):
         raise Exception("notes must be a list of note objects")
-    lookups = Lookups(ac.col)
+    lookups = Lookups(ctx.col)
     out = []
     for obj in objs:
         try:
@@ -309,19 +310,19 @@ def parse_all(ac: Any, objs: Any) -> List[Candidate]:
     return out
 
 
-def resolve_relevant_media(ac: Any, cand: Candidate) -> None:
+def resolve_relevant_media(ctx: Context, cand: Candidate) -> None:
     """Resolve the media whose text can change the check: everything put into the first field
     (empty and duplicate checks), and anything whose name/url/path could carry a cloze marker."""
     for item, idxs in cand.media_at:
         if 0 in idxs or any("{{c" in s for s in item.strings()):
-            item.resolve(ac)
+            item.resolve(ctx)
 
 
-def store_media(ac: Any, cand: Candidate) -> None:
+def store_media(ctx: Context, cand: Candidate) -> None:
     """addNote(s), after the check passed: read the rest, store everything for real."""
     for item in cand.media:
-        item.resolve(ac)
-        item.store(ac)
+        item.resolve(ctx)
+        item.store(ctx)
 
 
 # -- the check ------------------------------------------------------------------
@@ -426,12 +427,12 @@ class _DeckSets:
         return self.cache[key]
 
 
-def check(ac: Any, cands: List[Candidate], sequential: bool) -> None:
+def check(ctx: Context, cands: List[Candidate], sequential: bool) -> None:
     """Step 6 for every candidate without an error yet: sets `error` on the failing ones.
 
     `sequential` (addNotes): each passing note counts as existing for the notes after it, as if
     they were added one by one."""
-    col = ac.col
+    col = ctx.col
     normalize = _normalizes_text(col)
     live: List[Candidate] = []
     wanted: Set[int] = set()
@@ -439,7 +440,7 @@ def check(ac: Any, cands: List[Candidate], sequential: bool) -> None:
         if cand.error is not None:
             continue
         try:
-            resolve_relevant_media(ac, cand)
+            resolve_relevant_media(ctx, cand)
             values = cand.fields(False)
             first = values[0]
             if normalize:
@@ -492,8 +493,8 @@ def _is_duplicate(cand: Candidate, others: List[_Other], deck_sets: _DeckSets) -
     return any(o.mid == mid and o.stripped() == cand.stripped for o in others)
 
 
-def check_one(ac: Any, obj: Any) -> Candidate:
+def check_one(ctx: Context, obj: Any) -> Candidate:
     """Parse and check one note object (canAddNote*, addNote)."""
-    cands = parse_all(ac, [obj])
-    check(ac, cands, sequential=False)
+    cands = parse_all(ctx, [obj])
+    check(ctx, cands, sequential=False)
     return cands[0]

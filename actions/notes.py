@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from .. import compat
+from ..context import Context
 from ..registry import api
 from . import noteobj
 from .common import chunks, existing_ids, get_note, int_list
@@ -17,16 +18,16 @@ ERR_NO_CARDS = ("The field values you have provided would make an empty question
 
 # -- adding -------------------------------------------------------------------------
 
-def _add(ac: Any, name: str, cands: List[noteobj.Candidate], need_cards: bool = False) -> None:
+def _add(ctx: Context, name: str, cands: List[noteobj.Candidate], need_cards: bool = False) -> None:
     """Store the media of the passing candidates, then add them all in one backend call and
     one undo step; each lands in its own deck."""
     ok = [c for c in cands if c.error is None]
     if not ok:
         return
     for cand in ok:
-        noteobj.store_media(ac, cand)
-    notes = [c.anki_note(ac.col, final=True) for c in ok]
-    with ac.op(name) as col:
+        noteobj.store_media(ctx, cand)
+    notes = [c.anki_note(ctx.col, final=True) for c in ok]
+    with ctx.op(name) as col:
         compat.add_notes(col, [(note, c.deck_id) for note, c in zip(notes, ok)])
         if need_cards and not col.card_ids_of_note(notes[0].id):
             # unreachable on recent releases, which always generate a card
@@ -35,26 +36,26 @@ def _add(ac: Any, name: str, cands: List[noteobj.Candidate], need_cards: bool = 
 
 
 @api()
-def addNote(ac: Any, note: Any) -> int:
-    cand = noteobj.check_one(ac, note)
+def addNote(ctx: Context, note: Any) -> int:
+    cand = noteobj.check_one(ctx, note)
     if cand.error is not None:
         raise Exception(cand.error)
-    _add(ac, "addNote", [cand], need_cards=True)
+    _add(ctx, "addNote", [cand], need_cards=True)
     return cand.note.id
 
 
 @api()
-def addNotes(ac: Any, notes: Any) -> List[Optional[int]]:
-    cands = noteobj.parse_all(ac, notes)
-    noteobj.check(ac, cands, sequential=True)
-    _add(ac, "addNotes", cands)
+def addNotes(ctx: Context, notes: Any) -> List[Optional[int]]:
+    cands = noteobj.parse_all(ctx, notes)
+    noteobj.check(ctx, cands, sequential=True)
+    _add(ctx, "addNotes", cands)
     return [c.note.id if c.error is None else None for c in cands]
 
 
-def _checked(ac: Any, notes: Any) -> List[noteobj.Candidate]:
+def _checked(ctx: Context, notes: Any) -> List[noteobj.Candidate]:
     """canAdd*: the same checks as adding, without storing media or changing anything."""
-    cands = noteobj.parse_all(ac, notes)
-    noteobj.check(ac, cands, sequential=False)
+    cands = noteobj.parse_all(ctx, notes)
+    noteobj.check(ctx, cands, sequential=False)
     return cands
 
 
@@ -65,23 +66,23 @@ def _detail(cand: noteobj.Candidate) -> Dict[str, Any]:
 
 
 @api()
-def canAddNotes(ac: Any, notes: Any) -> List[bool]:
-    return [c.error is None for c in _checked(ac, notes)]
+def canAddNotes(ctx: Context, notes: Any) -> List[bool]:
+    return [c.error is None for c in _checked(ctx, notes)]
 
 
 @api()
-def canAddNotesWithErrorDetail(ac: Any, notes: Any) -> List[Dict[str, Any]]:
-    return [_detail(c) for c in _checked(ac, notes)]
+def canAddNotesWithErrorDetail(ctx: Context, notes: Any) -> List[Dict[str, Any]]:
+    return [_detail(c) for c in _checked(ctx, notes)]
 
 
 @api()
-def canAddNote(ac: Any, note: Any) -> bool:
-    return _checked(ac, [note])[0].error is None
+def canAddNote(ctx: Context, note: Any) -> bool:
+    return _checked(ctx, [note])[0].error is None
 
 
 @api()
-def canAddNoteWithErrorDetail(ac: Any, note: Any) -> Dict[str, Any]:
-    return _detail(_checked(ac, [note])[0])
+def canAddNoteWithErrorDetail(ctx: Context, note: Any) -> Dict[str, Any]:
+    return _detail(_checked(ctx, [note])[0])
 
 
 # -- editing ------------------------------------------------------------------------
@@ -99,12 +100,12 @@ def _field_values(obj: Dict[str, Any]) -> Dict[str, str]:
     return {name: noteobj.field_value(name, value) for name, value in fields.items()}
 
 
-def _set_fields(ac: Any, anki_note: Any, obj: Dict[str, Any], values: Dict[str, str]) -> None:
+def _set_fields(ctx: Context, anki_note: Any, obj: Dict[str, Any], values: Dict[str, str]) -> None:
     """The listed fields (exact names; unknown names ignored), then the media."""
     for name, value in values.items():
         if name in anki_note:
             anki_note[name] = value
-    noteobj.store_note_media(ac, anki_note, obj)
+    noteobj.store_note_media(ctx, anki_note, obj)
 
 
 def _tags(col: Any, tags: Any) -> List[str]:
@@ -117,32 +118,32 @@ def _tags(col: Any, tags: Any) -> List[str]:
 
 
 @api()
-def updateNoteFields(ac: Any, note: Any) -> None:
+def updateNoteFields(ctx: Context, note: Any) -> None:
     obj = _note_object(note)
-    anki_note = get_note(ac.col, obj["id"])
-    _set_fields(ac, anki_note, obj, _field_values(obj))
-    with ac.op("updateNoteFields") as col:
+    anki_note = get_note(ctx.col, obj["id"])
+    _set_fields(ctx, anki_note, obj, _field_values(obj))
+    with ctx.op("updateNoteFields") as col:
         col.update_note(anki_note)
 
 
 @api()
-def updateNote(ac: Any, note: Any) -> None:
+def updateNote(ctx: Context, note: Any) -> None:
     obj = _note_object(note)
     if "fields" not in obj and "tags" not in obj:
         raise Exception('Must provide a "fields" or "tags" property.')
-    anki_note = get_note(ac.col, obj["id"])
+    anki_note = get_note(ctx.col, obj["id"])
     values = _field_values(obj) if "fields" in obj else None
-    tags = _tags(ac.col, obj["tags"]) if "tags" in obj else None
+    tags = _tags(ctx.col, obj["tags"]) if "tags" in obj else None
     if values is not None:
-        _set_fields(ac, anki_note, obj, values)
+        _set_fields(ctx, anki_note, obj, values)
     if tags is not None:
         anki_note.tags = tags
-    with ac.op("updateNote") as col:
+    with ctx.op("updateNote") as col:
         col.update_note(anki_note)
 
 
 @api()
-def updateNoteModel(ac: Any, note: Any) -> None:
+def updateNoteModel(ctx: Context, note: Any) -> None:
     obj = _note_object(note)
     nid = obj.get("id")
     if not nid:
@@ -153,7 +154,7 @@ def updateNoteModel(ac: Any, note: Any) -> None:
     fields = obj.get("fields")
     if not fields or not isinstance(fields, dict):
         raise Exception("Fields must be provided as a dictionary")
-    col = ac.col
+    col = ctx.col
     anki_note = get_note(col, nid)
     model = col.models.by_name(model_name) if isinstance(model_name, str) else None
     if not model:
@@ -166,7 +167,7 @@ def updateNoteModel(ac: Any, note: Any) -> None:
         if name.lower() in lower:
             values[lower[name.lower()]] = noteobj.field_value(name, value)
     tags = _tags(col, obj.get("tags") or [])
-    with ac.op("updateNoteModel") as col:
+    with ctx.op("updateNoteModel") as col:
         if anki_note.mid != model["id"]:
             request = col.models.change_notetype_info(
                 old_notetype_id=anki_note.mid, new_notetype_id=model["id"]).input
@@ -192,37 +193,37 @@ def _tag_string(tags: Any) -> str:
 
 
 @api()
-def updateNoteTags(ac: Any, note: Any, tags: Any) -> None:
-    new_tags = _tags(ac.col, tags)
-    anki_note = get_note(ac.col, note)
+def updateNoteTags(ctx: Context, note: Any, tags: Any) -> None:
+    new_tags = _tags(ctx.col, tags)
+    anki_note = get_note(ctx.col, note)
     anki_note.tags = new_tags
-    with ac.op("updateNoteTags") as col:
+    with ctx.op("updateNoteTags") as col:
         col.update_note(anki_note)
 
 
 @api()
-def getNoteTags(ac: Any, note: Any) -> List[str]:
-    return list(get_note(ac.col, note).tags)
+def getNoteTags(ctx: Context, note: Any) -> List[str]:
+    return list(get_note(ctx.col, note).tags)
 
 
-def _tagged_notes(ac: Any, nids: List[int]) -> List[int]:
+def _tagged_notes(ctx: Context, nids: List[int]) -> List[int]:
     """The note ids to tag: unknown ids beside known ones are ignored, unknown ids only are an
     error (Anki would register the tags for no note)."""
-    if nids and not existing_ids(ac.col, "notes", nids):
+    if nids and not existing_ids(ctx.col, "notes", nids):
         raise Exception("Note was not found: %s" % nids[0])
     return nids
 
 
 @api()
-def addTags(ac: Any, notes: Any, tags: Any, add: Any = True) -> None:
+def addTags(ctx: Context, notes: Any, tags: Any, add: Any = True) -> None:
     nids = int_list(notes, "notes")
     text = _tag_string(tags)
     if add not in (True, False):  # a string such as "false" must not add
         raise Exception("add must be true or false")
-    nids = _tagged_notes(ac, nids)
+    nids = _tagged_notes(ctx, nids)
     if not nids:
         return None  # no note: nothing to tag (Anki would register the tags anyway)
-    with ac.op("addTags") as col:
+    with ctx.op("addTags") as col:
         if add:
             col.tags.bulk_add(nids, text)
         else:
@@ -231,33 +232,33 @@ def addTags(ac: Any, notes: Any, tags: Any, add: Any = True) -> None:
 
 
 @api()
-def removeTags(ac: Any, notes: Any, tags: Any) -> None:
+def removeTags(ctx: Context, notes: Any, tags: Any) -> None:
     nids = int_list(notes, "notes")
     text = _tag_string(tags)
-    nids = _tagged_notes(ac, nids)
+    nids = _tagged_notes(ctx, nids)
     if not nids:
         return None
-    with ac.op("removeTags") as col:
+    with ctx.op("removeTags") as col:
         col.tags.bulk_remove(nids, text)
     return None
 
 
 @api()
-def getTags(ac: Any) -> List[str]:
-    return ac.col.tags.all()
+def getTags(ctx: Context) -> List[str]:
+    return ctx.col.tags.all()
 
 
 @api()
-def clearUnusedTags(ac: Any) -> None:
-    with ac.op("clearUnusedTags") as col:
+def clearUnusedTags(ctx: Context) -> None:
+    with ctx.op("clearUnusedTags") as col:
         col.tags.clear_unused_tags()
 
 
-def _replace_tag(ac: Any, name: str, nids: List[int], old: Any, new: Any) -> None:
+def _replace_tag(ctx: Context, name: str, nids: List[int], old: Any, new: Any) -> None:
     """Notes among `nids` carrying tag `old` (whole tag, any case) get `new` instead."""
     if not isinstance(old, str) or not isinstance(new, str):
         raise Exception("tags must be strings")
-    col = ac.col
+    col = ctx.col
     changed = []
     for nid in nids:
         try:
@@ -268,37 +269,37 @@ def _replace_tag(ac: Any, name: str, nids: List[int], old: Any, new: Any) -> Non
             anki_note.remove_tag(old)
             anki_note.tags.extend(col.tags.split(new))
             changed.append(anki_note)
-    with ac.op(name) as col:
+    with ctx.op(name) as col:
         if changed:
             col.update_notes(changed)
 
 
 @api()
-def replaceTags(ac: Any, notes: Any, tag_to_replace: Any, replace_with_tag: Any) -> None:
-    _replace_tag(ac, "replaceTags", int_list(notes, "notes"), tag_to_replace, replace_with_tag)
+def replaceTags(ctx: Context, notes: Any, tag_to_replace: Any, replace_with_tag: Any) -> None:
+    _replace_tag(ctx, "replaceTags", int_list(notes, "notes"), tag_to_replace, replace_with_tag)
 
 
 @api()
-def replaceTagsInAllNotes(ac: Any, tag_to_replace: Any, replace_with_tag: Any) -> None:
+def replaceTagsInAllNotes(ctx: Context, tag_to_replace: Any, replace_with_tag: Any) -> None:
     if not isinstance(tag_to_replace, str):
         raise Exception("tags must be strings")
     from anki.collection import SearchNode
 
-    col = ac.col
+    col = ctx.col
     # tag:x also finds x's child tags; _replace_tag keeps the notes carrying x itself
     nids = list(col.find_notes(col.build_search_string(SearchNode(tag=tag_to_replace))))
-    _replace_tag(ac, "replaceTagsInAllNotes", nids, tag_to_replace, replace_with_tag)
+    _replace_tag(ctx, "replaceTagsInAllNotes", nids, tag_to_replace, replace_with_tag)
 
 
 # -- finding and reading -----------------------------------------------------------------
 
 @api()
-def findNotes(ac: Any, query: Any = None) -> List[int]:
+def findNotes(ctx: Context, query: Any = None) -> List[int]:
     if query is None:
         return []
     if not isinstance(query, str):
         raise Exception("query must be a string")
-    return list(ac.col.find_notes(query))
+    return list(ctx.col.find_notes(query))
 
 
 def _rows(col: Any, sql: str, ids: List[int]) -> List[Any]:
@@ -310,10 +311,10 @@ def _rows(col: Any, sql: str, ids: List[int]) -> List[Any]:
 
 
 @api()
-def notesInfo(ac: Any, notes: Any = None, query: Any = None) -> List[Dict[str, Any]]:
-    col = ac.col
+def notesInfo(ctx: Context, notes: Any = None, query: Any = None) -> List[Dict[str, Any]]:
+    col = ctx.col
     if query is not None:
-        nids = findNotes(ac, query)
+        nids = findNotes(ctx, query)
     elif notes is not None:
         nids = int_list(notes, "notes")
     else:
@@ -324,7 +325,7 @@ def notesInfo(ac: Any, notes: Any = None, query: Any = None) -> List[Dict[str, A
     for nid, cid in _rows(col, "select nid, id from cards where nid in (%s) order by nid, ord",
                           list(found)):
         cards.setdefault(nid, []).append(cid)
-    profile = ac.mw.pm.name if ac.mw is not None and getattr(ac.mw, "pm", None) else None
+    profile = ctx.mw.pm.name if ctx.mw is not None and getattr(ctx.mw, "pm", None) else None
     models: Dict[int, Any] = {}
     result: List[Dict[str, Any]] = []
     for nid in nids:
@@ -351,27 +352,27 @@ def notesInfo(ac: Any, notes: Any = None, query: Any = None) -> List[Dict[str, A
 
 
 @api()
-def notesModTime(ac: Any, notes: Any) -> List[Dict[str, Any]]:
+def notesModTime(ctx: Context, notes: Any) -> List[Dict[str, Any]]:
     nids = int_list(notes, "notes")
-    mods = dict(_rows(ac.col, "select id, mod from notes where id in (%s)", sorted(set(nids))))
+    mods = dict(_rows(ctx.col, "select id, mod from notes where id in (%s)", sorted(set(nids))))
     return [{"noteId": nid, "mod": mods[nid]} if nid in mods else {} for nid in nids]
 
 
 # -- deleting ------------------------------------------------------------------------------
 
 @api()
-def deleteNotes(ac: Any, notes: Any) -> None:
+def deleteNotes(ctx: Context, notes: Any) -> None:
     nids = int_list(notes, "notes")
-    with ac.op("deleteNotes") as col:
+    with ctx.op("deleteNotes") as col:
         col.remove_notes(nids)
 
 
 @api()
-def removeEmptyNotes(ac: Any) -> None:
+def removeEmptyNotes(ctx: Context) -> None:
     """What upstream's code does (its README says "empty notes"): delete every note type that
     no note uses."""
-    col = ac.col
+    col = ctx.col
     unused = [entry.id for entry in col.models.all_use_counts() if entry.use_count == 0]
-    with ac.op("removeEmptyNotes") as col:
+    with ctx.op("removeEmptyNotes") as col:
         for mid in unused:
             col.models.remove(mid)

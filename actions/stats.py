@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Optional
 
+from ..context import Context
 from ..registry import api
 from .common import chunks, existing_ids, int_list
 
@@ -20,14 +21,14 @@ def _day_start_ms(col: Any) -> int:
 
 
 @api()
-def getNumCardsReviewedToday(ac: Any) -> int:
-    col = ac.col
+def getNumCardsReviewedToday(ctx: Context) -> int:
+    col = ctx.col
     return col.db.scalar("select count() from revlog where id >= ?", _day_start_ms(col)) or 0
 
 
 @api()
-def getNumCardsReviewedByDay(ac: Any) -> List[List[Any]]:
-    col = ac.col
+def getNumCardsReviewedByDay(ctx: Context) -> List[List[Any]]:
+    col = ctx.col
     # A review belongs to the local date of (its time - the day-start hour), as upstream counts.
     shift = int(time.strftime("%H", time.localtime(col.sched.day_cutoff))) * 3600
     rows = col.db.all(
@@ -37,8 +38,8 @@ def getNumCardsReviewedByDay(ac: Any) -> List[List[Any]]:
 
 
 @api()
-def getCollectionStatsHTML(ac: Any, wholeCollection: bool = True) -> str:
-    stats = ac.col.stats()
+def getCollectionStatsHTML(ctx: Context, wholeCollection: bool = True) -> str:
+    stats = ctx.col.stats()
     stats.wholeCollection = bool(wholeCollection)
     return stats.report()
 
@@ -51,8 +52,8 @@ def _deck_id_or_none(col: Any, name: Any) -> Optional[int]:
 
 
 @api()
-def cardReviews(ac: Any, deck: str, startID: int) -> List[List[int]]:
-    col = ac.col
+def cardReviews(ctx: Context, deck: str, startID: int) -> List[List[int]]:
+    col = ctx.col
     if not isinstance(startID, int) or isinstance(startID, bool):
         raise Exception("startID must be an integer")
     did = _deck_id_or_none(col, deck)
@@ -65,8 +66,8 @@ def cardReviews(ac: Any, deck: str, startID: int) -> List[List[int]]:
 
 
 @api()
-def getReviewsOfCards(ac: Any, cards: List[int]) -> Dict[str, List[Dict[str, int]]]:
-    col = ac.col
+def getReviewsOfCards(ctx: Context, cards: List[int]) -> Dict[str, List[Dict[str, int]]]:
+    col = ctx.col
     ids = int_list(cards, "cards")
     result: Dict[str, List[Dict[str, int]]] = {str(cid): [] for cid in ids}
     columns = REVLOG_COLUMNS[:1] + REVLOG_COLUMNS[2:]  # everything but cid, which is the key
@@ -80,8 +81,8 @@ def getReviewsOfCards(ac: Any, cards: List[int]) -> Dict[str, List[Dict[str, int
 
 
 @api()
-def getLatestReviewID(ac: Any, deck: str) -> int:
-    col = ac.col
+def getLatestReviewID(ctx: Context, deck: str) -> int:
+    col = ctx.col
     did = _deck_id_or_none(col, deck)
     if did is None:
         return 0
@@ -125,17 +126,17 @@ def _check_cards(col: Any, cids: List[int]) -> None:
 
 
 @api()
-def insertReviews(ac: Any, reviews: List[List[int]]) -> None:
+def insertReviews(ctx: Context, reviews: List[List[int]]) -> None:
     rows = _review_rows(reviews)
     if not rows:
         return None
-    col = ac.col
+    col = ctx.col
     _check_new_ids(col, [row[0] for row in rows])
     _check_cards(col, [row[1] for row in rows])
     # The rows were checked above, so the write cannot stop half-way. Anki has no undoable way
     # to write review-log rows: this direct write clears its undo history (the op copes with
     # that and refreshes every window).
-    with ac.op("insertReviews") as col:
+    with ctx.op("insertReviews") as col:
         col.db.executemany(
             "insert into revlog (%s) values (%s)"
             % (", ".join(REVLOG_COLUMNS), ", ".join("?" * len(REVLOG_COLUMNS))), rows)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Iterator, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
-TOP_FILES = ["__init__.py", "AnkiConnect.py", "registry.py", "util.py", "web.py", "compat.py",
-             "manifest.json", "config.json", "config.md", "LICENSE"]
+# every top-level .py file is add-on code (a new module cannot be left out of the package)
+TOP_FILES = ["manifest.json", "config.json", "config.md", "LICENSE"]
 PACKAGES = ["actions"]
 VENDOR_CONFIG = ROOT / "devtools" / "vendoring"
 VENDOR_OUT = ROOT / "build" / "vendor"
@@ -102,6 +102,8 @@ def vendor_files() -> Iterator[Tuple[str, Optional[Path]]]:
 
 
 def addon_files() -> Iterator[Tuple[str, Path]]:
+    for path in sorted(ROOT.glob("*.py")):
+        yield path.name, path
     for name in TOP_FILES:
         yield name, ROOT / name
     for package in PACKAGES:
