@@ -16,6 +16,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
+from .schema import ActionSpec
+
 Versions = Tuple[int, Optional[int]]
 
 
@@ -62,7 +64,7 @@ class Action:
     """An action as registered: its function and the request versions it serves."""
 
     __slots__ = ("name", "func", "min_version", "max_version", "needs_collection", "alias_of",
-                 "params", "required")
+                 "params", "required", "spec", "check")
 
     def __init__(self, name: str, func: Callable, min_version: int, max_version: Optional[int],
                  needs_collection: bool, alias_of: Optional[str] = None) -> None:
@@ -75,6 +77,13 @@ class Action:
         params = _params(name, func)
         self.params = [p.name for p in params]
         self.required = [p.name for p in params if p.default is inspect.Parameter.empty]
+        try:
+            self.spec = ActionSpec(name, func)
+        except Exception as exc:  # an annotation with no JSON form, or a name it cannot resolve
+            raise RegistryError("%s cannot be action '%s': its annotations have no JSON Schema "
+                                "(%s: %s)" % (_where(func), name, type(exc).__name__, exc))
+        # the params check of schema.py, or None when nothing is declared to check
+        self.check = self.spec.check if self.spec.checks_anything else None
 
     def serves(self, version: int) -> bool:
         if version < self.min_version:

@@ -13,7 +13,9 @@ from typing import Any, Callable
 import pytest
 
 from conftest import ADDON_PACKAGE, addon_module
-from registry import Registry, RegistryError, api
+
+_registry = addon_module("registry")  # registry.py as packaged (it imports schema.py beside it)
+Registry, RegistryError, api = _registry.Registry, _registry.RegistryError, _registry.api
 from test_wire import ALL_ACTIONS
 
 
