@@ -122,6 +122,9 @@ class _Compiler:
             return self._annotated(args[0], args[1:])
         if tp is Any or tp is object:
             return {}, _accept, "any value"
+        supertype = getattr(tp, "__supertype__", None)  # a NewType: Anki's NoteId, CardId, ...
+        if supertype is not None:
+            return self.node(supertype)
         if tp is None:
             tp = type(None)
         if tp in _SIMPLE:

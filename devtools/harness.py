@@ -101,10 +101,17 @@ class Anki:
         finally:
             conn.close()
 
+    # Called with (request, reply) for every JSON request and reply of request()/invoke()/call():
+    # the tests set it to check each successful result against its action's result schema.
+    reply_check: Optional[Callable[[Any, Any], None]] = None
+
     def request(self, payload: Any, **kw: Any) -> Any:
         status, _, data = self.http(payload, **kw)
         assert status == 200, (status, data)
-        return json.loads(data)
+        reply = json.loads(data)
+        if Anki.reply_check is not None:
+            Anki.reply_check(payload, reply)
+        return reply
 
     def invoke(self, action: str, version: int = 6, **params: Any) -> Dict[str, Any]:
         """The full reply of a version-6 request."""

@@ -37,6 +37,62 @@ def addon_module(name: str) -> Any:
     return importlib.import_module(ADDON_PACKAGE + "." + name)
 
 
+# -- every result the suite receives is checked against its action's declared result schema --
+
+_result_validators: Dict[Any, Any] = {}
+
+
+def result_validator(action: str, version: int) -> Any:
+    """A jsonschema validator of the action's result schema (from the built package), or None
+    for an action not served at that version."""
+    key = (action, version)
+    if key not in _result_validators:
+        import jsonschema
+
+        found = addon_module("AnkiConnect").ACTIONS.find(action, version)
+        _result_validators[key] = None if found is None else jsonschema.Draft202012Validator(
+            found.spec.documents()[1])
+    return _result_validators[key]
+
+
+def check_reply(request: Any, reply: Any) -> None:
+    """Fail when a successful reply's result does not match the action's result schema; the
+    sub-replies of multi are checked against their own actions' schemas."""
+    if not (isinstance(request, dict) and isinstance(request.get("action"), str)):
+        return
+    version = request.get("version", 4)
+    if not isinstance(version, int) or isinstance(version, bool):
+        return
+    if version >= 5:
+        if not (isinstance(reply, dict) and set(reply) == {"result", "error"}
+                and reply["error"] is None):
+            return
+        result = reply["result"]
+    else:
+        if isinstance(reply, dict) and set(reply) == {"result", "error"} and reply["error"]:
+            return
+        result = reply
+    validator = result_validator(request["action"], version)
+    if validator is None:
+        return
+    errors = sorted(validator.iter_errors(result), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise AssertionError("the result of %s (version %d) does not match its declared schema: "
+                             "%s at %s; result: %.300r"
+                             % (request["action"], version, errors[0].message,
+                                "/".join(map(str, errors[0].absolute_path)) or "(top)", result))
+    params = request.get("params")
+    if request["action"] == "multi" and isinstance(params, dict) and isinstance(result, list):
+        subs = params.get("actions")
+        if isinstance(subs, list):
+            for sub, sub_reply in zip(subs, result):
+                if isinstance(sub, dict):
+                    check_reply(dict(sub, version=sub.get("version", 4)), sub_reply)
+
+
+Anki.reply_check = staticmethod(check_reply)
+
+
 @pytest.fixture(scope="session")
 def anki(tmp_path_factory: pytest.TempPathFactory) -> Any:
     base = tmp_path_factory.mktemp("anki") / "base"
