@@ -23,7 +23,9 @@ Two markers, used inside `typing.Annotated` (Python 3.9 has it):
   checker only checks the list, the schema still describes the items.
 
 Bool is not an integer here (JSON true is not 1); an int is a number. A param whose default is
-None also accepts null. No Anki imports: tests use this module on its own.
+None also accepts null. A required key missing inside an object answers upstream's KeyError
+text, the key in single quotes (`'deckName'`), as actions.md says clients see it. No Anki
+imports: tests use this module on its own.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ _PLURAL = {"a string": "strings", "a boolean": "booleans", "an integer": "intege
 def _plural(text: str) -> str:
     if text in _PLURAL:
         return _PLURAL[text]
+    if text.startswith("a list of "):
+        return "lists of " + text[len("a list of "):]
     for article in ("a ", "an "):
         if text.startswith(article) and text.endswith(" object"):
             return text[len(article):] + "s"
@@ -241,6 +245,8 @@ class _Compiler:
         for key, hint in hints.items():
             properties[key], checks[key], _ = self.node(hint)
         definition: Dict[str, Any] = {"type": "object", "properties": properties}
+        if not hints:  # a shape with no keys: the empty object, e.g. {} for an unknown id
+            definition["maxProperties"] = 0
         if required:
             definition["required"] = required
         doc = (tp.__doc__ or "").strip()
@@ -249,7 +255,7 @@ class _Compiler:
         self.defs[name] = definition
 
         def check(value: Any) -> Problem:
-            if not isinstance(value, dict):
+            if not isinstance(value, dict) or (not hints and value):
                 return ("", text, value)
             for key in required:
                 if key not in value:
@@ -370,7 +376,8 @@ class ActionSpec:
                 if problem is not None:
                     path, expected, got = problem
                     if got is _MISSING:
-                        return '%s: parameter "%s%s" is required' % (self.action, name, path)
+                        # upstream's KeyError text, which actions.md keeps: the bare key, quoted
+                        return "'%s'" % path.rsplit(".", 1)[-1]
                     return '%s: parameter "%s%s" must be %s, got %s' % (self.action, name, path, expected,
                                                               show(got))
         return None

@@ -54,6 +54,14 @@ def fonts(ctx: Any, cards: List[ThingId],
     """Several kinds."""
 
 
+class Nothing(TypedDict):
+    """The empty object."""
+
+
+def grid(ctx: Any, rows: List[List[int]]) -> List[Union[Nothing, Media]]:
+    """Nested lists; an empty shape."""
+
+
 def spec(func: Any) -> Any:
     return schema.ActionSpec(func.__name__, func)
 
@@ -89,7 +97,8 @@ def test_what_the_declaration_allows_passes(params: Dict[str, Any]) -> None:
 def test_typeddict_keys_required_optional_and_nested() -> None:
     one = spec(add_one)
     assert one.check({"note": {"deckName": "D", "modelName": "M"}}) is None
-    assert one.check({"note": {"deckName": "D"}}) == 'add_one: parameter "note.modelName" is required'
+    # a missing key: upstream's KeyError text, the key quoted (actions.md)
+    assert one.check({"note": {"deckName": "D"}}) == "'modelName'"
     assert one.check({"note": []}) == 'add_one: parameter "note" must be a Note object, got []'
     assert one.check({"note": {"deckName": "D", "modelName": "M", "fields": {"Front": 1}}}) == (
         'add_one: parameter "note.fields.Front" must be a string, got 1')
@@ -99,6 +108,19 @@ def test_typeddict_keys_required_optional_and_nested() -> None:
         'got [{"url": 5}]')
     # keys the shape does not name are left alone (upstream ignores them)
     assert one.check({"note": {"deckName": "D", "modelName": "M", "options": {"x": 1}}}) is None
+
+
+def test_nested_lists_and_the_empty_shape() -> None:
+    assert spec(grid).check({"rows": [[1], "x"]}) == (
+        'grid: parameter "rows[1]" must be a list of integers, got "x"')
+    assert spec(grid).check({"rows": 1}) == (
+        'grid: parameter "rows" must be a list of lists of integers, got 1')
+    _, result = spec(grid).documents()
+    validator = jsonschema.Draft202012Validator(result)
+    assert validator.is_valid([{}, {"url": "u"}])
+    assert not validator.is_valid([5])
+    empty = jsonschema.Draft202012Validator(dict(result, items={"$ref": "#/$defs/Nothing"}))
+    assert empty.is_valid([{}]) and not empty.is_valid([{"x": 1}])
 
 
 def test_own_items_checks_only_the_list() -> None:
