@@ -7,6 +7,8 @@
 #   make test-matrix              the smoke set against every release in MATRIX, then a summary
 #   make bench ANKI=2.1.50        the benchmark on one release
 #   make package                  build/AnkiConnect.ankiaddon, what users install
+#   make reference                README.md's API reference, regenerated (devtools/reference.py)
+#   make typecheck                mypy over the built package (part of make test)
 #
 # Three kinds of venv, so that the Anki under test holds exactly what a user's Anki holds:
 #   .venv/anki-<release>   Anki itself: requirements/anki-<release>.txt (aqt, anki, their
@@ -41,7 +43,7 @@ PIP := -m pip install -q --disable-pip-version-check
 export ANKICONNECT_ANKI_PYTHON := $(CURDIR)/$(ANKI_PY)
 export ANKICONNECT_RELEASE := $(ANKI)
 
-.PHONY: venv anki-venv build-venv clients run test smoke test-matrix package install bench clean
+.PHONY: venv anki-venv build-venv clients run test typecheck smoke test-matrix package install bench clean reference
 
 venv: anki-venv $(TEST_VENV)/.stamp build-venv
 anki-venv: $(ANKI_VENV)/.stamp
@@ -89,8 +91,18 @@ run: anki-venv build-venv
 	$(BUILD_PY) devtools/package.py --vendor-into .
 	$(ANKI_PY) devtools/launch.py --base "$(ANKI_BASE)" --link . --announce
 
-test: venv clients
+test: venv clients typecheck
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)
+
+# mypy (pinned for Python 3.13) runs in the default release's tests venv, whatever ANKI is
+typecheck:
+	@$(MAKE) --no-print-directory venv ANKI=$(DEFAULT_ANKI)
+	.venv/tests-$(DEFAULT_ANKI)/bin/python devtools/typecheck.py
+
+# the API reference in README.md, from the action declarations, their docstrings and
+# docs/examples/*.json; tests/test_reference.py fails while README.md is stale
+reference: $(TEST_VENV)/.stamp
+	$(PY) devtools/reference.py --write
 
 smoke: venv
 	$(PY) -m pytest -q tests --smoke $(PYTEST_ARGS)

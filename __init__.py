@@ -5,6 +5,11 @@
 Importing this package outside a running Anki starts nothing. This file alone is read by every
 Anki, old ones included, so it keeps to syntax that older Pythons parse (Anki 2.1.0 shipped 3.6),
 and it checks the Anki release before importing anything of the add-on's own.
+
+It is the one release check outside compat.py (tests/test_compat.py allows it by name): it must
+run on Ankis that compat.py cannot even be compiled on, so it holds its own copy of the minimum
+(equal to compat.MIN_ANKI) and compares release numbers as compat.version_tuple does; its
+fallbacks are for the releases it refuses.
 """
 
 MIN_ANKI = (2, 1, 50)  # also compat.MIN_ANKI and manifest.json's min_point_version
@@ -15,7 +20,7 @@ def _running_version():
     try:
         from anki.buildinfo import version
     except ImportError:  # releases before 2.1.28
-        from anki import version
+        from anki import version  # type: ignore
     return str(version)
 
 

@@ -2,48 +2,75 @@
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
 """Differences between Anki releases (2.1.50 .. 26.09), in one place.
 
-Detected by feature (hasattr, a failed import) rather than by version number wherever possible;
-each difference names the release that changed it. Everything else in the add-on uses the
-current API directly.
+Every difference is a function here declared with `@shim(since=..., change=...)`: `since` is the
+first Anki release with the new API, `change` says what changed. The function holds both sides:
+the branch for `since` and later, and the one for the releases before it. A function bridging
+several changes carries one `@shim` per change. `SHIMS` lists them all; `dead_shims()` names
+those whose old branch no supported release takes any more (since <= MIN_ANKI), to be deleted
+when MIN_ANKI is raised. tests/test_compat.py checks that there are none, and that no release
+check is written anywhere else in the add-on.
+
+Differences are detected by feature (hasattr, a failed import, a signature) rather than by
+version number. Everything outside this file uses the current API directly, or a function here.
+This module imports nothing of Anki's at import time (tests load it without Anki).
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, TypeVar
 
 MIN_ANKI = "2.1.50"  # keep in step with __init__.py and manifest.json (min_point_version)
 
 
-def anki_version() -> str:
-    try:
-        from anki.buildinfo import version
-    except ImportError:  # releases before 2.1.28 had only anki.version
-        from anki import version  # type: ignore
-    return str(version)
+class Shim(NamedTuple):
+    name: str  # the compat function
+    since: str  # the first Anki release with the new API
+    change: str  # what that release changed
 
 
-def version_tuple(text: str) -> tuple:
+SHIMS: List[Shim] = []
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def version_tuple(text: str) -> Tuple[int, ...]:
+    """(major, minor, patch) of a release number: "2.1.50" -> (2, 1, 50), "23.10" -> (23, 10, 0)."""
     parts = []
     for piece in text.split(".")[:3]:
         digits = "".join(ch for ch in piece if ch.isdigit())
         parts.append(int(digits or 0))
+    while len(parts) < 3:
+        parts.append(0)
     return tuple(parts)
 
 
-def too_old() -> bool:
-    return version_tuple(anki_version()) < version_tuple(MIN_ANKI)
+def shim(since: str, change: str) -> Callable[[_F], _F]:
+    """Declare the function below as the bridge over one release difference: Anki `since` (the
+    first release with the new API) changed `change`. Recorded in SHIMS; the function is
+    returned unchanged."""
+    def declare(func: _F) -> _F:
+        SHIMS.append(Shim(func.__name__, since, change))
+        return func
+    return declare
+
+
+def dead_shims(minimum: str = MIN_ANKI) -> List[Shim]:
+    """The shims whose old branch no release from `minimum` on takes (since <= minimum)."""
+    return [s for s in SHIMS if version_tuple(s.since) <= version_tuple(minimum)]
 
 
 # -- Qt ----------------------------------------------------------------------------
 
+@shim(since="25.07", change="aqt.qt runs on PyQt6 only (PyQt5, the Qt5 builds, may lack the "
+                            "scoped enums Owner.Scope.Name)")
 def qt_enum(owner: Any, scope: str, name: str) -> Any:
-    """`owner.scope.name` (PyQt6's scoped enums); PyQt5 (2.1.50's Qt5 build) may only have
-    `owner.name`."""
+    """`owner.scope.name` (PyQt6's scoped enums); PyQt5 may only have `owner.name`."""
     value = getattr(getattr(owner, scope, None), name, None)
     return value if value is not None else getattr(owner, name)
 
 
+@shim(since="25.07", change="aqt.qt runs on PyQt6 only (PyQt5 spells exec() exec_())")
 def qt_exec(obj: Any) -> Any:
     """Run a Qt event loop or dialog: `exec()`, or `exec_()`, PyQt5's older spelling."""
     run = getattr(obj, "exec", None) or getattr(obj, "exec_")
@@ -64,11 +91,12 @@ def everything_changed() -> Any:
     return changes
 
 
+@shim(since="2.1.66", change="aqt.operations.on_op_finished: what Anki does after an operation")
 def refresh_gui(mw: Any, changes: Any) -> None:
     """What Anki does after one of its own operations: undo menu, open windows."""
     try:
         from aqt.operations import on_op_finished
-    except ImportError:  # on_op_finished is new in 2.1.66; before, do what CollectionOp did
+    except ImportError:  # before 2.1.66, do what CollectionOp did
         from aqt import gui_hooks
 
         mw.update_undo_actions()
@@ -106,11 +134,12 @@ def undoable(mw: Any, col: Any, name: str) -> Iterator[Any]:
 
 # -- collection ----------------------------------------------------------------------
 
+@shim(since="23.10", change="col.add_notes and AddNoteRequest: many notes in one backend call")
 def add_notes(col: Any, notes_and_decks: Any) -> None:
     """Add (note, deck_id) pairs; each note gets its id. One backend call where the release
     has col.add_notes, one add_note per note before (inside ac.op: one undo step either way)."""
     pairs = list(notes_and_decks)
-    if hasattr(col, "add_notes"):  # col.add_notes and AddNoteRequest are new in 23.10
+    if hasattr(col, "add_notes"):
         from anki.collection import AddNoteRequest
 
         col.add_notes([AddNoteRequest(note=note, deck_id=did) for note, did in pairs])
@@ -119,23 +148,115 @@ def add_notes(col: Any, notes_and_decks: Any) -> None:
             col.add_note(note, did)
 
 
+@shim(since="2.1.55", change="Card.custom_data")
+@shim(since="23.10", change="Card.memory_state and Card.desired_retention (FSRS)")
+@shim(since="25.07", change="Card.decay (FSRS-6)")
+@shim(since="25.07.3", change="Card.last_review_time")
+def card_has(card: Any, attr: str) -> bool:
+    """Whether this release's cards have attribute `attr`: the attributes behind the card's
+    `data` column came one by one after 2.1.50 (the releases above)."""
+    return hasattr(card, attr)
+
+
+@shim(since="23.10", change="BrowserColumns.Column.sorting_cards and sorting_notes (before, "
+                            "one `sorting` for both modes)")
+def column_sorting(column: Any, notes_mode: bool) -> Any:
+    """How browser column `column` (BrowserColumns.Column) sorts in notes or cards mode."""
+    sorting = getattr(column, "sorting_notes" if notes_mode else "sorting_cards", None)
+    if sorting is None:
+        sorting = column.sorting
+    return sorting
+
+
+# -- scheduling ------------------------------------------------------------------------
+
+@shim(since="23.10", change="the v1/v2 schedulers are gone: col.sched is the v3 scheduler, "
+                            "with describe_next_states (v2 has only nextIvlStr)")
+def next_review_labels(col: Any) -> Callable[[Any], List[str]]:
+    """A function giving a card's four answer-button labels (the intervals Again, Hard, Good and
+    Easy would give it) under the collection's scheduler. Use it for one batch of cards."""
+    import copy
+
+    sched = col.sched
+    describe = getattr(sched, "describe_next_states", None)
+    if describe is not None:
+        return lambda card: list(describe(col._backend.get_scheduling_states(card.id)))
+    # 2.1.50 .. 2.1.66 with v3 off, the v2 scheduler: the labels its reviewer puts on the four
+    # answer buttons (on a copy: v2's nextIvl sets a new card's `left` as it goes). They depend
+    # only on the deck and the card's scheduling state (`due` only once it is a review card), so
+    # cards in the same state share them: thousands of new cards cost 4 calls.
+    labels: Dict[Tuple[Any, ...], List[str]] = {}
+
+    def v2_labels(card: Any) -> List[str]:
+        key = (card.did, card.odid, card.type, card.queue, card.ivl, card.factor, card.left,
+               card.lapses, card.reps, card.due if card.type in (2, 3) else None)
+        found = labels.get(key)
+        if found is None:
+            found = labels[key] = [sched.nextIvlStr(copy.copy(card), ease, True)
+                                   for ease in (1, 2, 3, 4)]
+        return list(found)
+
+    return v2_labels
+
+
+@shim(since="23.10", change="the v1/v2 schedulers are gone: col.sched is the v3 scheduler, "
+                            "with build_answer and answer_card (v2 has only answerCard)")
+def answer_card(col: Any, card: Any, ease: int) -> None:
+    """Answer `card` (its timer started) with `ease` 1..4, as the reviewer's buttons do."""
+    sched = col.sched
+    if hasattr(sched, "build_answer"):
+        states = col._backend.get_scheduling_states(card.id)
+        sched.answer_card(sched.build_answer(card=card, states=states, rating=ease - 1))
+    else:  # the v2 scheduler (2.1.50 .. 2.1.66 when v3 is off)
+        if not getattr(sched, "_haveQueues", True):
+            sched.reset()  # v2's answerCard needs its queues (lrnCount) built
+        sched.answerCard(card, ease)
+
+
+# -- sync -------------------------------------------------------------------------------
+
+@shim(since="23.10", change="col.sync_collection(auth, sync_media): the media sync starts with "
+                            "the collection's (before, separately)")
+def sync_collection(mw: Any, col: Any, auth: Any,
+                    run: Callable[[Callable[[], Any]], Any] = lambda work: work()) -> Any:
+    """Sync the collection with AnkiWeb through `run` (the action's ctx.run_in_thread: off the
+    main thread); its SyncOutput. Media too where the release syncs it along (and the profile
+    wants it); before 23.10 the GUI sync that follows does the media."""
+    import inspect
+
+    if "sync_media" in inspect.signature(col.sync_collection).parameters:
+        media = mw.pm.media_syncing_enabled()
+        return run(lambda: col.sync_collection(auth, media))
+    return run(lambda: col.sync_collection(auth))
+
+
+@shim(since="2.1.57", change="SyncOutput.new_endpoint and ProfileManager.set_current_sync_url: "
+                             "AnkiWeb may move an account to another server")
+def remember_sync_endpoint(pm: Any, out: Any) -> None:
+    """Keep the server AnkiWeb moved the account to (sync output `out`) in profile `pm`."""
+    if getattr(out, "new_endpoint", ""):
+        pm.set_current_sync_url(out.new_endpoint)
+
+
 # -- Anki's error messages ----------------------------------------------------------------
 
 _ISOLATE = ("\u2068", "\u2069")  # Fluent's bidi isolation marks around substituted values
 
 
+@shim(since="2.1.55", change="InvalidInput errors give the bare reason (before, wrapped in "
+                             "\"Invalid input: \")")
+@shim(since="25.09", change="search errors are plain text (before, Markdown rendered as HTML: "
+                            "<p>Invalid search: ...</p>, <code>x</code> for `x`)")
 def anki_error_text(exc: Any) -> str:
     """The plain text of Anki's error `exc` (an exception or its text), as clients match on it:
-    without the bidi isolation marks around names, without the "Invalid input: " wrapper
-    2.1.50 puts around backend refusals (newer releases give the bare reason), and without the
-    HTML older releases (2.1.50 .. 23.12 at least) put around search errors ("<p>Invalid search: ...</p>", with
-    <code>x</code> where later releases write `x`)."""
+    without the bidi isolation marks around names, without the "Invalid input: " wrapper of
+    2.1.50 .. 2.1.54, and without the HTML of search errors before 25.09."""
     import html
     import re
 
     text = str(exc)
     prefix = "Invalid input: " + _ISOLATE[0]
-    if text.startswith(prefix):  # 2.1.50 wraps InvalidInput's reason; later releases do not
+    if text.startswith(prefix):
         text = text[len("Invalid input: "):]
     if "<" in text and re.search(r"</?[a-zA-Z][^<>]*>", text):
         text = re.sub(r"<code>(.*?)</code>", r"`\1`", text)  # as the releases after write it
@@ -146,58 +267,110 @@ def anki_error_text(exc: Any) -> str:
     return text
 
 
-# -- .apkg packages (the backend exporter/importer; 2.1.50 has only the legacy Python ones) --
+# -- .apkg packages ------------------------------------------------------------------------
 
-def export_anki_package(col: Any, out_path: str, deck_id: int, with_scheduling: bool) -> None:
-    """Export deck `deck_id` (with media) as a legacy-compatible .apkg through the backend."""
+@shim(since="2.1.52", change="col.export_anki_package, the backend .apkg exporter (before, "
+                             "only anki.exporting's AnkiPackageExporter)")
+@shim(since="23.12", change="ExportAnkiPackageOptions (before, keyword arguments)")
+def export_anki_package(col: Any, out_path: str, deck_id: int, with_scheduling: bool,
+                        run: Callable[[Callable[[], Any]], Any] = lambda work: work()) -> None:
+    """Export deck `deck_id` (with media) as a legacy-compatible .apkg. The backend exporter
+    writes the file through `run` (the action's ctx.run_in_thread: off the main thread, as
+    Anki's export dialog does); 2.1.50's legacy exporter on the calling thread."""
     import anki.collection as collection
+    from anki.decks import DeckId
 
-    limit = collection.DeckIdLimit(deck_id)
-    if hasattr(collection, "ExportAnkiPackageOptions"):  # the options message is new in 23.12
+    if not hasattr(col, "export_anki_package"):  # 2.1.50
+        from anki.exporting import AnkiPackageExporter  # type: ignore[attr-defined]
+
+        exporter = AnkiPackageExporter(col)
+        exporter.did = deck_id
+        exporter.includeSched = with_scheduling
+        exporter.exportInto(out_path)
+        return
+    limit = collection.DeckIdLimit(DeckId(deck_id))
+    if hasattr(collection, "ExportAnkiPackageOptions"):
         options = collection.ExportAnkiPackageOptions(
             with_scheduling=with_scheduling, with_deck_configs=with_scheduling,
             with_media=True, legacy=True)
-        col.export_anki_package(out_path=out_path, options=options, limit=limit)
-    else:  # 2.1.55 .. 23.10: keyword arguments
-        col.export_anki_package(out_path=out_path, limit=limit, with_scheduling=with_scheduling,
-                                with_media=True, legacy_support=True)
+        run(lambda: col.export_anki_package(out_path=out_path, options=options, limit=limit))
+    else:  # 2.1.52 .. 23.10: keyword arguments
+        run(lambda: col.export_anki_package(
+            out_path=out_path, limit=limit, with_scheduling=with_scheduling, with_media=True,
+            legacy_support=True))
 
 
+@shim(since="2.1.52", change="col.import_anki_package, the backend .apkg importer (before, "
+                             "only anki.importing's AnkiPackageImporter)")
+@shim(since="23.10", change="ImportAnkiPackageRequest with ImportAnkiPackageOptions (before, "
+                            "just the path)")
+@shim(since="23.12", change="ImportAnkiPackageOptions.with_deck_configs")
 def import_anki_package(col: Any, path: str) -> None:
-    """Import an .apkg through the backend, with the options of Anki's own AnkiPackageImporter
-    (note types merged, scheduling and options groups kept) where the release has options."""
+    """Import an .apkg, with the options of Anki's own AnkiPackageImporter (note types merged,
+    scheduling and options groups kept) as far as the release has them."""
     import anki.collection as collection
 
-    if hasattr(collection, "ImportAnkiPackageRequest"):  # the request is new in 23.10
+    if not hasattr(col, "import_anki_package"):  # 2.1.50
+        from anki.importing import AnkiPackageImporter  # type: ignore[attr-defined]
+
+        AnkiPackageImporter(col, path).run()
+        # the legacy importer leaves the note type cache stale (Basic read as "Basic-xxxxx")
+        col.models._clear_cache()
+        return
+    if hasattr(collection, "ImportAnkiPackageRequest"):
         wanted = {"merge_notetypes": True, "with_scheduling": True, "with_deck_configs": True}
         fields = collection.ImportAnkiPackageOptions.DESCRIPTOR.fields_by_name
         options = collection.ImportAnkiPackageOptions(
-            **{key: value for key, value in wanted.items() if key in fields})
+            **{key: value for key, value in wanted.items() if key in fields})  # type: ignore
         col.import_anki_package(collection.ImportAnkiPackageRequest(
             package_path=path, options=options))
-    else:  # 2.1.55 .. 2.1.66: just the path (scheduling always kept)
+    else:  # 2.1.52 .. 2.1.66: just the path (scheduling always kept)
         col.import_anki_package(path)
+
+
+@shim(since="2.1.52", change="aqt.import_export.importing: Anki's import GUI on the backend "
+                             "importers (import_file, prompt_for_file_then_import)")
+def gui_importing() -> Any:
+    """aqt.import_export.importing, or None where the release does not have it."""
+    try:
+        from aqt.import_export import importing
+    except ImportError:
+        return None
+    return importing
+
+
+@shim(since="2.1.54", change="aqt.import_export.importing.IMPORTERS: the file types the import "
+                             "GUI takes")
+def gui_can_import(importing: Any, filename: str) -> bool:
+    """Whether Anki's import GUI (module `importing`) takes a file named `filename`; True where
+    the release has no list to tell (2.1.52, 2.1.53)."""
+    known = getattr(importing, "IMPORTERS", None)
+    return not known or any(imp.can_import(filename.lower()) for imp in known)
 
 
 # -- add-ons -----------------------------------------------------------------------------
 
+@shim(since="23.10", change="AddonManager.get_updated_addons: the backend picks the update "
+                            "(fetch_update_info without an HttpClient)")
 def ankiweb_has_newer(manager: Any, addon_id: int) -> bool:
     """Whether AnkiWeb has a version of add-on `addon_id` that Anki's own update check would
     update to; raises when AnkiWeb cannot be asked. Blocking (network): call it off the main
     thread."""
     from aqt import addons
 
-    if hasattr(manager, "get_updated_addons"):  # 23.10 moved the check into the backend
+    if hasattr(manager, "get_updated_addons"):
         return bool(manager.get_updated_addons(addons.fetch_update_info([addon_id])))
     # before 23.10 (2.1.50 .. 2.1.66): every branch as JSON from {aqt.appShared}updates/, the
     # suitable one picked by the frontend
     with addons.HttpClient() as client:
-        items = addons.fetch_update_info(client, [addon_id])
+        items = addons.fetch_update_info(client, [addon_id])  # type: ignore
     return bool(manager.updates_required(manager.extract_update_info(items)))
 
 
 # -- macOS -------------------------------------------------------------------------------
 
+@shim(since="25.09", change="aqt._macos_helper's macos_helper.disable_appnap() "
+                            "(anki-mac-helper 0.1.1)")
 def disable_app_nap() -> bool:
     """Keep macOS's App Nap from suspending Anki, and so the server, while Anki is in the
     background, through the helper Anki provides: `disable_appnap()` of aqt._macos_helper's

@@ -1,9 +1,184 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""The context every action receives (interim: the dispatcher object itself)."""
+"""The one context every action receives, the facts of its request, and Deferred (an action's
+answer that arrives later).
+
+An action is `def name(ctx: Context, <params>)`; everything it may use of the add-on is a
+documented member of Context:
+
+- `ctx.col`: the open collection (error "collection is not available: ..." without a profile);
+- `ctx.op(name)`: `with ctx.op("addNote") as col:` runs changes as one undoable step;
+- the ways to wait, Anki's window staying responsive meanwhile (qthost.py does the Qt part):
+  `ctx.run_in_thread(func)` for blocking I/O, `ctx.wait_until(condition, timeout)` for a window
+  or a step Anki finishes later, and `ctx.later()`, a Deferred the action returns to answer
+  once something happens (the user clicks Add) while other requests are served;
+- `ctx.config` (the live add-on config), `ctx.mw` (Anki's main window);
+- `ctx.facts`: what the front established about the request (RequestFacts);
+- `ctx.registry` (the actions served) and `ctx.handle(request, facts)` (a sub-request through
+  the dispatcher), for apiReflect and multi.
+
+No Anki imports at run time (the annotations name Anki's types): tests import this module on its
+own.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from dataclasses import dataclass
+from typing import (TYPE_CHECKING, Any, Callable, Generic, Iterator, List, Optional, Tuple,
+                    TypeVar)
 
-Context = Any
+if TYPE_CHECKING:
+    from anki.collection import Collection
+    from aqt.main import AnkiQt
+
+    from .config import Config
+    from .dispatch import Dispatcher
+    from .registry import Registry
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+NO_COLLECTION = "collection is not available: no profile is open in Anki"
+
+
+class ApiError(Exception):
+    """An error whose text is the whole `error` string of the reply."""
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What is known about a request apart from its body; set by the front and the dispatcher,
+    never from a request's params.
+
+    - origin: its Origin header (None: not sent, as by curl and scripts);
+    - origin_allowed: whether config webCorsOriginList allows that origin (an action declared
+      `any_origin=True` is also served to a refused one);
+    - authorised: whether the request, or the request it is part of (a multi), carried a valid
+      API key (or none is configured).
+    """
+
+    origin: Optional[str] = None
+    origin_allowed: bool = True
+    authorised: bool = False
+
+
+class Deferred(Generic[T]):
+    """A result that arrives later, on the main thread (e.g. when the user clicks a button).
+
+    An action returns one (`ctx.later()`); its request is answered when `resolve` or `fail` is
+    called, while other requests are served meanwhile. Each outcome is delivered once. Annotate
+    the action with what it resolves to: `-> Deferred[Optional[int]]`.
+    """
+
+    def __init__(self) -> None:
+        self._outcome: Optional[Tuple[bool, Any]] = None
+        self._callbacks: List[Callable[[bool, Any], None]] = []
+
+    @property
+    def done(self) -> bool:
+        return self._outcome is not None
+
+    def resolve(self, value: T) -> None:
+        self._finish(True, value)
+
+    def fail(self, message: str) -> None:
+        self._finish(False, message)
+
+    def _finish(self, ok: bool, value: Any) -> None:
+        if self._outcome is not None:
+            return
+        self._outcome = (ok, value)
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(ok, value)
+
+    def _on_outcome(self, callback: Callable[[bool, Any], None]) -> None:
+        if self._outcome is not None:
+            callback(*self._outcome)
+        else:
+            self._callbacks.append(callback)
+
+    def then(self, callback: Callable[[Any], Any]) -> None:
+        """Call `callback(value)` once resolved (a failure is passed on as its message)."""
+        self._on_outcome(lambda ok, value: callback(value))
+
+    def map(self, on_value: Callable[[T], U],
+            on_error: Optional[Callable[[str], U]] = None) -> "Deferred[U]":
+        """A Deferred resolved with on_value(value), or with on_error(message) on failure."""
+        mapped: Deferred[U] = Deferred()
+
+        def forward(ok: bool, value: Any) -> None:
+            if ok or on_error is None:
+                mapped.resolve(on_value(value) if ok else value)
+            else:
+                mapped.resolve(on_error(value))
+
+        self._on_outcome(forward)
+        return mapped
+
+
+class Context:
+    """What an action gets as its first argument: one per request (see the module docstring)."""
+
+    __slots__ = ("mw", "config", "facts", "registry", "_dispatcher")
+
+    def __init__(self, dispatcher: "Dispatcher", facts: RequestFacts) -> None:
+        self._dispatcher = dispatcher
+        self.mw: AnkiQt = dispatcher.mw
+        self.config: Config = dispatcher.config
+        self.facts = facts
+        self.registry: Registry = dispatcher.registry
+
+    # -- the collection --------------------------------------------------------
+
+    @property
+    def col(self) -> Collection:
+        """The open collection; ApiError (the reply's error) when no profile is open."""
+        col = getattr(self.mw, "col", None) if self.mw is not None else None
+        if col is None:
+            raise ApiError(NO_COLLECTION)
+        return col
+
+    @contextlib.contextmanager
+    def op(self, name: str) -> Iterator[Collection]:
+        """Run collection changes as one undoable step ("AnkiConnect: <name>" in Edit > Undo)
+        and refresh Anki's windows after it."""
+        col = self.col
+        from . import compat
+
+        with compat.undoable(self.mw, col, "AnkiConnect: " + name):
+            yield col
+
+    # -- waiting -----------------------------------------------------------------
+
+    def run_in_thread(self, func: Callable[[], T]) -> T:
+        """`func()` run off the main thread (blocking I/O: a download, a sync), Anki's window
+        responsive meanwhile; its value, or its exception raised here. Requests that arrive
+        meanwhile wait their turn."""
+        host = self._dispatcher.host
+        if host is None:
+            return func()
+        return host.run_in_thread(func)
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
+        """Keep Anki's event loop turning until `condition()` (checked on the main thread) holds,
+        at most `timeout` seconds; then `condition()`. For a window Anki opens, or a step it
+        finishes from its event loop (a hook that fires, a callback that runs). Requests that
+        arrive meanwhile wait their turn."""
+        host = self._dispatcher.host
+        if host is None:
+            return condition()
+        return host.wait_until(condition, timeout)
+
+    def later(self) -> Deferred[Any]:
+        """An answer that arrives later: return it, and `resolve` it (or `fail` it) once known;
+        the request is answered then, other requests are served meanwhile."""
+        return Deferred()
+
+    # -- requests ------------------------------------------------------------------
+
+    def handle(self, request: Any, facts: RequestFacts) -> Any:
+        """Answer one more request object (a multi's sub-request) through the dispatcher, with
+        `facts`: the reply (the bare result, the envelope, or a Deferred of either)."""
+        return self._dispatcher.handle(request, facts)

@@ -33,10 +33,13 @@ class Declaration(NamedTuple):
     collection: bool
     aliases: Any
     renamed_from: Mapping[str, Any]
+    key: bool = True
+    any_origin: bool = False
 
 
 def api(name: Optional[str] = None, versions: Versions = (1, None), collection: bool = True,
-        aliases: Iterable[str] = (), renamed_from: Optional[Mapping[str, int]] = None) -> Callable:
+        aliases: Iterable[str] = (), renamed_from: Optional[Mapping[str, int]] = None,
+        key: bool = True, any_origin: bool = False) -> Callable:
     """Mark a function as an action; the registry checks the declaration when it is built.
 
     - name: the action name (default: the function's name).
@@ -46,6 +49,10 @@ def api(name: Optional[str] = None, versions: Versions = (1, None), collection: 
     - renamed_from: {old name: last version served under it}. A renamed action is one function:
       `@api(renamed_from={"oldName": 5})` answers to oldName from the first version up to 5 and
       to its name from 6 on (after the latest of its old names).
+    - key: False for an action served without the API key (config apiKey), e.g. the one that
+      tells a client that a key is required.
+    - any_origin: True for an action served also to an origin that config webCorsOriginList
+      refuses (the action sees which in `ctx.facts`), e.g. the one that asks the user to allow it.
     """
     if name is not None and not isinstance(name, str):
         raise RegistryError("@api takes keyword arguments: write @api() above %s, not @api"
@@ -53,7 +60,7 @@ def api(name: Optional[str] = None, versions: Versions = (1, None), collection: 
 
     def decorate(func: Callable) -> Callable:
         declaration = Declaration(name or func.__name__, versions, collection, aliases,
-                                  dict(renamed_from or {}))
+                                  dict(renamed_from or {}), bool(key), bool(any_origin))
         func.__dict__.setdefault("_api", []).append(declaration)
         return func
 
@@ -64,16 +71,19 @@ class Action:
     """An action as registered: its function and the request versions it serves."""
 
     __slots__ = ("name", "func", "min_version", "max_version", "needs_collection", "alias_of",
-                 "params", "required", "spec", "check")
+                 "needs_key", "any_origin", "params", "required", "spec", "check")
 
     def __init__(self, name: str, func: Callable, min_version: int, max_version: Optional[int],
-                 needs_collection: bool, alias_of: Optional[str] = None) -> None:
+                 needs_collection: bool, alias_of: Optional[str] = None, needs_key: bool = True,
+                 any_origin: bool = False) -> None:
         self.name = name
         self.func = func
         self.min_version = min_version
         self.max_version = max_version
         self.needs_collection = needs_collection
         self.alias_of = alias_of
+        self.needs_key = needs_key  # False: served without the API key
+        self.any_origin = any_origin  # True: served to an origin the CORS list refuses
         params = _params(name, func)
         self.params = [p.name for p in params]
         self.required = [p.name for p in params if p.default is inspect.Parameter.empty]
@@ -142,6 +152,10 @@ class Registry:
                 return action
         return None
 
+    def declared(self, name: str) -> List[Action]:
+        """The actions served under `name`, at whichever versions (none: an unknown name)."""
+        return list(self._actions.get(name, ()))
+
     def names(self) -> List[str]:
         """Every name served (at some version), aliases included, sorted."""
         return sorted(self._actions)
@@ -168,7 +182,7 @@ class Registry:
 
 def _declared_actions(func: Callable, declaration: Declaration) -> List[Action]:
     """The actions one declaration serves: its old names, its name, then its aliases."""
-    name, versions, collection, aliases, renamed_from = declaration
+    name, versions, collection, aliases, renamed_from, key, any_origin = declaration
     where = _where(func)
     if not (isinstance(versions, tuple) and len(versions) == 2 and _is_version(versions[0])
             and (versions[1] is None or _is_version(versions[1]))):
@@ -192,10 +206,13 @@ def _declared_actions(func: Callable, declaration: Declaration) -> List[Action]:
             raise RegistryError("action '%s' of %s has an empty version range: '%s' is renamed to "
                                 "'%s' after version %d, and the function serves %s"
                                 % (empty, where, old, name, until, _range(first, last)))
-        actions.append(Action(old, func, first, until, collection))
+        actions.append(Action(old, func, first, until, collection, needs_key=key,
+                              any_origin=any_origin))
         start = max(start, until + 1)
-    actions.append(Action(name, func, start, last, collection))
-    actions.extend(Action(alias, func, start, last, collection, alias_of=name)
+    actions.append(Action(name, func, start, last, collection, needs_key=key,
+                          any_origin=any_origin))
+    actions.extend(Action(alias, func, start, last, collection, alias_of=name, needs_key=key,
+                          any_origin=any_origin)
                    for alias in aliases)
     return actions
 

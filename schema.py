@@ -18,9 +18,11 @@ Two markers, used inside `typing.Annotated` (Python 3.9 has it):
 - `Message(text)`: the exact error clients match on (../shared/spec/actions.md), e.g.
   `Annotated[int, Message("fontSize should be an integer: {value}")]`; `{value}` is the value as
   Python's str() shows it, as upstream's own checks wrote it.
-- `OWN_ITEMS`: the action checks each item itself, so that one bad item answers for itself and
-  not for the request (v6 `addNotes` gives null at a bad note's index, `canAddNotes` false): the
-  checker only checks the list, the schema still describes the items.
+- `OWN_ITEMS`: the action checks each item of a list itself, so that one bad item answers for
+  itself and not for the request (v6 `addNotes` gives null at a bad note's index, `canAddNotes`
+  false), or the keys of an object itself, in the order the spec prescribes (addNote's note:
+  model first, then deck, then `'fields'`): the checker only checks "a list" / "an object", the
+  schema still describes the items or keys.
 
 Bool is not an integer here (JSON true is not 1); an int is a number. A param whose default is
 None also accepts null. A required key missing inside an object answers upstream's KeyError
@@ -75,10 +77,6 @@ def _is_deferred(origin: Any) -> bool:
     return getattr(origin, "__name__", "") == "Deferred"
 
 
-def _article(text: str) -> str:
-    return ("an " if text[:1] in "aeiou" else "a ") + text
-
-
 _SIMPLE: Dict[Any, Tuple[Dict[str, Any], str]] = {
     str: ({"type": "string"}, "a string"),
     bool: ({"type": "boolean"}, "a boolean"),
@@ -95,9 +93,8 @@ def _plural(text: str) -> str:
         return _PLURAL[text]
     if text.startswith("a list of "):
         return "lists of " + text[len("a list of "):]
-    for article in ("a ", "an "):
-        if text.startswith(article) and text.endswith(" object"):
-            return text[len(article):] + "s"
+    if text.startswith("an object ("):
+        return "objects" + text[len("an object"):]
     return text
 
 
@@ -154,7 +151,13 @@ class _Compiler:
 
     def _annotated(self, tp: Any, extras: Tuple[Any, ...]) -> Tuple[Dict[str, Any], Checker, str]:
         own_items = OWN_ITEMS in extras
-        if own_items:
+        if own_items and _is_typeddict(tp):
+            # one object the action checks itself (its keys in the order the spec prescribes,
+            # with upstream's texts such as 'fields'): only "an object" is checked here; the
+            # schema is the shape's
+            schema, _, text = self.node(tp)
+            check = _leaf(lambda v: isinstance(v, dict), text)
+        elif own_items:
             origin = typing.get_origin(tp)
             if not (origin in (list, List) or tp is list):
                 raise TypeError("OWN_ITEMS marks a list, not %r" % (tp,))
@@ -223,16 +226,22 @@ class _Compiler:
         checks = [part[1] for part in parts]
 
         def check(value: Any) -> Problem:
+            declared: Optional[MessageError] = None
             for each in checks:
-                if each(value) is None:
-                    return None
+                try:
+                    if each(value) is None:
+                        return None
+                except MessageError as exc:  # that arm's exact text, if no other arm fits
+                    declared = declared or exc
+            if declared is not None:
+                raise declared
             return ("", text, value)
 
         return schema, check, text
 
     def _typeddict(self, tp: Any) -> Tuple[Dict[str, Any], Checker, str]:
         name = tp.__name__
-        text = _article(name) + " object"
+        text = "an object (%s)" % name
         ref = {"$ref": self.ref_prefix + name}
         if tp in self._checkers:
             return ref, self._checkers[tp], text
@@ -341,8 +350,12 @@ class ActionSpec:
         self.action = action
         for param in params:
             hint = hints.get(param.name, Any)
-            if param.default is None:
-                hint = Optional[hint] if hint is not Any else Any
+            if param.default is None and hint is not Any:
+                if typing.get_origin(hint) is typing.Annotated:  # null inside the markers
+                    inner, *extras = typing.get_args(hint)
+                    hint = typing.Annotated[(Optional[inner], *extras)]
+                else:
+                    hint = Optional[hint]
             schema, check, _ = compiler.node(hint)
             if param.default is inspect.Parameter.empty:
                 required.append(param.name)

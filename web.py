@@ -37,7 +37,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 # The copy bundled by `make package` (vendoring, with its imports made relative): never a
 # top-level h11, which another add-on may have put on sys.path in another version.
-from .vendor import h11  # type: ignore
+from .vendor import h11
 
 
 READ_CHUNK = 256 * 1024
@@ -408,8 +408,8 @@ class Server:
         host = self.address.strip("[]") or None
         infos = socket.getaddrinfo(host, self.port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0,
                                    socket.AI_PASSIVE)
-        bound = []
-        errors = []
+        bound: List[Tuple[str, int]] = []
+        errors: List[OSError] = []
         seen = set()
         for family, kind, proto, _, sockaddr in infos:
             if (family, sockaddr[:2]) in seen:

@@ -2,6 +2,6 @@
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
 """One module per action group; every `@api` function in them is served."""
 
-from . import cards, decks, graphical, media, misc, models, notes, stats
+from . import addcards, cards, decks, editor, graphical, media, misc, models, notes, review, stats
 
-MODULES = [cards, decks, graphical, media, misc, models, notes, stats]
+MODULES = [addcards, cards, decks, editor, graphical, media, misc, models, notes, review, stats]

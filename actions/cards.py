@@ -9,16 +9,19 @@ Upstream wrote some of these straight into the cards table.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import time
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Literal, Optional, Tuple, Union
+
+from anki.cards import CardId
 
 from .. import compat
 from ..context import Context
 from ..registry import api
-from .common import chunks, get_card, int_list
+from ..util import chunks, select_in
+from .common import get_card
+from .shapes_cards import CardAnswer, CardInfo, CardModTime, NoCard
 
 QUEUE_SUSPENDED = -1
 QUEUE_LEARN = 1
@@ -42,18 +45,16 @@ _DUE_DAYS = re.compile(r"^[0-9]+(?:-[0-9]+)?!?$")
 
 # -- lookups -----------------------------------------------------------------------
 
-def _rows(col: Any, columns: str, ids: Iterable[int]) -> Dict[int, Tuple[Any, ...]]:
+def _rows(col: Any, columns: str, ids: Iterable[int]) -> Dict[CardId, Tuple[Any, ...]]:
     """{card id: (columns...)} for the ids that exist, one query per 900 ids."""
     wanted = sorted(set(i for i in ids if -_INT64 <= i < _INT64))
-    found: Dict[int, Tuple[Any, ...]] = {}
-    for chunk in chunks(wanted):
-        sql = "select id, %s from cards where id in (%s)" % (columns, ",".join("?" * len(chunk)))
-        for row in col.db.all(sql, *chunk):
-            found[row[0]] = tuple(row[1:])
+    found: Dict[CardId, Tuple[Any, ...]] = {}
+    for row in select_in(col.db, "select id, %s from cards where id in (%%s)" % columns, wanted):
+        found[CardId(row[0])] = tuple(row[1:])
     return found
 
 
-def _require(found: Dict[int, Any], ids: List[int]) -> None:
+def _require(found: Dict[CardId, Any], ids: Iterable[int]) -> None:
     for cid in ids:
         if cid not in found:
             raise Exception("Card was not found: %s" % cid)
@@ -71,7 +72,7 @@ def _cards(col: Any, ids: Iterable[int]) -> List[Any]:
     return result
 
 
-def _searched(col: Any, ids: List[int], search: str) -> set:
+def _searched(col: Any, ids: Iterable[int], search: str) -> set:
     """The ids (of `ids`) that match the Anki search `search`."""
     wanted = sorted(set(i for i in ids if 0 < i < _INT64))
     matched: set = set()
@@ -81,15 +82,13 @@ def _searched(col: Any, ids: List[int], search: str) -> set:
     return matched
 
 
-def _revlog(col: Any, ids: List[int]) -> Dict[int, List[Tuple[int, int]]]:
+def _revlog(col: Any, ids: Iterable[int]) -> Dict[int, List[Tuple[int, int]]]:
     """{card id: [(revlog id, ivl), ...] oldest first}."""
     wanted = sorted(set(i for i in ids if -_INT64 <= i < _INT64))
     logs: Dict[int, List[Tuple[int, int]]] = {}
-    for chunk in chunks(wanted):
-        sql = "select cid, id, ivl from revlog where cid in (%s) order by id" % (
-            ",".join("?" * len(chunk)))
-        for cid, rid, ivl in col.db.all(sql, *chunk):
-            logs.setdefault(cid, []).append((rid, ivl))
+    sql = "select cid, id, ivl from revlog where cid in (%s) order by id"
+    for cid, rid, ivl in select_in(col.db, sql, wanted):  # a card's rows are in one chunk
+        logs.setdefault(cid, []).append((rid, ivl))
     return logs
 
 
@@ -102,30 +101,43 @@ def _last(values: List[Any]) -> Any:
 # -- ease and raw values ------------------------------------------------------------
 
 @api()
-def getEaseFactors(ctx: Context, cards: List[int]) -> List[Optional[int]]:
-    ids = int_list(cards, "cards")
-    found = _rows(ctx.col, "factor", ids)
-    return [found[cid][0] if cid in found else None for cid in ids]
+def getEaseFactors(ctx: Context, cards: List[CardId]) -> List[Optional[int]]:
+    """Each card's ease factor in permille (2500 = 250%); `null` for an id that is no card.
+
+    Params:
+    - cards: the card ids.
+    """
+    found = _rows(ctx.col, "factor", cards)
+    return [found[cid][0] if cid in found else None for cid in cards]
 
 
 @api()
-def setEaseFactors(ctx: Context, cards: List[int], easeFactors: List[int]) -> List[bool]:
-    ids = int_list(cards, "cards")
-    if not isinstance(easeFactors, list):
-        raise Exception("easeFactors must be a list of integers")
-    if len(easeFactors) < len(ids):
+def setEaseFactors(ctx: Context, cards: List[CardId], easeFactors: List[int]) -> List[bool]:
+    """Set the ease factor of each card, paired with `cards` by index.
+
+    `true` where it was written, `false` for an id that is not a card. A repeated id takes the
+    last of its values. Nothing is written when any value is refused.
+
+    Params:
+    - cards: the card ids.
+    - easeFactors: the new ease factors in permille (2500 = 250%), at least one per card.
+    Errors:
+    - `list index out of range`: fewer ease factors than cards (upstream's error).
+    - `invalid ease factor: <value>`: a value below 0 or of 2^32 and more.
+    """
+    if len(easeFactors) < len(cards):
         raise Exception("list index out of range")
     col = ctx.col
-    by_id = {card.id: card for card in _cards(col, ids)}
-    for cid, factor in zip(ids, easeFactors):
+    by_id = {card.id: card for card in _cards(col, cards)}
+    for cid, factor in zip(cards, easeFactors):
         if cid in by_id:
-            if not isinstance(factor, int) or isinstance(factor, bool) or not 0 <= factor < 2**32:
+            if not 0 <= factor < 2**32:
                 raise Exception("invalid ease factor: %s" % json.dumps(factor))
             by_id[cid].factor = factor  # the last value wins for a repeated id
     if by_id:
         with ctx.op("setEaseFactors") as col:
             col.update_cards(list(by_id.values()))
-    return [cid in by_id for cid in ids]
+    return [cid in by_id for cid in cards]
 
 
 def _apply_data(card: Any, value: Any) -> None:
@@ -139,7 +151,7 @@ def _apply_data(card: Any, value: Any) -> None:
     if ("s" in data) != ("d" in data):
         raise Exception("data needs both s and d (FSRS stability and difficulty)")
     custom = data.get("cd", "")
-    values = (
+    values: Tuple[Tuple[str, str, Any], ...] = (
         ("pos", "original_position", data.get("pos")),
         ("s", "memory_state", (data["s"], data["d"]) if "s" in data else None),
         ("dr", "desired_retention", data.get("dr")),
@@ -147,12 +159,11 @@ def _apply_data(card: Any, value: Any) -> None:
         ("lrt", "last_review_time", data.get("lrt")),
         ("cd", "custom_data", custom if isinstance(custom, str) else json.dumps(custom)))
     for key, attr, new in values:
-        # custom data (2.1.55), FSRS state and desired retention (23.10), decay and last review
-        # time (25.x) came after 2.1.50: older releases' cards lack the attribute
-        if not hasattr(card, attr) and new not in (None, ""):
+        # older releases' cards lack some of the attributes (compat.card_has)
+        if not compat.card_has(card, attr) and new not in (None, ""):
             raise Exception("this Anki release cannot store %s in data" % key)
     for key, attr, new in values:
-        if hasattr(card, attr):
+        if compat.card_has(card, attr):
             if key == "s" and new is not None:
                 from anki.cards import FSRSMemoryState
 
@@ -160,13 +171,35 @@ def _apply_data(card: Any, value: Any) -> None:
             setattr(card, attr, new)
 
 
+SpecificValueResult = Union[List[Literal[True]], List[List[Union[Literal[False], str]]],
+                            Literal[False]]
+
+
 @api()
-def setSpecificValueOfCard(ctx: Context, card: int, keys: List[str], newValues: List[Any],
-                           warning_check: bool = False) -> Any:
+def setSpecificValueOfCard(ctx: Context, card: Union[int, List[Any]], keys: Any, newValues: Any,
+                           warning_check: Any = False) -> SpecificValueResult:
+    """Set raw columns of a card by name (`flags`, `factor`, `due`, `data`...).
+
+    `[true]` when every value was written; `[[false, "<reason>"]]` (one element) when one was
+    refused and nothing was written: `Card was not found: <id>`, `not a card column: <key>`,
+    `<key> is set by Anki and cannot be written` (`id`, `mod`, `usn`), Anki's reason for a
+    wrongly typed value. A bare `false` (as upstream) when `card` is a list, `keys` or
+    `newValues` is not a list, their lengths differ, or a key is one of `did`, `id`, `ivl`,
+    `lapses`, `left`, `mod`, `nid`, `odid`, `odue`, `ord`, `queue`, `reps`, `type`, `usn` and
+    `warning_check` is not `true`. `data` takes a JSON object (or its text) with the keys `pos`,
+    `s` and `d` (FSRS stability and difficulty), `dr`, `decay`, `lrt`, `cd`; keys left out are
+    cleared; a release that lacks one answers `this Anki release cannot store <key> in data`.
+
+    Params:
+    - card: the card id (a list answers `false`).
+    - keys: the column names (a list of strings).
+    - newValues: the values, paired with `keys` by index (a list).
+    - warning_check: `true` to allow the protected columns (a boolean).
+    """
+    # keys, newValues and warning_check are not declared as lists and a boolean: upstream
+    # answers false for those of another type (actions.md), not an error
     if isinstance(card, list):
         return False
-    if not isinstance(card, int) or isinstance(card, bool):
-        raise Exception("card must be an integer")
     if not isinstance(keys, list) or not isinstance(newValues, list):
         return False
     if len(keys) != len(newValues):
@@ -186,16 +219,17 @@ def setSpecificValueOfCard(ctx: Context, card: int, keys: List[str], newValues: 
                 raise Exception("not a card column: %s" % (key,))
         target._to_backend_card()  # raises on a wrongly typed value before anything is written
     except Exception as exc:
-        return [[False, str(exc)]]
+        refused: List[List[Union[Literal[False], str]]] = [[False, str(exc)]]
+        return refused
     with ctx.op("setSpecificValueOfCard") as col:
         col.update_card(target)
-    return [True]
+    written: List[Literal[True]] = [True]
+    return written
 
 
 # -- suspension ----------------------------------------------------------------------
 
-def _set_suspended(ctx: Context, cards: Any, suspend: bool, op_name: str) -> bool:
-    ids = int_list(cards, "cards")
+def _set_suspended(ctx: Context, ids: List[CardId], suspend: bool, op_name: str) -> bool:
     found = _rows(ctx.col, "queue", ids)
     _require(found, ids)
     changing = sorted(cid for cid, (queue,) in found.items()
@@ -211,39 +245,82 @@ def _set_suspended(ctx: Context, cards: Any, suspend: bool, op_name: str) -> boo
 
 
 @api()
-def suspend(ctx: Context, cards: List[int], suspend: bool = True) -> bool:
-    return _set_suspended(ctx, cards, bool(suspend), "suspend" if suspend else "unsuspend")
+def suspend(ctx: Context, cards: List[CardId], suspend: bool = True) -> bool:
+    """Suspend cards (or unsuspend them, with `suspend: false`).
+
+    `true` when at least one card changed, `false` when all already were in that state. One
+    undo step. Nothing changes when an id is not a card.
+
+    Params:
+    - cards: the card ids.
+    - suspend: `false` to unsuspend instead (upstream's undocumented argument).
+    Errors:
+    - `Card was not found: <id>`: an id that is not a card.
+    """
+    return _set_suspended(ctx, cards, suspend, "suspend" if suspend else "unsuspend")
 
 
 @api()
-def unsuspend(ctx: Context, cards: List[int]) -> bool:
+def unsuspend(ctx: Context, cards: List[CardId]) -> bool:
+    """Unsuspend cards; they go back to the queue of their type.
+
+    `true` when at least one card was suspended before (v6; newest upstream answers `null`), else
+    `false`. Nothing changes when an id is not a card.
+
+    Params:
+    - cards: the card ids.
+    Errors:
+    - `Card was not found: <id>`: an id that is not a card.
+    """
     return _set_suspended(ctx, cards, False, "unsuspend")
 
 
 @api()
 def suspended(ctx: Context, card: int) -> bool:
+    """Whether a card is suspended.
+
+    Params:
+    - card: the card id.
+    Errors:
+    - `Card was not found: <id>`: an id that is not a card.
+    """
     return get_card(ctx.col, card).queue == QUEUE_SUSPENDED
 
 
 @api()
-def areSuspended(ctx: Context, cards: List[int]) -> List[Optional[bool]]:
-    ids = int_list(cards, "cards")
-    found = _rows(ctx.col, "queue", ids)
-    return [found[cid][0] == QUEUE_SUSPENDED if cid in found else None for cid in ids]
+def areSuspended(ctx: Context, cards: List[CardId]) -> List[Optional[bool]]:
+    """Whether each card is suspended; `null` for an id that is not a card (newest upstream).
+
+    Params:
+    - cards: the card ids.
+    """
+    found = _rows(ctx.col, "queue", cards)
+    return [found[cid][0] == QUEUE_SUSPENDED if cid in found else None for cid in cards]
 
 
 # -- due and intervals ----------------------------------------------------------------
 
 @api()
-def areDue(ctx: Context, cards: List[int]) -> List[bool]:
-    ids = int_list(cards, "cards")
+def areDue(ctx: Context, cards: List[CardId]) -> List[bool]:
+    """Whether each card is due, in the order of `cards`.
+
+    A new card is due. Otherwise the card's latest review-log row decides: after a learning step
+    of more than 20 minutes (`ivl` below -1200 seconds) the card is due once that step has
+    passed since the review; else when it matches the search `is:due`.
+
+    Params:
+    - cards: the card ids.
+    Errors:
+    - `list index out of range`: a card that is not new and has no review-log row, or an id
+      that is not a card (upstream's error).
+    """
     col = ctx.col
-    new = _searched(col, ids, "is:new")
-    due = _searched(col, ids, "is:due")
-    logs = _revlog(col, ids)
+    new = _searched(col, cards, "is:new")
+    due = _searched(col, cards, "is:due")
+    logs = _revlog(col, cards)
     now = time.time()
     result = []
-    for cid in ids:
+    for cid in cards:
         if cid in new:
             result.append(True)
             continue
@@ -256,13 +333,25 @@ def areDue(ctx: Context, cards: List[int]) -> List[bool]:
 
 
 @api()
-def getIntervals(ctx: Context, cards: List[int], complete: bool = False) -> List[Any]:
-    ids = int_list(cards, "cards")
+def getIntervals(ctx: Context, cards: List[CardId],
+                 complete: bool = False) -> List[Union[int, List[int]]]:
+    """The intervals of each card from its review log, in the order of `cards`.
+
+    Negative intervals are seconds (learning steps), positive ones days. A new card gives `0`
+    (a number, also with `complete`); an id that is not a card gives `[]` with `complete`.
+
+    Params:
+    - cards: the card ids.
+    - complete: every interval, oldest first, instead of the latest one.
+    Errors:
+    - `list index out of range`: without `complete`, a card that is not new and has no
+      review-log row, or an id that is not a card (upstream's error).
+    """
     col = ctx.col
-    new = _searched(col, ids, "is:new")
-    logs = _revlog(col, ids)
-    result: List[Any] = []
-    for cid in ids:
+    new = _searched(col, cards, "is:new")
+    logs = _revlog(col, cards)
+    result: List[Union[int, List[int]]] = []
+    for cid in cards:
         if cid in new:
             result.append(0)
             continue
@@ -275,10 +364,15 @@ def getIntervals(ctx: Context, cards: List[int], complete: bool = False) -> List
 
 @api()
 def findCards(ctx: Context, query: Optional[str] = None) -> List[int]:
+    """The ids of the cards that match an Anki search; `[]` without a query.
+
+    Params:
+    - query: the search, in Anki's search syntax (e.g. `deck:current`).
+    Errors:
+    - `<Anki's reason>`: a query Anki cannot parse, e.g. `Invalid search: ...` (plain text).
+    """
     if query is None:
         return []
-    if not isinstance(query, str):
-        raise Exception("query must be a string")
     try:
         return list(ctx.col.find_cards(query))
     except Exception as exc:  # Anki's reason, as plain text (older releases give HTML)
@@ -286,17 +380,31 @@ def findCards(ctx: Context, query: Optional[str] = None) -> List[int]:
 
 
 @api()
-def cardsToNotes(ctx: Context, cards: List[int]) -> List[int]:
-    ids = int_list(cards, "cards")
-    found = _rows(ctx.col, "nid", ids)
+def cardsToNotes(ctx: Context, cards: List[CardId]) -> List[int]:
+    """The notes of the cards, each id once, ascending; ids that are not cards add nothing.
+
+    Params:
+    - cards: the card ids.
+    """
+    found = _rows(ctx.col, "nid", cards)
     return sorted(set(nid for (nid,) in found.values()))
 
 
 @api()
-def cardsModTime(ctx: Context, cards: List[int]) -> List[Dict[str, int]]:
-    ids = int_list(cards, "cards")
-    found = _rows(ctx.col, "mod", ids)
-    return [{"cardId": cid, "mod": found[cid][0]} if cid in found else {} for cid in ids]
+def cardsModTime(ctx: Context, cards: List[CardId]) -> List[Union[CardModTime, NoCard]]:
+    """Each card's modification time (epoch seconds); `{}` for an id that is not a card.
+
+    Params:
+    - cards: the card ids.
+    """
+    found = _rows(ctx.col, "mod", cards)
+    result: List[Union[CardModTime, NoCard]] = []
+    for cid in cards:
+        if cid in found:
+            result.append({"cardId": cid, "mod": found[cid][0]})
+        else:
+            result.append({})
+    return result
 
 
 class _InfoCache:
@@ -336,18 +444,24 @@ class _InfoCache:
 
 
 @api()
-def cardsInfo(ctx: Context, cards: List[int]) -> List[Dict[str, Any]]:
+def cardsInfo(ctx: Context, cards: List[CardId]) -> List[Union[CardInfo, NoCard]]:
+    """What each card is and holds, in the order of `cards`.
+
+    The note's fields, the rendered question and answer (HTML, with the note type's CSS in a
+    `<style>` element first), the note type, the deck, and the scheduling columns. `fieldOrder`
+    and `ord` both hold the card's template ordinal. `nextReviews` has the label of each answer
+    button (e.g. `"<10m"`). `{}` at the index of an id that is not a card.
+
+    Params:
+    - cards: the card ids.
+    """
     from anki.errors import NotFoundError
 
-    ids = int_list(cards, "cards")
     col = ctx.col
     cache = _InfoCache(col)
-    sched = col.sched
-    # v3 scheduler only; 2.1.50..2.1.66 may still run the v2 scheduler, which has no states
-    describe = getattr(sched, "describe_next_states", None)
-    v2_labels: Dict[Tuple[Any, ...], List[str]] = {}
-    result: List[Dict[str, Any]] = []
-    for cid in ids:
+    next_review_labels = compat.next_review_labels(col)
+    result: List[Union[CardInfo, NoCard]] = []
+    for cid in cards:
         if not -_INT64 <= cid < _INT64:
             result.append({})
             continue
@@ -359,19 +473,7 @@ def cardsInfo(ctx: Context, cards: List[int]) -> List[Dict[str, Any]]:
         note, fields = cache.note(card.nid)
         card._note = note  # share the note already loaded instead of reading it per card
         model_name, css, _ = cache.model(note.mid)
-        if describe is not None:
-            next_reviews = list(describe(col._backend.get_scheduling_states(card.id)))
-        else:  # the v2 scheduler: the labels its reviewer puts on the four answer buttons
-            # (on a copy: v2's nextIvl sets a new card's `left` as it goes). They depend only
-            # on the deck and the card's scheduling state (`due` only once it is a review
-            # card), so cards in the same state share them: thousands of new cards cost 4 calls.
-            key = (card.did, card.odid, card.type, card.queue, card.ivl, card.factor, card.left,
-                   card.lapses, card.reps, card.due if card.type in (2, 3) else None)
-            next_reviews = v2_labels.get(key)
-            if next_reviews is None:
-                next_reviews = v2_labels[key] = [sched.nextIvlStr(copy.copy(card), ease, True)
-                                                 for ease in (1, 2, 3, 4)]
-            next_reviews = list(next_reviews)
+        next_reviews = next_review_labels(card)
         result.append({
             "cardId": card.id,
             "fields": fields,
@@ -401,9 +503,15 @@ def cardsInfo(ctx: Context, cards: List[int]) -> List[Dict[str, Any]]:
 # -- rescheduling ---------------------------------------------------------------------
 
 @api()
-def forgetCards(ctx: Context, cards: List[int]) -> None:
-    ids = int_list(cards, "cards")
-    existing = sorted(_rows(ctx.col, "1", ids))
+def forgetCards(ctx: Context, cards: List[CardId]) -> None:
+    """Make cards new again, at their original new position; review and lapse counts stay.
+
+    Ids that are not cards are ignored. One undo step; Anki logs the reset in the review log.
+
+    Params:
+    - cards: the card ids.
+    """
+    existing = sorted(_rows(ctx.col, "1", cards))
     if not existing:
         return None
     with ctx.op("forgetCards") as col:
@@ -412,9 +520,15 @@ def forgetCards(ctx: Context, cards: List[int]) -> None:
 
 
 @api()
-def relearnCards(ctx: Context, cards: List[int]) -> None:
-    ids = int_list(cards, "cards")
-    targets = _cards(ctx.col, ids)
+def relearnCards(ctx: Context, cards: List[CardId]) -> None:
+    """Put cards into relearning (type 3, learning queue), due now.
+
+    Ids that are not cards are ignored. One undo step.
+
+    Params:
+    - cards: the card ids.
+    """
+    targets = _cards(ctx.col, cards)
     if not targets:
         return None
     now = int(time.time())
@@ -429,46 +543,51 @@ def relearnCards(ctx: Context, cards: List[int]) -> None:
 
 
 @api()
-def answerCards(ctx: Context, answers: List[Dict[str, int]]) -> List[bool]:
-    if not isinstance(answers, list):
-        raise Exception("answers must be a list of objects")
-    pairs = []
-    for answer in answers:
-        if not isinstance(answer, dict):
-            raise Exception("answers must be a list of objects")
-        cid, ease = answer["cardId"], answer["ease"]
-        if not isinstance(cid, int) or isinstance(cid, bool):
-            raise Exception("cardId must be an integer")
-        if ease not in (1, 2, 3, 4) or isinstance(ease, bool):
-            raise Exception("ease must be 1, 2, 3 or 4: %s" % json.dumps(ease))
-        pairs.append((cid, ease))
+def answerCards(ctx: Context, answers: List[CardAnswer]) -> List[bool]:
+    """Answer cards as the reviewer would, in the order given.
+
+    Each card's timer starts just before its answer. `true` where the card was answered,
+    `false` for an id that is not a card. A repeated id is answered again from its new state.
+
+    Params:
+    - answers: the answers, `{"cardId": <id>, "ease": 1..4}` each.
+    Errors:
+    - `'cardId'`: an answer without `cardId` (upstream's key error); nothing is answered.
+    - `'ease'`: an answer without `ease`; nothing is answered.
+    """
+    pairs = [(answer["cardId"], answer["ease"]) for answer in answers]
     col = ctx.col
     found = _rows(col, "1", [cid for cid, _ in pairs])
     if not found:
         return [False] * len(pairs)
     with ctx.op("answerCards") as col:
-        sched = col.sched
         for cid, ease in pairs:
             if cid not in found:
                 continue
-            card = col.get_card(cid)  # fresh: a repeated id is answered from its new state
+            # fresh: a repeated id is answered from its new state
+            card = col.get_card(CardId(cid))
             card.start_timer()
-            if hasattr(sched, "build_answer"):
-                states = col._backend.get_scheduling_states(card.id)
-                sched.answer_card(sched.build_answer(card=card, states=states, rating=ease - 1))
-            else:  # the v2 scheduler (2.1.50..2.1.66 when v3 is off) has only answerCard
-                if not getattr(sched, "_haveQueues", True):
-                    sched.reset()  # v2's answerCard needs its queues (lrnCount) built
-                sched.answerCard(card, ease)
+            compat.answer_card(col, card, ease)
     return [cid in found for cid, _ in pairs]
 
 
 @api()
-def setDueDate(ctx: Context, cards: List[int], days: str) -> bool:
-    ids = int_list(cards, "cards")
-    if not isinstance(days, str) or not _DUE_DAYS.match(days):
+def setDueDate(ctx: Context, cards: List[CardId], days: str) -> Literal[True]:
+    """Make cards review cards due on a given day, with Anki's set-due-date syntax.
+
+    `"0"` is today, `"3-7"` a random day from 3 to 7 days ahead; a final `!` also sets the
+    interval to that many days (`"1!"`: tomorrow, interval 1). Ids that are not cards are
+    ignored. One undo step.
+
+    Params:
+    - cards: the card ids.
+    - days: the day or range of days from today, e.g. `"0"`, `"1!"`, `"3-7"`.
+    Errors:
+    - `invalid days: "<days>" (use e.g. "0", "1!", "3-7")`: a string of another form.
+    """
+    if not _DUE_DAYS.match(days):
         raise Exception('invalid days: %s (use e.g. "0", "1!", "3-7")' % json.dumps(days))
-    existing = sorted(_rows(ctx.col, "1", ids))
+    existing = sorted(_rows(ctx.col, "1", cards))
     if existing:
         with ctx.op("setDueDate") as col:
             col.sched.set_due_date(existing, days)

@@ -6,24 +6,18 @@ match on (../shared/spec/actions.md)."""
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Iterable, List, Set
+
+from ..util import is_id, select_in
 
 if TYPE_CHECKING:
     from ..context import Context
-from typing import Any, Iterable, List, Set
-
-_INT64 = 1 << 63
-
-
-def _is_id(value: Any) -> bool:
-    """A JSON integer (not a boolean) that fits a 64-bit id column."""
-    return isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64
 
 
 def get_card(col: Any, card_id: Any) -> Any:
     # only integers reach Anki: col.get_card(None) would answer a new, blank card
     try:
-        if _is_id(card_id):
+        if is_id(card_id):
             return col.get_card(card_id)
     except Exception:
         pass
@@ -32,7 +26,7 @@ def get_card(col: Any, card_id: Any) -> Any:
 
 def get_note(col: Any, note_id: Any) -> Any:
     try:
-        if _is_id(note_id):
+        if is_id(note_id):
             return col.get_note(note_id)
     except Exception:
         pass
@@ -43,12 +37,9 @@ def existing_ids(col: Any, table: str, ids: Iterable[int]) -> Set[int]:
     """The ids among `ids` that are rows of `table` ("cards" or "notes")."""
     if table not in ("cards", "notes"):
         raise ValueError(table)
-    wanted = sorted(set(i for i in ids if _is_id(i)))
-    found: Set[int] = set()
-    for part in chunks(wanted):
-        found.update(col.db.list("select id from %s where id in (%s)"
-                                 % (table, ",".join("?" * len(part))), *part))
-    return found
+    wanted = sorted(set(i for i in ids if is_id(i)))
+    return {row[0] for row in select_in(col.db, "select id from %s where id in (%%s)" % table,
+                                        wanted)}
 
 
 def get_model(col: Any, name: Any) -> Any:
@@ -78,12 +69,6 @@ def int_list(values: Any, name: str) -> List[int]:
             isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise Exception("%s must be a list of integers" % name)
     return values
-
-
-def chunks(values: List[Any], size: int = 900) -> Iterable[List[Any]]:
-    """Slices small enough for SQLite's bound-parameter limit."""
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def check_path(ctx: Context, path: Any) -> str:

@@ -5,11 +5,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 
 from ..context import Context
 from ..registry import api
-from .common import chunks, existing_ids, int_list
+from ..util import select_in
+from .common import existing_ids
 
 DEFAULT_DECK_ID = 1
 DEFAULT_CONFIG_ID = 1
@@ -18,18 +19,26 @@ FILTERED_TARGET_ERROR = "Cards can't be manually moved into a filtered deck."
 STAMPED_KEYS = ("id", "mod", "usn")
 NOTHING_TO_SAVE_ERROR = ('config has no settings to save: give at least one besides "id", "mod" '
                          'and "usn"')
+# an options-group id: upstream int()s it, so the digits as a string work too
+GroupId = Union[int, str]
 
 
-def _deck_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
+class DeckStats(TypedDict):
+    """Today's counts of a deck, as Anki's deck list shows them: new, learning and review cards
+    due (subdecks included, daily limits applied); `total_in_deck`: the deck's own cards."""
+
+    deck_id: int
+    name: str
+    new_count: int
+    learn_count: int
+    review_count: int
+    total_in_deck: int
+
+
+def _deck_name(value: str) -> str:
+    if not value.strip():
         raise Exception("deck name must be a non-empty string")
     return value
-
-
-def _name_list(values: Any, param: str) -> List[str]:
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise Exception("%s must be a list of strings" % param)
-    return values
 
 
 def _group_id(value: Any) -> Optional[int]:
@@ -55,35 +64,45 @@ def _existing_group(col: Any, value: Any) -> Optional[Dict[str, Any]]:
 
 @api()
 def deckNames(ctx: Context) -> List[str]:
+    """The names of all decks, filtered decks and `Default` included."""
     return [d.name for d in ctx.col.decks.all_names_and_ids()]
 
 
 @api()
 def deckNamesAndIds(ctx: Context) -> Dict[str, int]:
+    """Every deck's id, keyed by its name: `{"Default": 1, ...}`."""
     return {d.name: d.id for d in ctx.col.decks.all_names_and_ids()}
 
 
 @api()
-def deckNameFromId(ctx: Context, deckId: Any) -> str:
-    """Unlike upstream (which answers "Default" for an unknown id), an unknown id is an error."""
-    name = None
-    if isinstance(deckId, int) and not isinstance(deckId, bool):
-        name = ctx.col.decks.name_if_exists(deckId)
+def deckNameFromId(ctx: Context, deckId: int) -> str:
+    """The name of the deck with that id.
+
+    Unlike upstream, which answers `"Default"` for an unknown id, an unknown id is an error.
+
+    Params:
+    - deckId: the deck id.
+    Errors:
+    - `deck was not found: <id>`: no deck has that id.
+    """
+    name = ctx.col.decks.name_if_exists(deckId)
     if name is None:
         raise Exception("deck was not found: %s" % (deckId,))
     return name
 
 
 @api()
-def getDecks(ctx: Context, cards: Any) -> Dict[str, List[int]]:
-    """{deck name: [card ids]} in input order; unknown card ids are left out (upstream files them
-    under Default)."""
-    cards = int_list(cards, "cards")
+def getDecks(ctx: Context, cards: List[int]) -> Dict[str, List[int]]:
+    """The given cards grouped by their current deck: `{deck name: [card ids]}`, in input order.
+
+    Ids that are not cards are left out (upstream files them under `Default`).
+
+    Params:
+    - cards: the card ids.
+    """
     col = ctx.col
-    deck_of: Dict[int, int] = {}
-    for part in chunks(sorted(set(cards))):
-        deck_of.update(col.db.all(
-            "select id, did from cards where id in (%s)" % ",".join("?" * len(part)), *part))
+    deck_of: Dict[int, int] = dict(select_in(
+        col.db, "select id, did from cards where id in (%s)", sorted(set(cards))))
     names = {d.id: d.name for d in col.decks.all_names_and_ids()}
     result: Dict[str, List[int]] = {}
     for cid in cards:
@@ -94,6 +113,15 @@ def getDecks(ctx: Context, cards: Any) -> Dict[str, List[int]]:
 
 @api()
 def createDeck(ctx: Context, deck: str) -> int:
+    """Create a deck (and its missing parents, for `A::B`); its id.
+
+    A name that exists (in any case) answers that deck's id and changes nothing.
+
+    Params:
+    - deck: the deck name.
+    Errors:
+    - `deck name must be a non-empty string`: an empty or blank name.
+    """
     deck = _deck_name(deck)
     existing = ctx.col.decks.id_for_name(deck)
     if existing:
@@ -103,11 +131,20 @@ def createDeck(ctx: Context, deck: str) -> int:
 
 
 @api()
-def changeDeck(ctx: Context, cards: Any, deck: Any) -> None:
-    """Move cards to `deck` (created when missing); cards in a filtered deck go home first.
-    Unknown card ids beside known ones are ignored; when no given card exists nothing moves, so
-    no deck is created: an empty list does nothing, unknown ids only are an error."""
-    cards = int_list(cards, "cards")
+def changeDeck(ctx: Context, cards: List[int], deck: str) -> None:
+    """Move cards to a deck, created when missing; cards in a filtered deck go home first.
+
+    Unknown ids beside known ones are ignored. When no given card exists nothing moves and no
+    deck is created: an empty list does nothing, only unknown ids are an error. One undo step.
+
+    Params:
+    - cards: the card ids.
+    - deck: the target deck's name.
+    Errors:
+    - `Cards can't be manually moved into a filtered deck.`: the target is a filtered deck.
+    - `Card was not found: <id>`: no given id is a card (the first one is named).
+    - `deck name must be a non-empty string`: an empty or blank name.
+    """
     deck = _deck_name(deck)
     existing = ctx.col.decks.id_for_name(deck)
     if existing and ctx.col.decks.get(existing, default=False)["dyn"]:
@@ -123,14 +160,17 @@ def changeDeck(ctx: Context, cards: Any, deck: Any) -> None:
 
 
 @api()
-def deleteDecks(ctx: Context, decks: Any, cardsToo: Any = False) -> None:
-    """Delete decks (and their subdecks). cardsToo false (v6): their cards move to Default first.
-    Unknown names are skipped."""
-    decks = _name_list(decks, "decks")
-    if cardsToo is None:
-        cardsToo = False
-    if cardsToo not in (True, False):  # a string such as "false" must not delete cards
-        raise Exception("cardsToo must be true or false")
+def deleteDecks(ctx: Context, decks: List[str], cardsToo: Optional[bool] = False) -> None:
+    """Delete decks with their subdecks; unknown names are skipped.
+
+    Without `cardsToo` (v6) their cards move to `Default` first, also those lent to a filtered
+    deck; the `Default` deck itself stays (it is only emptied of its subdecks). Newest upstream
+    refuses `cardsToo: false` instead. One undo step.
+
+    Params:
+    - decks: the deck names.
+    - cardsToo: `true` to delete the decks' cards too; `false` or `null` keeps them.
+    """
     col = ctx.col
     found = {did for did in (col.decks.id_for_name(name) for name in decks) if did}
     if not found:
@@ -144,11 +184,8 @@ def deleteDecks(ctx: Context, decks: Any, cardsToo: Any = False) -> None:
         # the Default deck itself cannot go away, so removing it would only empty it.
         doomed.discard(DEFAULT_DECK_ID)
         normal = [did for did in doomed if not col.decks.get(did, default=False)["dyn"]]
-        for part in chunks(normal, 400):
-            marks = ",".join("?" * len(part))
-            rescued.extend(col.db.list(
-                "select id from cards where did in (%s) or odid in (%s)" % (marks, marks),
-                *(part + part)))
+        rescued.extend(row[0] for row in select_in(
+            col.db, "select id from cards where did in (%s) or odid in (%s)", normal, 400))
     with ctx.op("deleteDecks") as col:
         if rescued:
             col.set_deck(rescued, DEFAULT_DECK_ID)
@@ -158,10 +195,14 @@ def deleteDecks(ctx: Context, decks: Any, cardsToo: Any = False) -> None:
 
 
 @api()
-def getDeckStats(ctx: Context, decks: Any) -> Dict[str, Dict[str, Any]]:
-    """Today's counts per deck, keyed by deck id. Unknown names are left out (upstream creates
-    them as empty decks)."""
-    decks = _name_list(decks, "decks")
+def getDeckStats(ctx: Context, decks: List[str]) -> Dict[str, DeckStats]:
+    """Today's counts of each deck, keyed by deck id (as a string).
+
+    Unknown names are left out (upstream creates them as empty decks).
+
+    Params:
+    - decks: the deck names.
+    """
     col = ctx.col
     wanted = [did for did in (col.decks.id_for_name(name) for name in decks) if did]
     if not wanted:
@@ -173,7 +214,7 @@ def getDeckStats(ctx: Context, decks: Any) -> Dict[str, Dict[str, Any]]:
         nodes[node.deck_id] = node
         pending.extend(node.children)
     names = {d.id: d.name for d in col.decks.all_names_and_ids()}
-    result: Dict[str, Dict[str, Any]] = {}
+    result: Dict[str, DeckStats] = {}
     for did in wanted:
         node = nodes[did]
         result[str(did)] = {
@@ -190,10 +231,15 @@ def getDeckStats(ctx: Context, decks: Any) -> Dict[str, Dict[str, Any]]:
 # -- options groups ------------------------------------------------------------------------------
 
 @api()
-def getDeckConfig(ctx: Context, deck: Any) -> Any:
-    """The options group of a deck (a filtered deck answers its own settings); false when the
-    deck does not exist."""
-    did = ctx.col.decks.id_for_name(deck) if isinstance(deck, str) else None
+def getDeckConfig(ctx: Context, deck: str) -> Union[Dict[str, Any], Literal[False]]:
+    """The options group of a deck, as Anki stores it; `false` when the deck does not exist.
+
+    A filtered deck answers its own settings.
+
+    Params:
+    - deck: the deck name.
+    """
+    did = ctx.col.decks.id_for_name(deck)
     if not did:
         return False
     return ctx.col.decks.config_dict_for_deck_id(did)
@@ -227,13 +273,21 @@ def _settings(group: Dict[str, Any]) -> Dict[str, Any]:
 
 
 @api()
-def saveDeckConfig(ctx: Context, config: Any) -> bool:
-    """Save an options group; keys left out (also inside "new", "rev", "lapse") keep their
-    current values. False when config.id is not an existing group or a value has the wrong type
-    (or Anki refuses it). A config with no settings besides its id is an error; one that changes
-    nothing answers true without writing (mod and usn stay: no sync for it)."""
-    if not isinstance(config, dict):
-        raise Exception("config must be an object")
+def saveDeckConfig(ctx: Context, config: Dict[str, Any]) -> bool:
+    """Save an options group, as `getDeckConfig` answers it.
+
+    Keys left out (also inside `new`, `rev`, `lapse`) keep their current values; `mod` and `usn`
+    are stamped. `false` when `config.id` is not an existing group, or a value has another type
+    than the one it replaces (or Anki refuses it). A config that changes nothing answers `true`
+    without writing (not marked for sync).
+
+    Params:
+    - config: the options group: its `id` (or its digits as a string) and the settings to save.
+    Errors:
+    - `'id'`: a config without `id` (upstream's key error).
+    - `config has no settings to save: give at least one besides "id", "mod" and "usn"`: only
+      those keys.
+    """
     current = _existing_group(ctx.col, config["id"])
     if current is None:
         return False
@@ -255,10 +309,16 @@ def saveDeckConfig(ctx: Context, config: Any) -> bool:
 
 
 @api()
-def setDeckConfigId(ctx: Context, decks: Any, configId: Any) -> bool:
-    """Give decks an options group; false (nothing changed) when the group or any deck is missing
-    or a deck is filtered (filtered decks have no options group)."""
-    decks = _name_list(decks, "decks")
+def setDeckConfigId(ctx: Context, decks: List[str], configId: GroupId) -> bool:
+    """Give decks an options group.
+
+    `false`, and nothing changes, when the group or any deck does not exist or a deck is
+    filtered (filtered decks have no options group). One undo step.
+
+    Params:
+    - decks: the deck names.
+    - configId: the options group's id (or its digits as a string).
+    """
     col = ctx.col
     group = _existing_group(col, configId)
     if group is None:
@@ -278,10 +338,16 @@ def setDeckConfigId(ctx: Context, decks: Any, configId: Any) -> bool:
 
 
 @api()
-def cloneDeckConfigId(ctx: Context, name: Any, cloneFrom: Any = DEFAULT_CONFIG_ID) -> Any:
-    """A new options group named `name`, a copy of group `cloneFrom`; false when that is missing."""
-    if not isinstance(name, str):
-        raise Exception("name must be a string")
+def cloneDeckConfigId(ctx: Context, name: str,
+                      cloneFrom: GroupId = DEFAULT_CONFIG_ID) -> Union[int, Literal[False]]:
+    """Create an options group as a copy of another; the new group's id.
+
+    `false` when the group to copy does not exist.
+
+    Params:
+    - name: the new group's name.
+    - cloneFrom: the id of the group to copy (or its digits as a string); the default group.
+    """
     source = _existing_group(ctx.col, cloneFrom)
     if source is None:
         return False
@@ -290,9 +356,15 @@ def cloneDeckConfigId(ctx: Context, name: Any, cloneFrom: Any = DEFAULT_CONFIG_I
 
 
 @api()
-def removeDeckConfigId(ctx: Context, configId: Any) -> bool:
-    """Remove an options group; its decks fall back to the default group. False for the default
-    group (id 1), a missing group, or when the user declines the full sync this requires."""
+def removeDeckConfigId(ctx: Context, configId: GroupId) -> bool:
+    """Remove an options group; its decks fall back to the default group.
+
+    `false` for the default group (id 1), a group that does not exist, or when the user declines
+    the full sync that removing it requires (Anki asks when the collection was synced).
+
+    Params:
+    - configId: the options group's id (or its digits as a string).
+    """
     group = _existing_group(ctx.col, configId)
     if group is None or group["id"] == DEFAULT_CONFIG_ID:
         return False

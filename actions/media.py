@@ -1,6 +1,6 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""Media actions, and `store_file`, which note actions use for their audio/video/picture.
+"""Media actions, and `store_content`, which note actions use for their audio/video/picture.
 
 Media files live outside the collection database: Anki cannot undo writing or trashing them, so
 these actions do not run in `ctx.op` (an undo step that undoes nothing would only mislead)."""
@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from typing import Any, List, Optional
+from typing import Any, List, Literal, Optional, Union
 
 from ..context import Context
 from ..registry import api
@@ -23,18 +23,16 @@ from .common import check_path
 _ILLEGAL = re.compile(r'[][><:"/?*^\\|\0\r\n]')
 
 
-def media_name(filename: Any) -> str:
+def media_name(filename: str) -> str:
     """The name a client's file name stands for inside the media folder: its last path component
     (either separator), NFC-normalised, without the characters Anki does not allow. Never a
     path: '', '.' and '..' come back as ''."""
-    if not isinstance(filename, str):
-        raise Exception("filename must be a string")
     name = re.split(r"[/\\]", filename)[-1]
     name = _ILLEGAL.sub("", unicodedata.normalize("NFC", name))
     return "" if name in (".", "..") else name
 
 
-def _media_path(ctx: Context, filename: Any) -> Optional[str]:
+def _media_path(ctx: Context, filename: str) -> Optional[str]:
     """The path of an existing media file, or None."""
     name = media_name(filename)
     if not name:
@@ -59,20 +57,17 @@ def _quote(text: str) -> str:
 
 def _idna_host(host: str) -> str:
     """A host name as DNS and the Host header need it: ASCII names as they are, others in IDNA
-    (punycode). Like browsers and requests, with the `idna` package Anki ships (IDNA 2008,
-    UTS #46 mapping); Python's own codec (IDNA 2003) without it or for what IDNA 2008 refuses
-    but browsers allow (symbols such as U+2603)."""
+    (punycode). Like browsers and requests, with the `idna` package every Anki release ships (a
+    dependency of requests; IDNA 2008, UTS #46 mapping); Python's own codec (IDNA 2003) for what
+    IDNA 2008 refuses but browsers allow (symbols such as U+2603)."""
     if host.isascii():
         return host
+    import idna
+
     try:
-        import idna  # type: ignore
-    except ImportError:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except UnicodeError:  # idna.IDNAError
         pass
-    else:
-        try:
-            return idna.encode(host, uts46=True).decode("ascii")
-        except UnicodeError:  # idna.IDNAError
-            pass
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
@@ -128,7 +123,7 @@ def download(ctx: Context, url: str) -> bytes:
             reason = getattr(exc, "reason", None) or exc
             raise Exception("%s download failed: %s" % (url, reason))
 
-    status, data = ctx.wait_for(fetch)
+    status, data = ctx.run_in_thread(fetch)
     if status != 200:
         raise Exception("%s download failed with return code %s" % (url, status))
     return data
@@ -163,8 +158,9 @@ def file_bytes(ctx: Context, data: Any = None, path: Any = None, url: Any = None
     raise Exception('You must provide a "data", "path", or "url" field.')
 
 
-def store_file(ctx: Context, filename: Any, data: Any = None, path: Any = None, url: Any = None,
-               skipHash: Any = None, deleteExisting: Any = True) -> Optional[str]:
+def store_file(ctx: Context, filename: str, data: Optional[str] = None,
+               path: Optional[str] = None, url: Optional[str] = None,
+               skipHash: Optional[str] = None, deleteExisting: bool = True) -> Optional[str]:
     """Store a file in the media folder; the name it was stored under, or None if skipHash
     matched (nothing stored).
 
@@ -174,8 +170,6 @@ def store_file(ctx: Context, filename: Any, data: Any = None, path: Any = None, 
     name = media_name(filename)
     if not name:
         raise Exception("filename must be a non-empty file name")
-    if skipHash is not None and not isinstance(skipHash, str):
-        raise Exception("skipHash must be an MD5 hex string")
     return store_content(ctx, name, file_bytes(ctx, data, path, url), skipHash, deleteExisting)
 
 
@@ -203,15 +197,49 @@ def _same_content(path: str, content: bytes) -> bool:
 
 
 @api()
-def storeMediaFile(ctx: Context, filename: Any, data: Any = None, path: Any = None, url: Any = None,
-                   skipHash: Any = None, deleteExisting: Any = True) -> Optional[str]:
+def storeMediaFile(ctx: Context, filename: str, data: Optional[str] = None,
+                   path: Optional[str] = None, url: Optional[str] = None,
+                   skipHash: Optional[str] = None, deleteExisting: bool = True) -> Optional[str]:
+    """Store a file in the media folder; the name it was stored under, or null when `skipHash`
+    matched (nothing stored).
+
+    The content comes from the first source given (empty strings count as not given): `data`,
+    else `path` (a file on the server, in a folder config `allowedPaths` allows), else `url`
+    (http or https, downloaded within config `webTimeout`). The name is reduced to a media file
+    name (its last path component, NFC, without characters Anki does not allow). v6 answered
+    null; the stored name (as newer upstream) tells a client its file was renamed.
+
+    Params:
+    - filename: the name to store the file under.
+    - data: the content, in base64.
+    - path: the absolute path of a file on the server.
+    - url: the address to download the content from.
+    - skipHash: MD5 (hex) of content not to store.
+    - deleteExisting: true: a same-named file with other content goes to Anki's media trash
+      first; false: Anki stores the new content under a new name (`name-<sha1>.ext`).
+    Errors:
+    - `You must provide a "data", "path", or "url" field.`: no source.
+    - `<url> download failed with return code <status>`: the server did not answer 200.
+    - `<url> download failed: <reason>`: no answer (refused, timed out, bad host name...).
+    - `url must be an http or https URL: <url>`: another scheme.
+    - `data is not valid base64: <reason>`: `data` is not base64 (whitespace is allowed).
+    - `path is not in a folder allowed by config allowedPaths: <path>`: a path outside them.
+    - `filename must be a non-empty file name`: nothing left of the name.
+    """
     return store_file(ctx, filename, data=data, path=path, url=url, skipHash=skipHash,
                       deleteExisting=deleteExisting)
 
 
 @api()
-def retrieveMediaFile(ctx: Context, filename: Any) -> Any:
-    """The file's content in base64, or false when the media folder has no such file."""
+def retrieveMediaFile(ctx: Context, filename: str) -> Union[str, Literal[False]]:
+    """The content of a media file, in base64; false when the media folder has no such file.
+
+    The name is reduced to a media file name as storeMediaFile does: no path leads out of the
+    media folder.
+
+    Params:
+    - filename: the media file's name.
+    """
     path = _media_path(ctx, filename)
     if path is None:
         return False
@@ -220,11 +248,15 @@ def retrieveMediaFile(ctx: Context, filename: Any) -> Any:
 
 
 @api()
-def getMediaFilesNames(ctx: Context, pattern: Any = "*") -> List[str]:
-    """Names of the media files matching a shell pattern (*, ?, [...]). Only the media folder is
-    searched: a pattern with a path separator matches nothing."""
-    if not isinstance(pattern, str):
-        raise Exception("pattern must be a string")
+def getMediaFilesNames(ctx: Context, pattern: str = "*") -> List[str]:
+    """The names of the media files that match a shell pattern, sorted.
+
+    `*`, `?` and `[...]` as in a shell; `*` does not match a leading dot. Only the media folder
+    is searched: a pattern with a path separator matches nothing.
+
+    Params:
+    - pattern: the pattern.
+    """
     if "/" in pattern or "\\" in pattern:
         return []
     hidden_ok = pattern.startswith(".")  # as glob: * does not match a leading dot
@@ -240,13 +272,19 @@ def getMediaFilesNames(ctx: Context, pattern: Any = "*") -> List[str]:
 
 @api()
 def getMediaDirPath(ctx: Context) -> str:
+    """The absolute path of the open profile's media folder (`collection.media`)."""
     return os.path.abspath(ctx.col.media.dir())
 
 
 @api()
-def deleteMediaFile(ctx: Context, filename: Any) -> None:
-    """Move the file to Anki's media trash (Tools > Check Media can restore it); a missing file
-    is no error."""
+def deleteMediaFile(ctx: Context, filename: str) -> None:
+    """Move a media file to Anki's media trash; a missing file is no error.
+
+    Tools > Check Media can restore it. The name is reduced as storeMediaFile does.
+
+    Params:
+    - filename: the media file's name.
+    """
     path = _media_path(ctx, filename)
     if path is not None:
         ctx.col.media.trash_files([os.path.basename(path)])

@@ -5,34 +5,40 @@ export/import, reloadCollection, sync and upgrade."""
 
 from __future__ import annotations
 
-import inspect
 import os
-from typing import Any, Callable, Dict, List, Optional
+from typing import Annotated, Any, Callable, Dict, List, Optional, TypedDict, Union
 
 from .. import compat
-from ..context import Context
+from ..context import Context, Deferred
+from ..config import API_VERSION
 from ..registry import api
-from ..util import Deferred
+from ..schema import Message
 from .common import check_path
 
 
 @api(collection=False)
 def version(ctx: Context) -> int:
+    """The API version served: 6 (config `apiVersion`).
+
+    Asked with a request `version` of 4 or less (Yomitan sends 2), the whole reply is the bare
+    number.
+    """
     return ctx.config["apiVersion"]
 
 
 @api(collection=False)
-def multi(ctx: Context, actions: List[Any]) -> List[Any]:
+def multi(ctx: Context, actions: List[Any]) -> Union[List[Any], Deferred[List[Any]]]:
     if not isinstance(actions, list):
         raise Exception("actions must be a list")
-    # a multi authorised by its own key authorises its sub-actions (wire-protocol.md)
-    authorised = ctx.authorised
-    replies = [ctx.handle(sub, authorised=authorised) for sub in actions]
+    # Each sub-action is a request of its own, with this request's facts: a multi authorised by
+    # its own key authorises its sub-actions; else each sub-action's own key is checked
+    # (wire-protocol.md).
+    replies = [ctx.handle(sub, ctx.facts) for sub in actions]
     pending = [i for i, reply in enumerate(replies) if isinstance(reply, Deferred)]
     if not pending:
         return replies
     # A sub-action that answers later (guiAddCards with a note): the list waits for it.
-    whole = Deferred()
+    whole: Deferred[List[Any]] = ctx.later()
 
     def settle(index: int, value: Any) -> None:
         replies[index] = value
@@ -44,20 +50,59 @@ def multi(ctx: Context, actions: List[Any]) -> List[Any]:
     return whole
 
 
+class ActionSchemas(TypedDict):
+    """An action's JSON Schemas (draft 2020-12): its params object and its result."""
+
+    params: Dict[str, Any]
+    result: Dict[str, Any]
+
+
+class Reflection(TypedDict, total=False):
+    """What apiReflect answers: the scopes it knows of those asked, then one key per scope."""
+
+    scopes: List[str]
+    actions: List[str]
+    schemas: Dict[str, ActionSchemas]
+
+
+REFLECT_SCOPES = ("actions", "schemas")
+
+
 @api(collection=False)
-def apiReflect(ctx: Context, scopes: Any = None, actions: Any = None) -> dict:
-    if not isinstance(scopes, list):
+def apiReflect(ctx: Context,
+               scopes: Annotated[List[Any], Message("scopes has invalid value")] = None,
+               actions: Annotated[List[Any], Message("actions has invalid value")] = None,
+               ) -> Reflection:
+    """Describe the API: the names of the actions served, and their JSON Schemas.
+
+    Scope `"actions"` lists action names (alphabetical with `actions: null`; else the names
+    given that exist, in the given order). Scope `"schemas"` (new here; callers that do not ask
+    for it see no change) gives, for the same names, the JSON Schemas (draft 2020-12) of each
+    action's params object and of its result, as served at version 6; the same schemas make up
+    `GET /openapi.json`. Unknown scopes are dropped.
+
+    Params:
+    - scopes: the scopes wanted: `"actions"`, `"schemas"`.
+    - actions: the action names to describe; null: every action served.
+    Errors:
+    - `scopes has invalid value`: scopes is not a list (also when it is missing).
+    - `actions has invalid value`: actions is neither null nor a list.
+    """
+    if scopes is None:
         raise Exception("scopes has invalid value")
-    if actions is not None and not isinstance(actions, list):
-        raise Exception("actions has invalid value")
-    result: dict = {"scopes": []}
+    names = ctx.registry.names() if actions is None else [
+        name for name in actions if isinstance(name, str) and name in ctx.registry]
+    result: Reflection = {"scopes": [scope for scope in REFLECT_SCOPES if scope in scopes]}
     if "actions" in scopes:
-        result["scopes"].append("actions")
-        served = ctx.registry.names()
-        if actions is None:
-            result["actions"] = served
-        else:
-            result["actions"] = [name for name in actions if name in ctx.registry]
+        result["actions"] = names
+    if "schemas" in scopes:
+        schemas: Dict[str, ActionSchemas] = {}
+        for name in names:
+            action = ctx.registry.find(name, API_VERSION)
+            if action is not None:
+                params, reply = action.spec.documents()
+                schemas[name] = {"params": params, "result": reply}
+        result["schemas"] = schemas
     return result
 
 
@@ -108,7 +153,7 @@ def _ask_yes_no(ctx: Context, text: str, object_name: str, default_yes: bool,
     tick = QCheckBox(checkbox) if checkbox else None
     if tick is not None:
         box.setCheckBox(tick)
-    answer = Deferred()
+    answer: Deferred[tuple] = ctx.later()
     entry = [box, answer]
 
     def finished(*_args: Any) -> None:
@@ -165,13 +210,15 @@ def _granted(ctx: Context) -> dict:
             "version": ctx.config["apiVersion"]}
 
 
-@api(collection=False)
-def requestPermission(ctx: Context, origin: Optional[str] = None, allowed: bool = False) -> Any:
+@api(collection=False, key=False, any_origin=True)
+def requestPermission(ctx: Context) -> Any:
     """Granted at once for an allowed origin, denied at once for an ignored one; otherwise the
     user is asked, and the request answered once they decide (a Deferred). Requests from an
-    origin whose question is open share that question and its answer."""
-    if allowed:
+    origin whose question is open share that question and its answer. The origin, and whether
+    config allows it, are the request's facts (its Origin header), never params."""
+    if ctx.facts.origin_allowed:
         return _granted(ctx)
+    origin = ctx.facts.origin
     if origin in ctx.config.get("ignoreOriginList", []):
         return {"permission": "denied"}
     origin = origin or ""
@@ -200,16 +247,28 @@ def requestPermission(ctx: Context, origin: Optional[str] = None, allowed: bool 
 
 @api(collection=False)
 def getProfiles(ctx: Context) -> List[str]:
+    """The names of Anki's profiles."""
     return ctx.mw.pm.profiles()
 
 
 @api(collection=False)
 def getActiveProfile(ctx: Context) -> Optional[str]:
+    """The name of the profile Anki has open (null before any profile was opened)."""
     return ctx.mw.pm.name
 
 
 @api(collection=False)
 def loadProfile(ctx: Context, name: str) -> bool:
+    """Switch Anki to a profile; false when no profile has this name (matched exactly).
+
+    True at once when it is the open profile; otherwise Anki closes the open one (backup,
+    maybe a sync) and opens this one after the reply: the switch completes asynchronously.
+
+    Params:
+    - name: the profile's name.
+    Errors:
+    - `Anki is opening or closing a profile; try again when it is done`: a switch under way.
+    """
     mw = ctx.mw
     if name not in mw.pm.profiles():
         return False
@@ -221,10 +280,14 @@ def loadProfile(ctx: Context, name: str) -> bool:
         mw.pm.load(name)
         mw.onOpenProfile()
 
+    def switch() -> None:
+        mw.showProfileManager()
+        open_profile()
+
     if mw.col is not None:
         # Anki's own switch (File > Switch Profile), then open `name` from the profile manager.
         # Closing runs asynchronously (backup, maybe a sync): the reply comes before it ends.
-        mw.unloadProfile(lambda: (mw.showProfileManager(), open_profile()))
+        mw.unloadProfile(switch)
     elif getattr(mw, "state", None) == "profileManager":
         open_profile()
     else:
@@ -237,41 +300,53 @@ def loadProfile(ctx: Context, name: str) -> bool:
 
 @api()
 def exportPackage(ctx: Context, deck: str, path: str, includeSched: bool = False) -> bool:
+    """Write a deck (with its subdecks) as an `.apkg` file at a path on the machine running
+    Anki; false when no deck has this name.
+
+    Params:
+    - deck: the deck's name.
+    - path: the file to write.
+    - includeSched: include the scheduling (review history, intervals).
+    Errors:
+    - `path must be a non-empty string`: an empty path.
+    - `path is not in a folder allowed by config allowedPaths: <path>`: a path config
+      `allowedPaths` does not allow.
+    - `<the system's reason>`: the file cannot be written (e.g. its folder does not exist).
+    """
     col = ctx.col
     path = check_path(ctx, path)
-    did = col.decks.id_for_name(deck) if isinstance(deck, str) else None
+    did = col.decks.id_for_name(deck)
     if not did:
         return False
-    if hasattr(col, "export_anki_package"):  # not in 2.1.50: the backend exporter came later
-        # The backend writes the file off the main thread, as Anki's export dialog does.
-        ctx.wait_for(lambda: compat.export_anki_package(col, path, did, bool(includeSched)))
-    else:
-        from anki.exporting import AnkiPackageExporter
-
-        exporter = AnkiPackageExporter(col)
-        exporter.did = did
-        exporter.includeSched = bool(includeSched)
-        exporter.exportInto(path)
+    # The backend writes the file off the main thread, as Anki's export dialog does.
+    compat.export_anki_package(col, path, did, includeSched, run=ctx.run_in_thread)
     return True
 
 
 @api()
 def importPackage(ctx: Context, path: str) -> bool:
+    """Import an `.apkg` file from a path on the machine running Anki, as one undo step; the
+    result is true.
+
+    A relative path is relative to the collection's media folder (as upstream documents).
+
+    Params:
+    - path: the file to import.
+    Errors:
+    - `path must be a non-empty string`: an empty path.
+    - `path is not in a folder allowed by config allowedPaths: <path>`: a path config
+      `allowedPaths` does not allow.
+    - `file not found: <path>`: no such file.
+    - `<Anki's reason>`: the import fails (e.g. not a package).
+    """
     col = ctx.col
-    if isinstance(path, str) and path and not os.path.isabs(path):
+    if path and not os.path.isabs(path):
         path = os.path.join(col.media.dir(), path)  # as upstream documents
     path = check_path(ctx, path)
     if not os.path.isfile(path):
         raise Exception("file not found: %s" % path)
     with ctx.op("importPackage") as col:
-        if hasattr(col, "import_anki_package"):  # not in 2.1.50: backend importer came later
-            compat.import_anki_package(col, path)
-        else:
-            from anki.importing import AnkiPackageImporter
-
-            AnkiPackageImporter(col, path).run()
-            if hasattr(col.models, "_clear_cache"):  # 2.1.50: the legacy importer leaves
-                col.models._clear_cache()  # the note type cache stale (Basic as "Basic-xxxxx")
+        compat.import_anki_package(col, path)
     return True
 
 
@@ -282,6 +357,8 @@ def _refresh_everything(mw: Any) -> None:
 
 @api()
 def reloadCollection(ctx: Context) -> None:
+    """Tell every open Anki window that anything may have changed, so that they show the
+    collection as it is now (what Anki's own reset does)."""
     _refresh_everything(ctx.mw)
     return None
 
@@ -291,18 +368,26 @@ def reloadCollection(ctx: Context) -> None:
 
 @api()
 def sync(ctx: Context) -> None:
+    """Sync the collection (and the media, where enabled) with AnkiWeb, then start Anki's
+    regular sync (progress, media, refreshed windows), as upstream.
+
+    A sync that needs a full upload or download (which replaces one side's collection) is
+    refused: the user starts it from Anki's Sync button and chooses the side to keep.
+
+    Errors:
+    - `sync: auth not configured`: not logged in to AnkiWeb.
+    - `Sync status <n> (<name>) not one of ...`: AnkiWeb wants a full sync (the text starts
+      with `Sync status `).
+    - `<Anki's reason>`: the sync fails (e.g. AnkiWeb cannot be reached).
+    """
     mw = ctx.mw
     auth = mw.pm.sync_auth()
     if not auth:
         raise Exception("sync: auth not configured")
     col = ctx.col
-    if "sync_media" in inspect.signature(col.sync_collection).parameters:
-        media = mw.pm.media_syncing_enabled()
-        out = ctx.wait_for(lambda: col.sync_collection(auth, media))
-    else:  # older releases (2.1.50) sync media separately: the GUI sync below does it
-        out = ctx.wait_for(lambda: col.sync_collection(auth))
-    if getattr(out, "new_endpoint", ""):  # not in 2.1.50: AnkiWeb moved the account
-        mw.pm.set_current_sync_url(out.new_endpoint)
+    # media too where the release syncs it along; else the GUI sync below does it
+    out = compat.sync_collection(mw, col, auth, run=ctx.run_in_thread)
+    compat.remember_sync_endpoint(mw.pm, out)  # AnkiWeb may have moved the account
     mw.pm.set_host_number(out.host_number)
     if out.required not in (out.NO_CHANGES, out.NORMAL_SYNC):
         names = type(out).ChangesRequired
@@ -391,13 +476,20 @@ def _update_from_ankiweb(ctx: Context, answer: Deferred) -> None:
 
 
 @api(collection=False)
-def upgrade(ctx: Context) -> Any:
-    """Answers once that is known (a Deferred): false without asking when AnkiWeb has nothing
-    newer or cannot be reached, else after the user's answer (and Anki's download). An upgrade
-    requested while one is under way shares it."""
+def upgrade(ctx: Context) -> Deferred[bool]:
+    """Offer to update AnkiConnect from AnkiWeb; true once a newer version is installed.
+
+    Answers once that is known, without holding the API meanwhile: false without asking when
+    AnkiConnect is not installed as AnkiWeb's add-on, AnkiWeb has nothing newer or cannot be
+    reached; else after the user's answer in a dialog (and Anki's download). An upgrade
+    requested while one is under way shares it. Removed in newest upstream; served as v6 has it.
+
+    Errors:
+    - `upgrade failed: <reason>`: the download or the install fails.
+    """
     pending = _pending.get("upgrade")
     if pending is None:
-        pending = _pending["upgrade"] = Deferred()
+        pending = _pending["upgrade"] = ctx.later()
         pending.then(lambda _value: _pending.pop("upgrade", None))
         _update_from_ankiweb(ctx, pending)
     return pending

@@ -1,27 +1,34 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""Model (note type) actions."""
+"""Model (note type) actions.
+
+A note type is found by its name (`model was not found: <name>` when none has it); field and
+template names are matched exactly, as upstream. Every edit is one undo step named after the
+action; when Anki refuses an edit (e.g. a front without a field), its reason is the error and
+nothing changes.
+"""
 
 from __future__ import annotations
 
 import copy
-import re
-from typing import Any, Callable, Dict, List, Optional
+from typing import Annotated, Any, Dict, List, Optional
 
-from .. import compat
 from ..context import Context
 from ..registry import api
+from ..schema import Message
 from .common import get_model
+from .models_edit import (check_index, check_name, editable, field_named, fields_on_side, same_name,
+                          save, template_named, write)
+from .shapes_models import (FieldFont, ModelStyling, ModelStylingUpdate, ModelTemplatesUpdate,
+                            NewModelTemplate, NewTemplate, TemplateSides)
 
 MODEL_CLOZE = 1  # a note type's "type": 0 standard, 1 cloze
 
 # -- lookups -------------------------------------------------------------------
 
 
-def _model_by_id(col: Any, model_id: Any) -> Any:
-    model = None
-    if isinstance(model_id, int) and not isinstance(model_id, bool):
-        model = col.models.get(model_id)
+def _model_by_id(col: Any, model_id: int) -> Dict[str, Any]:
+    model = col.models.get(model_id)
     if model is None:
         raise Exception("model was not found: %s" % (model_id,))
     return model
@@ -32,257 +39,281 @@ def _model_by_id(col: Any, model_id: Any) -> Any:
 
 @api()
 def modelNames(ctx: Context) -> List[str]:
+    """The names of every note type, in Anki's order."""
     return [entry.name for entry in ctx.col.models.all_names_and_ids()]
 
 
 @api()
 def modelNamesAndIds(ctx: Context) -> Dict[str, int]:
+    """Every note type's id, by name."""
     return {entry.name: entry.id for entry in ctx.col.models.all_names_and_ids()}
 
 
 @api()
-def findModelsById(ctx: Context, modelIds: List[int]) -> List[Any]:
-    if not isinstance(modelIds, list):
-        raise Exception("modelIds must be a list of integers")
+def findModelsById(ctx: Context, modelIds: List[int]) -> List[Dict[str, Any]]:
+    """The note types with these ids, as Anki stores them, in the order given.
+
+    Each is Anki's own note type object: `id`, `name`, `type` (0 standard, 1 cloze), `css`,
+    `flds` (the fields), `tmpls` (the card templates), `sortf`, `did`, `mod`, `usn`,
+    `latexPre`, `latexPost`, `req` and more.
+
+    Params:
+    - modelIds: the note type ids.
+    Errors:
+    - `model was not found: <id>`: an id no note type has.
+    """
     return [_model_by_id(ctx.col, model_id) for model_id in modelIds]
 
 
 @api()
-def findModelsByName(ctx: Context, modelNames: List[str]) -> List[Any]:
-    if not isinstance(modelNames, list):
-        raise Exception("modelNames must be a list of strings")
+def findModelsByName(ctx: Context, modelNames: List[str]) -> List[Dict[str, Any]]:
+    """The note types with these names, as Anki stores them (as findModelsById), in the order
+    given.
+
+    Params:
+    - modelNames: the note type names.
+    Errors:
+    - `model was not found: <name>`: a name no note type has.
+    """
     return [get_model(ctx.col, name) for name in modelNames]
 
 
 @api()
 def modelNameFromId(ctx: Context, modelId: int) -> str:
+    """The name of the note type with this id.
+
+    Params:
+    - modelId: the note type id.
+    Errors:
+    - `model was not found: <id>`: an id no note type has.
+    """
     return _model_by_id(ctx.col, modelId)["name"]
 
 
 @api()
 def modelFieldNames(ctx: Context, modelName: str) -> List[str]:
+    """The names of a note type's fields, in field order.
+
+    Params:
+    - modelName: the note type's name.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    """
     return [field["name"] for field in get_model(ctx.col, modelName)["flds"]]
 
 
 @api()
 def modelFieldDescriptions(ctx: Context, modelName: str) -> List[str]:
-    # Fields have no description before Anki 2.1.50.
-    return [field.get("description", "") for field in get_model(ctx.col, modelName)["flds"]]
+    """Each field's description (the editor's placeholder text), in field order; `""` where
+    there is none.
+
+    Params:
+    - modelName: the note type's name.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    """
+    return [field["description"] for field in get_model(ctx.col, modelName)["flds"]]
 
 
 @api()
-def modelFieldFonts(ctx: Context, modelName: str) -> Dict[str, Dict[str, Any]]:
+def modelFieldFonts(ctx: Context, modelName: str) -> Dict[str, FieldFont]:
+    """Each field's editor font and size, by field name.
+
+    Params:
+    - modelName: the note type's name.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    """
     return {field["name"]: {"font": field["font"], "size": field["size"]}
             for field in get_model(ctx.col, modelName)["flds"]}
 
 
-_REFERENCE = re.compile(r"{{(.*?)}}", re.DOTALL)
-
-
-def _fields_on_side(template_text: str, exclude: List[str]) -> List[str]:
-    """Field names referenced by `{{...}}` in a template side, in order, each once.
-
-    Section tags (`{{#F}}`, `{{^F}}`, `{{/F}}`) are skipped, a filtered reference counts as the
-    part after the last `:`, and `FrontSide` and the names in `exclude` are left out.
-    """
-    names: List[str] = []
-    for match in _REFERENCE.finditer(template_text):
-        inner = match.group(1).strip()
-        if not inner or inner[0] in "#^/":
-            continue
-        name = inner.split(":")[-1].strip()
-        if name and name != "FrontSide" and name not in exclude and name not in names:
-            names.append(name)
-    return names
-
-
 @api()
 def modelFieldsOnTemplates(ctx: Context, modelName: str) -> Dict[str, List[List[str]]]:
+    """The fields each card template shows, by template name: `[question, answer fields]`.
+
+    Fields are found by their `{{...}}` references, in order, each once: section tags are
+    skipped, `{{text:Word}}` counts as `Word`, `FrontSide` is never listed, and the answer list
+    leaves out the fields already on the question side.
+
+    Params:
+    - modelName: the note type's name.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    """
     result = {}
     for template in get_model(ctx.col, modelName)["tmpls"]:
-        question = _fields_on_side(template["qfmt"], [])
-        answer = _fields_on_side(template["afmt"], question)
+        question = fields_on_side(template["qfmt"], [])
+        answer = fields_on_side(template["afmt"], question)
         result[template["name"]] = [question, answer]
     return result
 
 
 @api()
-def modelTemplates(ctx: Context, modelName: str) -> Dict[str, Dict[str, str]]:
+def modelTemplates(ctx: Context, modelName: str) -> Dict[str, TemplateSides]:
+    """Each card template's question and answer template, by template name.
+
+    Params:
+    - modelName: the note type's name.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    """
     return {template["name"]: {"Front": template["qfmt"], "Back": template["afmt"]}
             for template in get_model(ctx.col, modelName)["tmpls"]}
 
 
 @api()
-def modelStyling(ctx: Context, modelName: str) -> Dict[str, str]:
+def modelStyling(ctx: Context, modelName: str) -> ModelStyling:
+    """A note type's CSS.
+
+    Params:
+    - modelName: the note type's name.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    """
     return {"css": get_model(ctx.col, modelName)["css"]}
-
-
-# -- checks and saving -----------------------------------------------------------
-
-
-def _editable(col: Any, name: Any) -> Dict[str, Any]:
-    """A private copy of the named note type: edits stay off Anki's cache until saved."""
-    return copy.deepcopy(get_model(col, name))
-
-
-def _template(model: Dict[str, Any], name: Any) -> Dict[str, Any]:
-    for template in model["tmpls"]:
-        if template["name"] == name:
-            return template
-    raise Exception("template was not found in %s: %s" % (model["name"], name))
-
-
-def _field(model: Dict[str, Any], name: Any) -> Dict[str, Any]:
-    for field in model["flds"]:
-        if field["name"] == name:
-            return field
-    raise Exception("field was not found in %s: %s" % (model["name"], name))
-
-
-def _same_name(items: List[Dict[str, Any]], name: str) -> Optional[Dict[str, Any]]:
-    """The item Anki would take for `name`: its field and template names ignore case."""
-    folded = name.casefold()
-    for item in items:
-        if item["name"].casefold() == folded:
-            return item
-    return None
-
-
-def _check_string(value: Any, param: str) -> str:
-    if not isinstance(value, str):
-        raise Exception("%s should be a string: %s" % (param, value))
-    return value
-
-
-def _check_name(value: Any, param: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Exception("%s should be a non-empty string: %s" % (param, value))
-    return value
-
-
-def _check_index(value: Any) -> int:
-    """A 0-based position; past the end means the last position, as list.insert does."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise Exception("index should be a non-negative integer: %s" % (value,))
-    return value
-
-
-def _save(ctx: Context, action: str, models: List[Dict[str, Any]]) -> None:
-    """Write edited note types back, as one undo step."""
-    def work(col: Any) -> None:
-        for model in models:
-            col.models.update_dict(model)
-
-    _write(ctx, action, work)
-
-
-def _write(ctx: Context, action: str, work: Callable[[Any], Any]) -> Any:
-    """Run `work(col)` inside the action's undo step; Anki's refusal surfaces as the error (when
-    the backend rejects a note type it also drops the undo history; ctx.op copes with that)."""
-    try:
-        with ctx.op(action) as col:
-            return work(col)
-    except Exception as exc:
-        raise Exception(_plain(str(exc))) from exc
-
-
-def _plain(text: str) -> str:
-    """Anki's message as plain text (compat.anki_error_text)."""
-    return compat.anki_error_text(text)
 
 
 # -- creating and editing --------------------------------------------------------
 
 
 @api()
-def createModel(ctx: Context, modelName: str, inOrderFields: List[str], cardTemplates: List[Any],
-                css: Optional[str] = None, isCloze: bool = False) -> Any:
-    if not isinstance(inOrderFields, list) or not all(isinstance(f, str) for f in inOrderFields):
-        raise Exception("inOrderFields must be a list of strings")
+def createModel(ctx: Context, modelName: str, inOrderFields: List[str],
+                cardTemplates: List[NewModelTemplate], css: Optional[str] = None,
+                isCloze: bool = False) -> Dict[str, Any]:
+    """Create a note type; the result is the new note type, as findModelsByName gives it.
+
+    The checks run in upstream's order: the field list, the template list, then the name. Names
+    are compared as Anki does, ignoring case.
+
+    Params:
+    - modelName: the new note type's name.
+    - inOrderFields: its field names, in order.
+    - cardTemplates: its card templates, in order (`Name` defaults to `Card 1`, `Card 2`, ...).
+    - css: its CSS; null keeps Anki's default styling.
+    - isCloze: a cloze note type instead of a standard one.
+    Errors:
+    - `Must provide at least one field for inOrderFields`: an empty field list.
+    - `Must provide at least one card for cardTemplates`: an empty template list.
+    - `modelName should be a non-empty string: <modelName>`: an empty or blank name.
+    - `Model name already exists`: a note type has this name.
+    - `field name should be a non-empty string: <name>`: an empty or blank field name.
+    - `duplicate field name: <name>`: two fields with the same name.
+    - `Name should be a non-empty string: <Name>`: an empty or blank template name.
+    - `'Front'`: a template without `Front` (also `'Back'`).
+    - `duplicate template name: <name>`: two templates with the same name.
+    - `<Anki's reason>`: Anki refuses the note type (e.g. a front without a field).
+    """
     if len(inOrderFields) == 0:
         raise Exception("Must provide at least one field for inOrderFields")
-    if not isinstance(cardTemplates, list) or not all(isinstance(t, dict) for t in cardTemplates):
-        raise Exception("cardTemplates must be a list of objects")
     if len(cardTemplates) == 0:
         raise Exception("Must provide at least one card for cardTemplates")
-    _check_name(modelName, "modelName")
+    check_name(modelName, "modelName")
     col = ctx.col
     if col.models.id_for_name(modelName):
         raise Exception("Model name already exists")
-    if css is not None:
-        _check_string(css, "css")
 
     mm = col.models
     model = mm.new(modelName)
     if isCloze:
         model["type"] = MODEL_CLOZE
     for name in inOrderFields:
-        _check_name(name, "field name")
-        if _same_name(model["flds"], name):
+        check_name(name, "field name")
+        if same_name(model["flds"], name):
             raise Exception("duplicate field name: %s" % name)
         mm.add_field(model, mm.new_field(name))
     for number, card in enumerate(cardTemplates, start=1):
-        name = card.get("Name")
-        name = "Card %d" % number if name is None else _check_name(name, "Name")
-        front = _check_string(card["Front"], "Front")
-        back = _check_string(card["Back"], "Back")
-        if _same_name(model["tmpls"], name):
-            raise Exception("duplicate template name: %s" % name)
-        template = mm.new_template(name)
+        given = card.get("Name")
+        title = "Card %d" % number if given is None else check_name(given, "Name")
+        front = card["Front"]
+        back = card["Back"]
+        if same_name(model["tmpls"], title):
+            raise Exception("duplicate template name: %s" % title)
+        template = mm.new_template(title)
         template["qfmt"] = front
         template["afmt"] = back
         mm.add_template(model, template)
     if css is not None:
         model["css"] = css
 
-    model_id = _write(ctx, "createModel", lambda op_col: op_col.models.add_dict(model).id)
-    return col.models.get(model_id)
+    model_id = write(ctx, "createModel", lambda op_col: op_col.models.add_dict(model).id)
+    return _model_by_id(col, model_id)
 
 
 @api()
-def updateModelTemplates(ctx: Context, model: Dict[str, Any]) -> None:
-    if not isinstance(model, dict):
-        raise Exception("model should be an object: %s" % (model,))
-    edited = _editable(ctx.col, model["name"])
+def updateModelTemplates(ctx: Context, model: ModelTemplatesUpdate) -> None:
+    """Change the question and/or answer template of some of a note type's card templates.
+
+    Only the named templates and sides change: an empty or missing side stays, an unknown
+    template name is ignored.
+
+    Params:
+    - model: the note type's `name` and the `templates` to change.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `'name'`: `model` without `name` (also `'templates'`).
+    - `<Anki's reason>`: Anki refuses the change (e.g. a front without a field).
+    """
+    edited = editable(ctx.col, model["name"])
     templates = model["templates"]
-    if not isinstance(templates, dict):
-        raise Exception("templates should be an object: %s" % (templates,))
     changed = False
     for template in edited["tmpls"]:
         sides = templates.get(template["name"])
         if not sides:
             continue
-        if not isinstance(sides, dict):
-            raise Exception("template should be an object: %s" % (sides,))
         for side, key in (("Front", "qfmt"), ("Back", "afmt")):
             text = sides.get(side)
             if text:  # empty or missing: this side stays
-                template[key] = _check_string(text, side)
+                template[key] = text
                 changed = True
     if changed:
-        _save(ctx, "updateModelTemplates", [edited])
+        save(ctx, "updateModelTemplates", [edited])
 
 
 @api()
-def updateModelStyling(ctx: Context, model: Dict[str, Any]) -> None:
-    if not isinstance(model, dict):
-        raise Exception("model should be an object: %s" % (model,))
-    edited = _editable(ctx.col, model["name"])
-    edited["css"] = _check_string(model["css"], "css")
-    _save(ctx, "updateModelStyling", [edited])
+def updateModelStyling(ctx: Context, model: ModelStylingUpdate) -> None:
+    """Replace a note type's CSS.
+
+    Params:
+    - model: the note type's `name` and its new `css`.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `'name'`: `model` without `name` (also `'css'`).
+    """
+    edited = editable(ctx.col, model["name"])
+    edited["css"] = model["css"]
+    save(ctx, "updateModelStyling", [edited])
 
 
 @api()
 def findAndReplaceInModels(ctx: Context, modelName: Optional[str], findText: str, replaceText: str,
                            front: bool = True, back: bool = True, css: bool = True) -> int:
+    """Replace text in note types' question templates, answer templates and CSS; the result is
+    how many note types had the text.
+
+    A plain substring replace. A note type that has the text counts even when `replaceText` is
+    the same text (nothing is written then). The params are top-level (upstream's README nests
+    them in a `model` object, which its code refuses).
+
+    Params:
+    - modelName: the note type's name; empty or null: every note type.
+    - findText: the text to find.
+    - replaceText: what replaces it.
+    - front: replace in the question templates.
+    - back: replace in the answer templates.
+    - css: replace in the CSS.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `findText should be a non-empty string: `: an empty `findText`.
+    - `<Anki's reason>`: Anki refuses the change (e.g. a front without a field).
+    """
     col = ctx.col
     if modelName:
-        models = [_editable(col, modelName)]
+        models = [editable(col, modelName)]
     else:
         models = [copy.deepcopy(m) for m in col.models.all()]
-    if not isinstance(findText, str) or not findText:  # "" would match between every letter
+    if not findText:  # "" would match between every letter
         raise Exception("findText should be a non-empty string: %s" % (findText,))
-    _check_string(replaceText, "replaceText")
 
     found = 0
     edited = []
@@ -301,87 +332,173 @@ def findAndReplaceInModels(ctx: Context, modelName: Optional[str], findText: str
             if replaceText != findText:
                 edited.append(model)
     if edited:
-        _save(ctx, "findAndReplaceInModels", edited)
+        save(ctx, "findAndReplaceInModels", edited)
     return found
 
 
 @api()
 def modelTemplateRename(ctx: Context, modelName: str, oldTemplateName: str,
                         newTemplateName: str) -> None:
-    model = _editable(ctx.col, modelName)
-    template = _template(model, oldTemplateName)
-    _check_name(newTemplateName, "newTemplateName")
-    other = _same_name(model["tmpls"], newTemplateName)
+    """Rename a card template; the cards keep their content.
+
+    Params:
+    - modelName: the note type's name.
+    - oldTemplateName: the template's name.
+    - newTemplateName: its new name (another case of its own name is fine).
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `template was not found in <modelName>: <name>`: no template has this name.
+    - `newTemplateName should be a non-empty string: <name>`: an empty or blank new name.
+    - `template already exists in <modelName>: <name>`: another template has the new name
+      (ignoring case).
+    """
+    model = editable(ctx.col, modelName)
+    template = template_named(model, oldTemplateName)
+    check_name(newTemplateName, "newTemplateName")
+    other = same_name(model["tmpls"], newTemplateName)
     if other is not None and other is not template:
         raise Exception("template already exists in %s: %s" % (model["name"], newTemplateName))
     template["name"] = newTemplateName
-    _save(ctx, "modelTemplateRename", [model])
+    save(ctx, "modelTemplateRename", [model])
 
 
 @api()
 def modelTemplateReposition(ctx: Context, modelName: str, templateName: str, index: int) -> None:
-    model = _editable(ctx.col, modelName)
-    template = _template(model, templateName)
-    ctx.col.models.reposition_template(model, template, _check_index(index))
-    _save(ctx, "modelTemplateReposition", [model])
+    """Move a card template to a 0-based position (past the end: the last); the cards follow.
+
+    Params:
+    - modelName: the note type's name.
+    - templateName: the template's name.
+    - index: its new position, from 0.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `template was not found in <modelName>: <name>`: no template has this name.
+    - `index should be a non-negative integer: <index>`: a negative index.
+    """
+    model = editable(ctx.col, modelName)
+    template = template_named(model, templateName)
+    ctx.col.models.reposition_template(model, template, check_index(index))
+    save(ctx, "modelTemplateReposition", [model])
 
 
 @api()
-def modelTemplateAdd(ctx: Context, modelName: str, template: Dict[str, Any]) -> None:
+def modelTemplateAdd(ctx: Context, modelName: str, template: NewTemplate) -> None:
+    """Add a card template at the end; the notes get its cards.
+
+    When a template already has the name (ignoring case), nothing changes: upstream edits that
+    template in memory and never saves it.
+
+    Params:
+    - modelName: the note type's name.
+    - template: the template's `Name`, `Front` and `Back`.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `'Name'`: a template without `Name` (also `'Front'`, `'Back'`).
+    - `Name should be a non-empty string: <Name>`: an empty or blank name.
+    - `<Anki's reason>`: Anki refuses the template (e.g. a front identical to another's).
+    """
     mm = ctx.col.models
-    model = _editable(ctx.col, modelName)
-    if not isinstance(template, dict):
-        raise Exception("template should be an object: %s" % (template,))
-    name = _check_name(template["Name"], "Name")
-    front = _check_string(template["Front"], "Front")
-    back = _check_string(template["Back"], "Back")
-    if _same_name(model["tmpls"], name) is not None:
+    model = editable(ctx.col, modelName)
+    name = check_name(template["Name"], "Name")
+    front = template["Front"]
+    back = template["Back"]
+    if same_name(model["tmpls"], name) is not None:
         # Upstream edits the existing template in memory and never saves it: no visible effect.
         return None
     new = mm.new_template(name)
     new["qfmt"] = front
     new["afmt"] = back
     mm.add_template(model, new)
-    _save(ctx, "modelTemplateAdd", [model])
+    save(ctx, "modelTemplateAdd", [model])
     return None
 
 
 @api()
 def modelTemplateRemove(ctx: Context, modelName: str, templateName: str) -> None:
-    model = _editable(ctx.col, modelName)
-    template = _template(model, templateName)
+    """Remove a card template and its cards.
+
+    Params:
+    - modelName: the note type's name.
+    - templateName: the template's name.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `template was not found in <modelName>: <name>`: no template has this name.
+    - `must have 1 template`: Anki's refusal to remove the last template (its text varies by
+      release and language).
+    """
+    model = editable(ctx.col, modelName)
+    template = template_named(model, templateName)
     ctx.col.models.remove_template(model, template)  # refuses to remove the last one
-    _save(ctx, "modelTemplateRemove", [model])
+    save(ctx, "modelTemplateRemove", [model])
 
 
 @api()
 def modelFieldRename(ctx: Context, modelName: str, oldFieldName: str, newFieldName: str) -> None:
-    model = _editable(ctx.col, modelName)
-    field = _field(model, oldFieldName)
-    _check_name(newFieldName, "newFieldName")
-    other = _same_name(model["flds"], newFieldName)
+    """Rename a field; Anki follows the rename in the templates and the notes keep their
+    content.
+
+    Params:
+    - modelName: the note type's name.
+    - oldFieldName: the field's name.
+    - newFieldName: its new name (another case of its own name is fine).
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `field was not found in <modelName>: <name>`: no field has this name.
+    - `newFieldName should be a non-empty string: <name>`: an empty or blank new name.
+    - `field already exists in <modelName>: <name>`: another field has the new name (ignoring
+      case).
+    """
+    model = editable(ctx.col, modelName)
+    field = field_named(model, oldFieldName)
+    check_name(newFieldName, "newFieldName")
+    other = same_name(model["flds"], newFieldName)
     if other is not None and other is not field:
         raise Exception("field already exists in %s: %s" % (model["name"], newFieldName))
     ctx.col.models.rename_field(model, field, newFieldName)
-    _save(ctx, "modelFieldRename", [model])
+    save(ctx, "modelFieldRename", [model])
 
 
 @api()
 def modelFieldReposition(ctx: Context, modelName: str, fieldName: str, index: int) -> None:
-    model = _editable(ctx.col, modelName)
-    field = _field(model, fieldName)
-    ctx.col.models.reposition_field(model, field, _check_index(index))
-    _save(ctx, "modelFieldReposition", [model])
+    """Move a field to a 0-based position (past the end: the last); the notes' contents follow.
+
+    Params:
+    - modelName: the note type's name.
+    - fieldName: the field's name.
+    - index: its new position, from 0.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `field was not found in <modelName>: <name>`: no field has this name.
+    - `index should be a non-negative integer: <index>`: a negative index.
+    """
+    model = editable(ctx.col, modelName)
+    field = field_named(model, fieldName)
+    ctx.col.models.reposition_field(model, field, check_index(index))
+    save(ctx, "modelFieldReposition", [model])
 
 
 @api()
 def modelFieldAdd(ctx: Context, modelName: str, fieldName: str, index: Optional[int] = None) -> None:
+    """Add a field, at the end or at a 0-based position; the notes get it empty.
+
+    A field that already has the name (ignoring case) is not added again, but is still moved
+    to `index` when one is given.
+
+    Params:
+    - modelName: the note type's name.
+    - fieldName: the new field's name.
+    - index: its position, from 0 (past the end: the last); null: at the end.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `fieldName should be a non-empty string: <name>`: an empty or blank name.
+    - `index should be a non-negative integer: <index>`: a negative index.
+    """
     mm = ctx.col.models
-    model = _editable(ctx.col, modelName)
-    _check_name(fieldName, "fieldName")
+    model = editable(ctx.col, modelName)
+    check_name(fieldName, "fieldName")
     if index is not None:
-        _check_index(index)
-    field = _same_name(model["flds"], fieldName)
+        check_index(index)
+    field = same_name(model["flds"], fieldName)
     if field is None:
         field = mm.new_field(fieldName)
         mm.add_field(model, field)
@@ -389,48 +506,93 @@ def modelFieldAdd(ctx: Context, modelName: str, fieldName: str, index: Optional[
         return None  # already there, nothing to move
     if index is not None:
         mm.reposition_field(model, field, index)
-    _save(ctx, "modelFieldAdd", [model])
+    save(ctx, "modelFieldAdd", [model])
     return None
 
 
 @api()
 def modelFieldRemove(ctx: Context, modelName: str, fieldName: str) -> None:
-    model = _editable(ctx.col, modelName)
-    field = _field(model, fieldName)
+    """Remove a field and its content from every note.
+
+    Params:
+    - modelName: the note type's name.
+    - fieldName: the field's name.
+    Errors:
+    - `model was not found: <name>`: no note type has this name.
+    - `field was not found in <modelName>: <name>`: no field has this name.
+    - `1 field required`: Anki's refusal to remove the last field (its text varies by release
+      and language).
+    """
+    model = editable(ctx.col, modelName)
+    field = field_named(model, fieldName)
     ctx.col.models.remove_field(model, field)
-    _save(ctx, "modelFieldRemove", [model])
+    save(ctx, "modelFieldRemove", [model])
 
 
 @api()
-def modelFieldSetFont(ctx: Context, modelName: str, fieldName: str, font: str) -> None:
-    model = _editable(ctx.col, modelName)
-    field = _field(model, fieldName)
-    if not isinstance(font, str):
-        raise Exception("font should be a string: %s" % (font,))
+def modelFieldSetFont(ctx: Context, modelName: str, fieldName: str,
+                      font: Annotated[str, Message("font should be a string: {value}")]) -> None:
+    """Set a field's editor font.
+
+    Params:
+    - modelName: the note type's name.
+    - fieldName: the field's name.
+    - font: the font's name.
+    Errors:
+    - `font should be a string: <font>`: a font that is not a string.
+    - `model was not found: <name>`: no note type has this name.
+    - `field was not found in <modelName>: <name>`: no field has this name.
+    """
+    model = editable(ctx.col, modelName)
+    field = field_named(model, fieldName)
     field["font"] = font
-    _save(ctx, "modelFieldSetFont", [model])
+    save(ctx, "modelFieldSetFont", [model])
 
 
 @api()
-def modelFieldSetFontSize(ctx: Context, modelName: str, fieldName: str, fontSize: int) -> None:
-    model = _editable(ctx.col, modelName)
-    field = _field(model, fieldName)
-    if not isinstance(fontSize, int) or isinstance(fontSize, bool):
-        raise Exception("fontSize should be an integer: %s" % (fontSize,))
+def modelFieldSetFontSize(
+        ctx: Context, modelName: str, fieldName: str,
+        fontSize: Annotated[int, Message("fontSize should be an integer: {value}")]) -> None:
+    """Set a field's editor font size.
+
+    Params:
+    - modelName: the note type's name.
+    - fieldName: the field's name.
+    - fontSize: the size, in points.
+    Errors:
+    - `fontSize should be an integer: <fontSize>`: a size that is not an integer.
+    - `model was not found: <name>`: no note type has this name.
+    - `field was not found in <modelName>: <name>`: no field has this name.
+    - `fontSize should be a positive integer: <fontSize>`: 0, negative, or 2^32 and above.
+    """
+    model = editable(ctx.col, modelName)
+    field = field_named(model, fieldName)
     if not 0 < fontSize < 2 ** 32:  # Anki stores it unsigned, 32 bits
         raise Exception("fontSize should be a positive integer: %s" % (fontSize,))
     field["size"] = fontSize
-    _save(ctx, "modelFieldSetFontSize", [model])
+    save(ctx, "modelFieldSetFontSize", [model])
 
 
 @api()
-def modelFieldSetDescription(ctx: Context, modelName: str, fieldName: str, description: str) -> bool:
-    model = _editable(ctx.col, modelName)
-    field = _field(model, fieldName)
-    if not isinstance(description, str):
-        raise Exception("description should be a string: %s" % (description,))
-    if "description" not in field:  # fields have no description before Anki 2.1.50
-        return False
+def modelFieldSetDescription(
+        ctx: Context, modelName: str, fieldName: str,
+        description: Annotated[str, Message("description should be a string: {value}")]) -> bool:
+    """Set a field's description (the editor's placeholder text); the result is true.
+
+    Upstream answers false on releases whose fields have no description (before 2.1.50); every
+    release served has one.
+
+    Params:
+    - modelName: the note type's name.
+    - fieldName: the field's name.
+    - description: the text; `""` for none.
+    Errors:
+    - `description should be a string: <description>`: a description that is not a string.
+    - `model was not found: <name>`: no note type has this name.
+    - `field was not found in <modelName>: <name>`: no field has this name.
+    """
+    model = editable(ctx.col, modelName)
+    field = field_named(model, fieldName)
     field["description"] = description
-    _save(ctx, "modelFieldSetDescription", [model])
+    save(ctx, "modelFieldSetDescription", [model])
     return True

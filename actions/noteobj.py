@@ -1,8 +1,8 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""NoteObject handling shared by addNote(s) and canAddNote(s): parsing and validation in the
-order of ../shared/spec/actions.md (section "Note objects"), media, and the batched
-empty/duplicate/cloze check.
+"""NoteObject handling shared by addNote(s) and canAddNote(s): the shapes (NoteObject,
+MediaObject), parsing and validation in the order of ../shared/spec/actions.md (section "Note
+objects"), media, and the batched empty/duplicate/cloze check.
 
 The duplicate check never asks the backend per note: it computes first-field checksums for the
 whole batch, reads the candidates with ONE query per chunk through the checksum index
@@ -19,10 +19,11 @@ import hashlib
 import os
 import re
 import unicodedata
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, TypedDict, Union
 
 from ..context import Context
-from .common import chunks, escape, get_deck_id, get_model
+from ..util import select_in
+from .common import escape, get_deck_id, get_model
 from .media import file_bytes, store_content
 
 ERR_EMPTY = "cannot create note because it is empty"
@@ -33,6 +34,72 @@ MODEL_CLOZE = 1  # anki.consts.MODEL_CLOZE
 
 # key, reference format; the order in which upstream appends them
 MEDIA_KINDS = (("audio", "[sound:%s]"), ("video", "[sound:%s]"), ("picture", '<img src="%s">'))
+
+
+# -- the shapes (schema.py), also for the graphical actions ---------------------------
+# They describe what a client should send. The actions do not check them up front (the list
+# params are OWN_ITEMS, a single note object is only checked to be an object): each note object
+# is checked here, in the validation order of actions.md, with upstream's exact texts (`'fields'`
+# for a missing key), and one bad note in a list answers for itself.
+
+class DuplicateScopeOptions(TypedDict, total=False):
+    """Where `duplicateScope: "deck"` looks: `deckName` instead of the note's deck (a deck that
+    does not exist: never a duplicate), `checkChildren` its subdecks too (default false);
+    `checkAllModels` compares against notes of every note type (default false)."""
+
+    deckName: Optional[str]
+    checkChildren: bool
+    checkAllModels: bool
+
+
+class NoteOptions(TypedDict, total=False):
+    """How a note object is checked: `allowDuplicate` skips the duplicate check (default false);
+    `duplicateScope: "deck"` looks for duplicates in a deck only (any other value, or none: in
+    the whole collection)."""
+
+    allowDuplicate: bool
+    duplicateScope: Optional[str]
+    duplicateScopeOptions: DuplicateScopeOptions
+
+
+class _MediaObjectKeys(TypedDict):
+    filename: str
+
+
+class MediaObject(_MediaObjectKeys, total=False):
+    """A file stored with a note (as storeMediaFile stores it), from `data` (base64), else
+    `path` (on the server), else `url`; `[sound:NAME]` (audio, video) or `<img src="NAME">`
+    (picture) is appended to each of its `fields` the note has (exact names). `skipHash`: MD5
+    hex of content not to store or link. `deleteExisting` (default false) replaces a same-named
+    file. A failing file does not fail the note: its error text goes into the fields instead."""
+
+    data: str
+    path: str
+    url: str
+    skipHash: Optional[str]
+    fields: Union[List[str], str]
+    deleteExisting: bool
+
+
+MediaObjects = Union[MediaObject, List[MediaObject]]
+
+
+class _NoteObjectKeys(TypedDict):
+    deckName: str
+    modelName: str
+    fields: Dict[str, Union[str, float]]
+
+
+class NoteObject(_NoteObjectKeys, total=False):
+    """A note to add: note type and deck by name (the deck case-insensitively), field values by
+    field name (case-insensitively; unknown names ignored, missing fields empty; a number is
+    written as JSON writes it), tags (a list, or one string of space-separated tags)."""
+
+    tags: Union[List[str], str]
+    options: NoteOptions
+    audio: MediaObjects
+    video: MediaObjects
+    picture: MediaObjects
 
 
 # -- small validators -------------------------------------------------------
@@ -294,10 +361,8 @@ def parse(lookups: Lookups, obj: Any) -> Candidate:
     return cand
 
 
-def parse_all(ctx: Context, objs: Any) -> List[Candidate]:
+def parse_all(ctx: Context, objs: List[Any]) -> List[Candidate]:
     """Every note object parsed; a failing one is a Candidate with only `error` set."""
-    if not isinstance(objs, list):
-        raise Exception("notes must be a list of note objects")
     lookups = Lookups(ctx.col)
     out = []
     for obj in objs:
@@ -384,10 +449,9 @@ class _Other:
 
 def _existing_by_checksum(col: Any, csums: Set[int]) -> Dict[int, List[_Other]]:
     found: Dict[int, List[_Other]] = {}
-    for part in chunks(sorted(csums)):
-        sql = "select id, mid, flds, csum from notes where csum in (%s)" % ",".join("?" * len(part))
-        for nid, mid, flds, csum in col.db.all(sql, *part):
-            found.setdefault(csum, []).append(_Other(nid, mid, flds.split("\x1f", 1)[0]))
+    sql = "select id, mid, flds, csum from notes where csum in (%s)"
+    for nid, mid, flds, csum in select_in(col.db, sql, sorted(csums)):
+        found.setdefault(csum, []).append(_Other(nid, mid, flds.split("\x1f", 1)[0]))
     return found
 
 
@@ -396,12 +460,11 @@ def _fill_decks(col: Any, others: List[_Other]) -> None:
     by_nid = {o.nid: o for o in others if o.nid is not None and o.dids is None}
     for o in by_nid.values():
         o.dids = set()
-    for part in chunks(list(by_nid)):
-        sql = "select nid, did, odid from cards where nid in (%s)" % ",".join("?" * len(part))
-        for nid, did, odid in col.db.all(sql, *part):
-            by_nid[nid].dids.add(did)
-            if odid:
-                by_nid[nid].dids.add(odid)
+    sql = "select nid, did, odid from cards where nid in (%s)"
+    for nid, did, odid in select_in(col.db, sql, list(by_nid)):
+        by_nid[nid].dids.add(did)
+        if odid:
+            by_nid[nid].dids.add(odid)
 
 
 class _DeckSets:

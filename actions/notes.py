@@ -4,13 +4,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Annotated, Any, Dict, List, Optional, Union
 
 from .. import compat
 from ..context import Context
 from ..registry import api
+from ..schema import OWN_ITEMS, Message
 from . import noteobj
-from .common import chunks, existing_ids, get_note, int_list
+from ..util import select_in
+from .common import existing_ids, get_note
+from .noteobj import NoteObject
+from .shapes_notes import CanAddDetail, NoNote, NoteInfo, NoteModTime
+
+# The list params: noteobj checks each note object itself, so that one bad note answers for
+# itself (null, false). A single note object is only checked to be an object: its keys are
+# checked in the order of actions.md, with upstream's texts ('fields' for a missing key).
+NoteObjects = Annotated[List[NoteObject], OWN_ITEMS]
+# a note id: anything else answers as Anki's lookup of an unknown id does
+NoteId = Annotated[int, Message("Note was not found: {value}")]
+TagList = Union[str, List[str]]
 
 ERR_NO_CARDS = ("The field values you have provided would make an empty question on all "
                 "cards.")
@@ -36,7 +48,38 @@ def _add(ctx: Context, name: str, cands: List[noteobj.Candidate], need_cards: bo
 
 
 @api()
-def addNote(ctx: Context, note: Any) -> int:
+def addNote(ctx: Context, note: Annotated[NoteObject, OWN_ITEMS]) -> int:
+    """Add a note; the new note's id.
+
+    `note` is a NoteObject (the shape of addNotes' items): `deckName`, `modelName`, `fields`
+    and optional `tags`, `options`, `audio`, `video`, `picture`. It is checked in this order,
+    the first failure being the error: note type, deck, fields and tags, media, options, then
+    the empty and duplicate checks. A failing media file does not fail the note: its error
+    text, HTML-escaped, is appended to its fields instead. Undone as one step.
+
+    Params:
+    - note: the note object (NoteObject).
+    Errors:
+    - `model was not found: <modelName>`: no note type of that name.
+    - `deck was not found: <deckName>`: no deck of that name.
+    - `'<key>'`: a required key is missing (`'modelName'`, `'deckName'`, `'fields'`; a media
+      object's `'fields'` too).
+    - `fields must be an object of field names to values`: `fields` is not an object.
+    - `field value must be a string: <name>`: a field value that is not text (or a number).
+    - `Must provide tags as a list of strings`: `tags` is neither a list of strings nor a string.
+    - `<audio|video|picture> must be an object or a list of objects`: a media key of another type.
+    - `option parameter "<name>" must be boolean`: `allowDuplicate`,
+      `duplicateScopeOptions.checkChildren` or `duplicateScopeOptions.checkAllModels` is not a
+      boolean.
+    - `cannot create note because it is empty`: the first field is empty (even with
+      allowDuplicate).
+    - `cannot create note because it is a duplicate`: a note of the same note type (every note
+      type with checkAllModels; in the deck with duplicateScope "deck") has the same first field.
+    - `cannot create note for unknown reason`: a Cloze note type without a cloze deletion, or a
+      cloze deletion in a note type that is not Cloze.
+    - `The field values you have provided would make an empty question on all cards.`: Anki
+      generates no card.
+    """
     cand = noteobj.check_one(ctx, note)
     if cand.error is not None:
         raise Exception(cand.error)
@@ -45,53 +88,80 @@ def addNote(ctx: Context, note: Any) -> int:
 
 
 @api()
-def addNotes(ctx: Context, notes: Any) -> List[Optional[int]]:
+def addNotes(ctx: Context, notes: NoteObjects) -> List[Optional[int]]:
+    """Add notes; the new note ids, `null` at the index of each note that could not be added.
+
+    Each note is checked as addNote checks it; one failing note does not fail the others (v6:
+    newer upstream fails the whole request). A note counts as existing for the duplicate check
+    of the notes after it. Undone as one step.
+
+    Params:
+    - notes: the note objects.
+    """
     cands = noteobj.parse_all(ctx, notes)
     noteobj.check(ctx, cands, sequential=True)
     _add(ctx, "addNotes", cands)
     return [c.note.id if c.error is None else None for c in cands]
 
 
-def _checked(ctx: Context, notes: Any) -> List[noteobj.Candidate]:
+def _checked(ctx: Context, notes: List[Any]) -> List[noteobj.Candidate]:
     """canAdd*: the same checks as adding, without storing media or changing anything."""
     cands = noteobj.parse_all(ctx, notes)
     noteobj.check(ctx, cands, sequential=False)
     return cands
 
 
-def _detail(cand: noteobj.Candidate) -> Dict[str, Any]:
+def _detail(cand: noteobj.Candidate) -> CanAddDetail:
     if cand.error is None:
         return {"canAdd": True}
     return {"canAdd": False, "error": cand.error}
 
 
 @api()
-def canAddNotes(ctx: Context, notes: Any) -> List[bool]:
+def canAddNotes(ctx: Context, notes: NoteObjects) -> List[bool]:
+    """Whether each note object could be added: addNote's checks (note type, deck, options,
+    empty, duplicate), without adding or storing anything.
+
+    Siblings are checked independently: two equal new notes are both addable here.
+
+    Params:
+    - notes: the note objects.
+    """
     return [c.error is None for c in _checked(ctx, notes)]
 
 
 @api()
-def canAddNotesWithErrorDetail(ctx: Context, notes: Any) -> List[Dict[str, Any]]:
+def canAddNotesWithErrorDetail(ctx: Context, notes: NoteObjects) -> List[CanAddDetail]:
+    """As canAddNotes, with the error addNote would give for each note that cannot be added.
+
+    Params:
+    - notes: the note objects.
+    """
     return [_detail(c) for c in _checked(ctx, notes)]
 
 
 @api()
-def canAddNote(ctx: Context, note: Any) -> bool:
+def canAddNote(ctx: Context, note: Annotated[NoteObject, OWN_ITEMS]) -> bool:
+    """Whether the note object could be added (canAddNotes for one note).
+
+    Params:
+    - note: the note object (NoteObject).
+    """
     return _checked(ctx, [note])[0].error is None
 
 
 @api()
-def canAddNoteWithErrorDetail(ctx: Context, note: Any) -> Dict[str, Any]:
+def canAddNoteWithErrorDetail(ctx: Context,
+                              note: Annotated[NoteObject, OWN_ITEMS]) -> CanAddDetail:
+    """Whether the note object could be added, and if not the error addNote would give.
+
+    Params:
+    - note: the note object (NoteObject).
+    """
     return _detail(_checked(ctx, [note])[0])
 
 
 # -- editing ------------------------------------------------------------------------
-
-def _note_object(note: Any) -> Dict[str, Any]:
-    if not isinstance(note, dict):
-        raise Exception("note must be an object")
-    return note
-
 
 def _field_values(obj: Dict[str, Any]) -> Dict[str, str]:
     fields = obj["fields"]
@@ -118,8 +188,22 @@ def _tags(col: Any, tags: Any) -> List[str]:
 
 
 @api()
-def updateNoteFields(ctx: Context, note: Any) -> None:
-    obj = _note_object(note)
+def updateNoteFields(ctx: Context, note: Dict[str, Any]) -> None:
+    """Set some fields of a note, then append its media as addNote does.
+
+    `note` is `{"id": int, "fields": {name: text}}` with optional `audio`, `video`, `picture`
+    (MediaObject or a list of them). Field names are matched exactly; unknown names are ignored,
+    fields not listed keep their text. A Browser showing the note shows the new text.
+
+    Params:
+    - note: the note's id, the fields to set, media.
+    Errors:
+    - `Note was not found: <id>`: no note with that id.
+    - `'<key>'`: `'id'` or `'fields'` is missing.
+    - `fields must be an object of field names to values`: `fields` is not an object.
+    - `field value must be a string: <name>`: a field value that is not text (or a number).
+    """
+    obj = note
     anki_note = get_note(ctx.col, obj["id"])
     _set_fields(ctx, anki_note, obj, _field_values(obj))
     with ctx.op("updateNoteFields") as col:
@@ -127,8 +211,23 @@ def updateNoteFields(ctx: Context, note: Any) -> None:
 
 
 @api()
-def updateNote(ctx: Context, note: Any) -> None:
-    obj = _note_object(note)
+def updateNote(ctx: Context, note: Dict[str, Any]) -> None:
+    """Set a note's fields (as updateNoteFields, media too), replace its tags, or both.
+
+    `note` is `{"id": int, "fields"?: {name: text}, "tags"?: [str], "audio"/"video"/"picture"?}`;
+    a string as `tags` is one tag. Wrong tags change nothing, not even the fields.
+
+    Params:
+    - note: the note's id, and the fields and/or tags to set.
+    Errors:
+    - `Must provide a "fields" or "tags" property.`: neither key.
+    - `Note was not found: <id>`: no note with that id.
+    - `'id'`: no id.
+    - `fields must be an object of field names to values`: `fields` is not an object.
+    - `field value must be a string: <name>`: a field value that is not text (or a number).
+    - `Must provide tags as a list of strings`: `tags` is neither a list of strings nor a string.
+    """
+    obj = note
     if "fields" not in obj and "tags" not in obj:
         raise Exception('Must provide a "fields" or "tags" property.')
     anki_note = get_note(ctx.col, obj["id"])
@@ -143,8 +242,25 @@ def updateNote(ctx: Context, note: Any) -> None:
 
 
 @api()
-def updateNoteModel(ctx: Context, note: Any) -> None:
-    obj = _note_object(note)
+def updateNoteModel(ctx: Context, note: Dict[str, Any]) -> None:
+    """Change a note's note type: every field is cleared, then the given ones are set, and the
+    tags are replaced.
+
+    `note` is `{"id": int, "modelName": str, "fields": {name: text}, "tags"?: [str]}`; field
+    names are matched case-insensitively (unknown ones ignored); no `tags` removes every tag.
+
+    Params:
+    - note: the note's id, the new note type's name, its fields and tags.
+    Errors:
+    - `Note ID is required`: no id (checked first).
+    - `Model name is required`: no `modelName`.
+    - `Fields must be provided as a dictionary`: `fields` missing, empty or not an object.
+    - `Note was not found: <id>`: no note with that id.
+    - `Model '<modelName>' not found`: no note type of that name.
+    - `field value must be a string: <name>`: a field value that is not text (or a number).
+    - `Must provide tags as a list of strings`: `tags` is neither a list of strings nor a string.
+    """
+    obj = note
     nid = obj.get("id")
     if not nid:
         raise Exception("Note ID is required")
@@ -184,16 +300,25 @@ def updateNoteModel(ctx: Context, note: Any) -> None:
 
 # -- tags ------------------------------------------------------------------------------
 
-def _tag_string(tags: Any) -> str:
-    if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
-        return " ".join(tags)
-    if not isinstance(tags, str):
-        raise Exception("tags must be a string of space-separated tags")
-    return tags
+def _tag_string(tags: TagList) -> str:
+    return tags if isinstance(tags, str) else " ".join(tags)
 
 
 @api()
-def updateNoteTags(ctx: Context, note: Any, tags: Any) -> None:
+def updateNoteTags(ctx: Context, note: NoteId,
+                   tags: Annotated[TagList, Message("Must provide tags as a list of strings")]
+                   ) -> None:
+    """Replace a note's tags.
+
+    A string is one tag; spaces split tags as Anki does.
+
+    Params:
+    - note: the note id.
+    - tags: the new tags.
+    Errors:
+    - `Must provide tags as a list of strings`: `tags` is neither a list of strings nor a string.
+    - `Note was not found: <id>`: no note with that id.
+    """
     new_tags = _tags(ctx.col, tags)
     anki_note = get_note(ctx.col, note)
     anki_note.tags = new_tags
@@ -202,7 +327,14 @@ def updateNoteTags(ctx: Context, note: Any, tags: Any) -> None:
 
 
 @api()
-def getNoteTags(ctx: Context, note: Any) -> List[str]:
+def getNoteTags(ctx: Context, note: NoteId) -> List[str]:
+    """A note's tags.
+
+    Params:
+    - note: the note id.
+    Errors:
+    - `Note was not found: <id>`: no note with that id.
+    """
     return list(get_note(ctx.col, note).tags)
 
 
@@ -215,12 +347,20 @@ def _tagged_notes(ctx: Context, nids: List[int]) -> List[int]:
 
 
 @api()
-def addTags(ctx: Context, notes: Any, tags: Any, add: Any = True) -> None:
-    nids = int_list(notes, "notes")
+def addTags(ctx: Context, notes: List[int], tags: TagList, add: bool = True) -> None:
+    """Add tags to notes, or remove them with `add: false`.
+
+    Unknown ids beside known ones are ignored; no ids: nothing happens (no tag is registered).
+
+    Params:
+    - notes: the note ids.
+    - tags: space-separated tags (a list of tags works too).
+    - add: false removes the tags instead (upstream's undocumented switch).
+    Errors:
+    - `Note was not found: <id>`: none of the ids is a note (the first one is named).
+    """
     text = _tag_string(tags)
-    if add not in (True, False):  # a string such as "false" must not add
-        raise Exception("add must be true or false")
-    nids = _tagged_notes(ctx, nids)
+    nids = _tagged_notes(ctx, notes)
     if not nids:
         return None  # no note: nothing to tag (Anki would register the tags anyway)
     with ctx.op("addTags") as col:
@@ -232,10 +372,19 @@ def addTags(ctx: Context, notes: Any, tags: Any, add: Any = True) -> None:
 
 
 @api()
-def removeTags(ctx: Context, notes: Any, tags: Any) -> None:
-    nids = int_list(notes, "notes")
+def removeTags(ctx: Context, notes: List[int], tags: TagList) -> None:
+    """Remove tags from notes.
+
+    Unknown ids beside known ones are ignored; no ids: nothing happens.
+
+    Params:
+    - notes: the note ids.
+    - tags: space-separated tags (a list of tags works too).
+    Errors:
+    - `Note was not found: <id>`: none of the ids is a note (the first one is named).
+    """
     text = _tag_string(tags)
-    nids = _tagged_notes(ctx, nids)
+    nids = _tagged_notes(ctx, notes)
     if not nids:
         return None
     with ctx.op("removeTags") as col:
@@ -245,19 +394,19 @@ def removeTags(ctx: Context, notes: Any, tags: Any) -> None:
 
 @api()
 def getTags(ctx: Context) -> List[str]:
+    """Every tag of the collection, also those no note uses any more (until clearUnusedTags)."""
     return ctx.col.tags.all()
 
 
 @api()
 def clearUnusedTags(ctx: Context) -> None:
+    """Remove the tags no note uses from the collection's tag list."""
     with ctx.op("clearUnusedTags") as col:
         col.tags.clear_unused_tags()
 
 
-def _replace_tag(ctx: Context, name: str, nids: List[int], old: Any, new: Any) -> None:
+def _replace_tag(ctx: Context, name: str, nids: List[int], old: str, new: str) -> None:
     """Notes among `nids` carrying tag `old` (whole tag, any case) get `new` instead."""
-    if not isinstance(old, str) or not isinstance(new, str):
-        raise Exception("tags must be strings")
     col = ctx.col
     changed = []
     for nid in nids:
@@ -275,14 +424,29 @@ def _replace_tag(ctx: Context, name: str, nids: List[int], old: Any, new: Any) -
 
 
 @api()
-def replaceTags(ctx: Context, notes: Any, tag_to_replace: Any, replace_with_tag: Any) -> None:
-    _replace_tag(ctx, "replaceTags", int_list(notes, "notes"), tag_to_replace, replace_with_tag)
+def replaceTags(ctx: Context, notes: List[int], tag_to_replace: str,
+                replace_with_tag: str) -> None:
+    """In the given notes, replace a tag with another.
+
+    The tag is matched whole and in any case (not its child tags); notes without it, and
+    unknown ids, are left alone. Note the snake_case param names (upstream's).
+
+    Params:
+    - notes: the note ids.
+    - tag_to_replace: the tag to take away.
+    - replace_with_tag: the tag (or space-separated tags) to put in its place.
+    """
+    _replace_tag(ctx, "replaceTags", notes, tag_to_replace, replace_with_tag)
 
 
 @api()
-def replaceTagsInAllNotes(ctx: Context, tag_to_replace: Any, replace_with_tag: Any) -> None:
-    if not isinstance(tag_to_replace, str):
-        raise Exception("tags must be strings")
+def replaceTagsInAllNotes(ctx: Context, tag_to_replace: str, replace_with_tag: str) -> None:
+    """Replace a tag with another in every note of the collection, as replaceTags does.
+
+    Params:
+    - tag_to_replace: the tag to take away.
+    - replace_with_tag: the tag (or space-separated tags) to put in its place.
+    """
     from anki.collection import SearchNode
 
     col = ctx.col
@@ -294,29 +458,42 @@ def replaceTagsInAllNotes(ctx: Context, tag_to_replace: Any, replace_with_tag: A
 # -- finding and reading -----------------------------------------------------------------
 
 @api()
-def findNotes(ctx: Context, query: Any = None) -> List[int]:
+def findNotes(ctx: Context, query: Optional[str] = None) -> List[int]:
+    """The ids of the notes a search finds (Anki's search syntax, as in the Browser).
+
+    No query: `[]`. A search Anki cannot parse answers Anki's own error text.
+
+    Params:
+    - query: the search.
+    """
     if query is None:
         return []
-    if not isinstance(query, str):
-        raise Exception("query must be a string")
     return list(ctx.col.find_notes(query))
 
 
 def _rows(col: Any, sql: str, ids: List[int]) -> List[Any]:
     """`sql` with `%s` standing for the id placeholders, run per chunk of ids."""
-    rows: List[Any] = []
-    for part in chunks(ids):
-        rows.extend(col.db.all(sql % ",".join("?" * len(part)), *part))
-    return rows
+    return select_in(col.db, sql, ids)
 
 
 @api()
-def notesInfo(ctx: Context, notes: Any = None, query: Any = None) -> List[Dict[str, Any]]:
+def notesInfo(ctx: Context, notes: Optional[List[int]] = None,
+              query: Optional[str] = None) -> List[Union[NoteInfo, NoNote]]:
+    """The notes with the given ids, or those a search finds: fields, tags, note type, cards.
+
+    An unknown id gives `{}` at its index; a query wins over ids.
+
+    Params:
+    - notes: the note ids.
+    - query: a search instead of ids (as findNotes).
+    Errors:
+    - `Must provide either "notes" or a "query"`: neither param.
+    """
     col = ctx.col
     if query is not None:
         nids = findNotes(ctx, query)
     elif notes is not None:
-        nids = int_list(notes, "notes")
+        nids = notes
     else:
         raise Exception('Must provide either "notes" or a "query"')
     found = {row[0]: row for row in _rows(
@@ -327,7 +504,7 @@ def notesInfo(ctx: Context, notes: Any = None, query: Any = None) -> List[Dict[s
         cards.setdefault(nid, []).append(cid)
     profile = ctx.mw.pm.name if ctx.mw is not None and getattr(ctx.mw, "pm", None) else None
     models: Dict[int, Any] = {}
-    result: List[Dict[str, Any]] = []
+    result: List[Union[NoteInfo, NoNote]] = []
     for nid in nids:
         row = found.get(nid)
         if row is None:
@@ -352,25 +529,35 @@ def notesInfo(ctx: Context, notes: Any = None, query: Any = None) -> List[Dict[s
 
 
 @api()
-def notesModTime(ctx: Context, notes: Any) -> List[Dict[str, Any]]:
-    nids = int_list(notes, "notes")
-    mods = dict(_rows(ctx.col, "select id, mod from notes where id in (%s)", sorted(set(nids))))
-    return [{"noteId": nid, "mod": mods[nid]} if nid in mods else {} for nid in nids]
+def notesModTime(ctx: Context, notes: List[int]) -> List[Union[NoteModTime, NoNote]]:
+    """The modification time of each note; `{}` for an unknown id.
+
+    Params:
+    - notes: the note ids.
+    """
+    mods = dict(_rows(ctx.col, "select id, mod from notes where id in (%s)", sorted(set(notes))))
+    return [NoteModTime(noteId=nid, mod=mods[nid]) if nid in mods else NoNote()
+            for nid in notes]
 
 
 # -- deleting ------------------------------------------------------------------------------
 
 @api()
-def deleteNotes(ctx: Context, notes: Any) -> None:
-    nids = int_list(notes, "notes")
+def deleteNotes(ctx: Context, notes: List[int]) -> None:
+    """Delete notes and all their cards; unknown ids are ignored. Undone as one step.
+
+    Params:
+    - notes: the note ids.
+    """
     with ctx.op("deleteNotes") as col:
-        col.remove_notes(nids)
+        col.remove_notes(notes)
 
 
 @api()
 def removeEmptyNotes(ctx: Context) -> None:
-    """What upstream's code does (its README says "empty notes"): delete every note type that
-    no note uses."""
+    """Delete every note type that no note uses.
+
+    That is what upstream's code does; its README says it removes empty notes."""
     col = ctx.col
     unused = [entry.id for entry in col.models.all_use_counts() if entry.use_count == 0]
     with ctx.op("removeEmptyNotes") as col:

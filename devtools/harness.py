@@ -88,13 +88,13 @@ class Anki:
 
     # raw HTTP
     def http(self, body: Any = None, method: str = "POST", headers: Optional[Dict[str, str]] = None,
-             timeout: float = 60) -> tuple:
+             timeout: float = 60, path: str = "/") -> tuple:
         """(status, headers dict lower-case, body bytes) on a new connection."""
         if body is not None and not isinstance(body, (bytes, str)):
             body = json.dumps(body)
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
-            conn.request(method, "/", body=body, headers=headers or {})
+            conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()
             data = resp.read()
             return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data

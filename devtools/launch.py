@@ -87,9 +87,9 @@ def link_addon(base: Path, source: Path) -> None:
 # -- the address and port AnkiConnect will use ---------------------------------------------------
 
 def _util() -> Any:
-    """The add-on's util.py (config defaults and the environment's precedence), loaded under a
+    """The add-on's config.py (config defaults and the environment's precedence), loaded under a
     name of its own: this checkout's modules stay off sys.path in the Anki process."""
-    spec = importlib.util.spec_from_file_location("_ankiconnect_launch_util", ROOT / "util.py")
+    spec = importlib.util.spec_from_file_location("_ankiconnect_launch_config", ROOT / "config.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module

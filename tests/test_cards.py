@@ -8,7 +8,12 @@ log, not only the reply.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, List
+
+import pytest
+
+from test_bad_input import fingerprint
 
 MISSING = 4242  # an id no card has
 
@@ -105,7 +110,8 @@ def test_get_ease_factors(anki, deck):
     assert anki.call("getEaseFactors", cards=[a, b]) == [4100, 3900]
     assert anki.call("getEaseFactors", cards=[b, MISSING, a]) == [3900, None, 4100]
     assert anki.call("getEaseFactors", cards=[]) == []
-    assert anki.error("getEaseFactors", cards="x") == "cards must be a list of integers"
+    assert anki.error("getEaseFactors", cards="x") == \
+        'getEaseFactors: parameter "cards" must be a list of integers, got "x"'
 
 
 def test_set_ease_factors(anki, deck):
@@ -127,7 +133,11 @@ def test_set_ease_factors_errors_change_nothing(anki, deck):
     assert anki.error("setEaseFactors", cards=[a, b], easeFactors=[2500]) == \
         "list index out of range"
     assert anki.error("setEaseFactors", cards=[a, b], easeFactors=[2500, "x"]) == \
-        'invalid ease factor: "x"'
+        'setEaseFactors: parameter "easeFactors[1]" must be an integer, got "x"'
+    assert anki.error("setEaseFactors", cards=[a, b], easeFactors=[2500, -1]) == \
+        "invalid ease factor: -1"
+    assert anki.error("setEaseFactors", cards=[a, b], easeFactors=[2 ** 32, 2500]) == \
+        "invalid ease factor: 4294967296"
     assert cards_state(anki, [a, b]) == before
     assert anki.call("setEaseFactors", cards=[MISSING], easeFactors=[2500]) == [False]
     assert anki.error("setEaseFactors", cards=[a]) == \
@@ -266,7 +276,8 @@ def test_suspend_unknown_id_changes_nothing(anki, deck):
     assert anki.error("unsuspend", cards=[b, MISSING]) == "Card was not found: %d" % MISSING
     assert state(anki, b)["queue"] == -1
     assert anki.error("suspended", card=MISSING) == "Card was not found: %d" % MISSING
-    assert anki.error("suspend", cards=[a, "b"]) == "cards must be a list of integers"
+    assert anki.error("suspend", cards=[a, "b"]) == \
+        'suspend: parameter "cards[1]" must be an integer, got "b"'
 
 
 def test_unsuspend_review_card_goes_back_to_review(anki, deck):
@@ -290,8 +301,16 @@ def test_are_due(anki, deck):
 
 
 def test_are_due_long_learning_step(anki, deck):
-    """A learning step over 20 minutes counts from the last review, not from `is:due`."""
+    """A learning step over 20 minutes counts from the last review, not from `is:due`.
+
+    The next day starts 12 hours from now for this test: a 60-minute step that would cross the
+    day's start (04:00 by default) is turned by Anki into a step of one day."""
     (cid,) = card_ids(anki, deck, 1)
+    rollover = anki.probe(
+        "import datetime\ncol = mw.col\nprefs = col.get_preferences()\n"
+        "result = prefs.scheduling.rollover\n"
+        "prefs.scheduling.rollover = (datetime.datetime.now().hour + 12) % 24\n"
+        "col.set_preferences(prefs)")
     conf = anki.probe(
         "col = mw.col\n"
         "conf = col.decks.add_config_returning_id('ac-test cards long steps')\n"
@@ -316,7 +335,9 @@ def test_are_due_long_learning_step(anki, deck):
         assert anki.probe("result = list(mw.col.find_cards('cid:%d is:due'))" % cid) == []
     finally:
         anki.probe("col = mw.col\nd = col.decks.by_name(%r)\nd['conf'] = 1\ncol.decks.save(d)\n"
-                   "col.decks.remove_config(%d)" % (deck, conf))
+                   "col.decks.remove_config(%d)\nprefs = col.get_preferences()\n"
+                   "prefs.scheduling.rollover = %d\ncol.set_preferences(prefs)"
+                   % (deck, conf, rollover))
 
 
 def test_are_due_errors(anki, deck):
@@ -502,7 +523,8 @@ def test_answer_cards(anki, deck):
 def test_answer_cards_errors_change_nothing(anki, deck):
     (cid,) = card_ids(anki, deck, 1)
     bad = [{"cardId": cid, "ease": 3}, {"cardId": cid, "ease": 5}]
-    assert anki.error("answerCards", answers=bad) == "ease must be 1, 2, 3 or 4: 5"
+    assert anki.error("answerCards", answers=bad) == \
+        'answerCards: parameter "answers[1].ease" must be one of 1, 2, 3, 4, got 5'
     assert anki.error("answerCards", answers=[{"cardId": cid}]) == "'ease'"
     assert anki.error("answerCards", answers=[{"ease": 3}]) == "'cardId'"
     assert revlog(anki, cid) == []
@@ -531,7 +553,134 @@ def test_set_due_date_bad_days_changes_nothing(anki, deck):
     assert anki.error("setDueDate", cards=[cid], days="soon") == \
         'invalid days: "soon" (use e.g. "0", "1!", "3-7")'
     assert anki.error("setDueDate", cards=[cid], days=3) == \
-        'invalid days: 3 (use e.g. "0", "1!", "3-7")'
+        'setDueDate: parameter "days" must be a string, got 3'
     assert state(anki, cid) == before
     assert anki.error("setDueDate", cards=[cid]) == \
         "setDueDate() missing 1 required positional argument: 'days'"
+
+
+# -- wrong-typed params: the declared check answers before the action runs -------------------
+
+def shown(value: Any) -> str:
+    """A value as the validation error shows what came: JSON, cut at 60 characters."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@pytest.fixture(scope="module")
+def typed_card(anki: Any) -> Any:
+    """A card in a deck of its own, last changed long ago; removed (with its deck) after."""
+    name = "ac-test cards typed %d" % anki.probe("import time\nresult = time.monotonic_ns()")
+    anki.probe("mw.col.decks.id(%r, create=True)" % name)
+    (cid,) = card_ids(anki, name, 1)
+    make_old(anki, [cid])
+    yield {"cid": cid}
+    anki.probe("col = mw.col\ncol.remove_notes_by_card([%d])\n"
+               "col.decks.remove([col.decks.id_for_name(%r)])" % (cid, name))
+
+
+# (id, action, t -> (params, path of the bad value, expected, the bad value))
+WRONG_TYPES: List[Any] = [
+    ("getEaseFactors-not-a-list", "getEaseFactors",
+     lambda t: ({"cards": t["cid"]}, "cards", "a list of integers", t["cid"])),
+    ("setEaseFactors-string", "setEaseFactors",
+     lambda t: ({"cards": [t["cid"]], "easeFactors": "2500"}, "easeFactors", "a list of integers",
+                "2500")),
+    ("setEaseFactors-bool-item", "setEaseFactors",
+     lambda t: ({"cards": [t["cid"]], "easeFactors": [True]}, "easeFactors[0]", "an integer",
+                True)),
+    ("setEaseFactors-float-item-of-an-unknown-card", "setEaseFactors",
+     lambda t: ({"cards": [t["cid"], MISSING], "easeFactors": [2500, 2.5]}, "easeFactors[1]",
+                "an integer", 2.5)),
+    ("setSpecificValueOfCard-string", "setSpecificValueOfCard",
+     lambda t: ({"card": "abc", "keys": ["flags"], "newValues": [1]}, "card",
+                "an integer or a list", "abc")),
+    ("setSpecificValueOfCard-digit-string", "setSpecificValueOfCard",
+     lambda t: ({"card": str(t["cid"]), "keys": ["ivl"], "newValues": [3], "warning_check": True},
+                "card", "an integer or a list", str(t["cid"]))),
+    ("setSpecificValueOfCard-float", "setSpecificValueOfCard",
+     lambda t: ({"card": t["cid"] + 0.5, "keys": ["flags"], "newValues": [1]}, "card",
+                "an integer or a list", t["cid"] + 0.5)),
+    ("setSpecificValueOfCard-bool", "setSpecificValueOfCard",
+     lambda t: ({"card": True, "keys": ["flags"], "newValues": [1]}, "card",
+                "an integer or a list", True)),
+    ("setSpecificValueOfCard-null", "setSpecificValueOfCard",
+     lambda t: ({"card": None, "keys": ["flags"], "newValues": [1]}, "card",
+                "an integer or a list", None)),
+    ("suspend-string-flag", "suspend",
+     lambda t: ({"cards": [t["cid"]], "suspend": "false"}, "suspend", "a boolean", "false")),
+    ("suspend-number-flag", "suspend",
+     lambda t: ({"cards": [t["cid"]], "suspend": 1}, "suspend", "a boolean", 1)),
+    ("unsuspend-not-a-list", "unsuspend",
+     lambda t: ({"cards": str(t["cid"])}, "cards", "a list of integers", str(t["cid"]))),
+    ("suspended-null", "suspended", lambda t: ({"card": None}, "card", "an integer", None)),
+    ("suspended-list", "suspended",
+     lambda t: ({"card": [t["cid"]]}, "card", "an integer", [t["cid"]])),
+    ("areSuspended-null-item", "areSuspended",
+     lambda t: ({"cards": [t["cid"], None]}, "cards[1]", "an integer", None)),
+    ("areDue-float-item", "areDue", lambda t: ({"cards": [1.5]}, "cards[0]", "an integer", 1.5)),
+    ("getIntervals-string-flag", "getIntervals",
+     lambda t: ({"cards": [t["cid"]], "complete": "true"}, "complete", "a boolean", "true")),
+    ("findCards-number", "findCards", lambda t: ({"query": 5}, "query", "a string or null", 5)),
+    ("findCards-list", "findCards",
+     lambda t: ({"query": ["deck:current"]}, "query", "a string or null", ["deck:current"])),
+    ("cardsToNotes-object", "cardsToNotes",
+     lambda t: ({"cards": {"a": 1}}, "cards", "a list of integers", {"a": 1})),
+    ("cardsModTime-nested-list", "cardsModTime",
+     lambda t: ({"cards": [[t["cid"]]]}, "cards[0]", "an integer", [t["cid"]])),
+    ("cardsInfo-string-item", "cardsInfo",
+     lambda t: ({"cards": [t["cid"], "x"]}, "cards[1]", "an integer", "x")),
+    ("forgetCards-string-item-after-a-card", "forgetCards",
+     lambda t: ({"cards": [t["cid"], "x"]}, "cards[1]", "an integer", "x")),
+    ("relearnCards-bool-item-after-a-card", "relearnCards",
+     lambda t: ({"cards": [t["cid"], False]}, "cards[1]", "an integer", False)),
+    ("answerCards-object", "answerCards",
+     lambda t: ({"answers": {"cardId": t["cid"], "ease": 3}}, "answers",
+                "a list of objects (CardAnswer)", {"cardId": t["cid"], "ease": 3})),
+    ("answerCards-string-card", "answerCards",
+     lambda t: ({"answers": [{"cardId": str(t["cid"]), "ease": 3}]}, "answers[0].cardId",
+                "an integer", str(t["cid"]))),
+    ("answerCards-bool-ease", "answerCards",
+     lambda t: ({"answers": [{"cardId": t["cid"], "ease": True}]}, "answers[0].ease",
+                "one of 1, 2, 3, 4", True)),
+    ("answerCards-float-ease-after-a-good-answer", "answerCards",
+     lambda t: ({"answers": [{"cardId": t["cid"], "ease": 3}, {"cardId": t["cid"], "ease": 3.0}]},
+                "answers[1].ease", "one of 1, 2, 3, 4", 3.0)),
+    ("answerCards-ease-0", "answerCards",
+     lambda t: ({"answers": [{"cardId": t["cid"], "ease": 0}]}, "answers[0].ease",
+                "one of 1, 2, 3, 4", 0)),
+    ("setDueDate-number", "setDueDate",
+     lambda t: ({"cards": [t["cid"]], "days": 0}, "days", "a string", 0)),
+    ("setDueDate-null", "setDueDate",
+     lambda t: ({"cards": [t["cid"]], "days": None}, "days", "a string", None)),
+]
+
+
+@pytest.mark.parametrize("action, make", [case[1:] for case in WRONG_TYPES],
+                         ids=[case[0] for case in WRONG_TYPES])
+def test_wrong_typed_param_answers_the_check_and_changes_nothing(anki, typed_card, action, make):
+    params, path, expected, got = make(typed_card)
+    before, card_before = fingerprint(anki), state(anki, typed_card["cid"])
+    assert anki.error(action, **params) == '%s: parameter "%s" must be %s, got %s' % (
+        action, path, expected, shown(got))
+    assert state(anki, typed_card["cid"]) == card_before
+    assert revlog(anki, typed_card["cid"]) == []
+    assert fingerprint(anki) == before
+
+
+def test_lenient_params_keep_upstream_answers(anki, typed_card):
+    """What upstream accepts and answers without an error stays so: setSpecificValueOfCard's
+    non-list keys/newValues and non-boolean warning_check answer false, findCards takes null,
+    answerCards' missing keys are the key error."""
+    cid = typed_card["cid"]
+    before = state(anki, cid)
+    call = lambda **kw: anki.call("setSpecificValueOfCard", card=cid, **kw)  # noqa: E731
+    assert call(keys={"flags": 1}, newValues=[1]) is False
+    assert call(keys=["flags"], newValues="1") is False
+    assert call(keys=["ivl"], newValues=[3], warning_check="true") is False
+    assert call(keys=["ivl"], newValues=[3], warning_check=None) is False
+    assert anki.call("findCards", query=None) == []
+    assert anki.error("answerCards", answers=[{"cardId": cid, "ease": 3}, {"ease": 3}]) == \
+        "'cardId'"
+    assert state(anki, cid) == before and revlog(anki, cid) == []
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any, Dict, List, Optional
@@ -9,6 +10,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from conftest import AnkiError
+from test_bad_input import fingerprint
 
 V6_CONFIG_KEYS = {"lapse", "dyn", "autoplay", "mod", "id", "maxTaken", "new", "name", "rev",
                   "timer", "replayq", "usn"}
@@ -135,7 +137,8 @@ def test_get_decks_groups_cards_by_deck(anki, tidy):
     # unknown ids are left out (upstream would file them under Default)
     assert result == {first: [a[1], a[0]], second: [b[0]]}
     assert anki.call("getDecks", cards=[]) == {}
-    assert anki.error("getDecks", cards="1") == "cards must be a list of integers"
+    assert anki.error("getDecks", cards="1") == \
+        'getDecks: parameter "cards" must be a list of integers, got "1"'
 
 
 # -- changeDeck ------------------------------------------------------------------------------
@@ -183,7 +186,8 @@ def test_change_deck_refuses_filtered_target(anki, tidy):
     assert (anki.error("changeDeck", cards=cids, deck=filtered)
             == "Cards can't be manually moved into a filtered deck.")
     assert card_homes(anki, cids) == [[deck_id(anki, source), 0]]
-    assert anki.error("changeDeck", cards=[1.5], deck=source) == "cards must be a list of integers"
+    assert anki.error("changeDeck", cards=[1.5], deck=source) == \
+        'changeDeck: parameter "cards[0]" must be an integer, got 1.5'
     assert anki.error("changeDeck", cards=cids, deck="") == "deck name must be a non-empty string"
 
 
@@ -237,9 +241,10 @@ def test_delete_default_without_cards_keeps_default_and_its_cards(anki, tidy):
 
 
 def test_delete_decks_bad_input(anki, deck):
-    assert anki.error("deleteDecks", decks=deck) == "decks must be a list of strings"
+    assert anki.error("deleteDecks", decks=deck) == \
+        'deleteDecks: parameter "decks" must be a list of strings, got %s' % shown(deck)
     assert anki.error("deleteDecks", decks=[deck], cardsToo="false") == (
-        "cardsToo must be true or false")
+        'deleteDecks: parameter "cardsToo" must be a boolean or null, got "false"')
     assert deck_id(anki, deck)
     assert anki.invoke("deleteDecks", decks=[]) == {"result": None, "error": None}
 
@@ -263,7 +268,8 @@ def test_get_deck_stats_counts_without_creating_decks(anki, tidy):
     }
     assert deck_id(anki, missing) is None  # upstream would have created it
     assert anki.call("getDeckStats", decks=[missing]) == {}
-    assert anki.error("getDeckStats", decks=[1]) == "decks must be a list of strings"
+    assert anki.error("getDeckStats", decks=[1]) == \
+        'getDeckStats: parameter "decks[0]" must be a string, got 1'
 
 
 # -- options groups --------------------------------------------------------------------------
@@ -334,7 +340,8 @@ def test_save_deck_config_refusals(anki):
     assert anki.call("saveDeckConfig", config=dict(default, id=987654, maxTaken=5)) is False
     assert anki.call("saveDeckConfig", config=dict(default, id="nope")) is False
     assert anki.error("saveDeckConfig", config={"maxTaken": 5}) == "'id'"
-    assert anki.error("saveDeckConfig", config=[1]) == "config must be an object"
+    assert anki.error("saveDeckConfig", config=[1]) == \
+        'saveDeckConfig: parameter "config" must be an object, got [1]'
     # values of the wrong type (Anki would reset the whole section to its defaults)
     assert anki.call("saveDeckConfig", config={"id": 1, "new": "many"}) is False
     assert anki.call("saveDeckConfig", config={"id": 1, "new": {"perDay": "x"}}) is False
@@ -363,7 +370,8 @@ def test_set_deck_config_id(anki, tidy):
     assert anki.call("setDeckConfigId", decks=[first], configId=987654) is False
     assert anki.call("setDeckConfigId", decks=[first, filtered], configId=1) is False
     assert deck_conf(anki, first_id) == gid
-    assert anki.error("setDeckConfigId", decks="x", configId=1) == "decks must be a list of strings"
+    assert anki.error("setDeckConfigId", decks="x", configId=1) == \
+        'setDeckConfigId: parameter "decks" must be a list of strings, got "x"'
     # the v6 sample
     assert anki.call("setDeckConfigId", decks=[first], configId=1) is True
     assert deck_conf(anki, first_id) == 1
@@ -382,6 +390,106 @@ def test_remove_deck_config_id(anki, tidy):
     assert anki.call("removeDeckConfigId", configId=gid) is False
     assert anki.call("removeDeckConfigId", configId=1) is False
     assert group(anki, 1)["id"] == 1
+
+
+# -- wrong-typed params: the declared check answers before the action runs -------------------
+
+def shown(value: Any) -> str:
+    """A value as the validation error shows what came: JSON, cut at 60 characters."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# (id, action, (deck, card, options group) -> (params, path of the bad value, expected, value))
+WRONG_TYPES: List[Any] = [
+    ("deckNameFromId-digit-string", "deckNameFromId",
+     lambda d, c, g: ({"deckId": "1"}, "deckId", "an integer", "1")),
+    ("deckNameFromId-bool", "deckNameFromId",
+     lambda d, c, g: ({"deckId": True}, "deckId", "an integer", True)),
+    ("getDecks-string-item", "getDecks",
+     lambda d, c, g: ({"cards": [c, str(c)]}, "cards[1]", "an integer", str(c))),
+    ("createDeck-number", "createDeck", lambda d, c, g: ({"deck": 5}, "deck", "a string", 5)),
+    ("createDeck-null", "createDeck", lambda d, c, g: ({"deck": None}, "deck", "a string", None)),
+    ("changeDeck-list-deck", "changeDeck",
+     lambda d, c, g: ({"cards": [c], "deck": ["ac-decks never made"]}, "deck", "a string",
+                      ["ac-decks never made"])),
+    ("changeDeck-string-card", "changeDeck",
+     lambda d, c, g: ({"cards": str(c), "deck": unique("new")}, "cards", "a list of integers",
+                      str(c))),
+    ("deleteDecks-number-flag", "deleteDecks",
+     lambda d, c, g: ({"decks": [d], "cardsToo": 1}, "cardsToo", "a boolean or null", 1)),
+    ("deleteDecks-null-name", "deleteDecks",
+     lambda d, c, g: ({"decks": [d, None], "cardsToo": True}, "decks[1]", "a string", None)),
+    ("getDeckStats-not-a-list", "getDeckStats",
+     lambda d, c, g: ({"decks": "Default"}, "decks", "a list of strings", "Default")),
+    ("getDeckConfig-number", "getDeckConfig",
+     lambda d, c, g: ({"deck": 1}, "deck", "a string", 1)),
+    ("saveDeckConfig-string", "saveDeckConfig",
+     lambda d, c, g: ({"config": '{"id": %d, "maxTaken": 5}' % g}, "config", "an object",
+                      '{"id": %d, "maxTaken": 5}' % g)),
+    ("setDeckConfigId-float-group", "setDeckConfigId",
+     lambda d, c, g: ({"decks": [d], "configId": g + 0.5}, "configId", "an integer or a string",
+                      g + 0.5)),
+    ("setDeckConfigId-null-group", "setDeckConfigId",
+     lambda d, c, g: ({"decks": [d], "configId": None}, "configId", "an integer or a string",
+                      None)),
+    ("cloneDeckConfigId-number-name", "cloneDeckConfigId",
+     lambda d, c, g: ({"name": 5, "cloneFrom": g}, "name", "a string", 5)),
+    ("cloneDeckConfigId-bool-source", "cloneDeckConfigId",
+     lambda d, c, g: ({"name": unique("clone"), "cloneFrom": True}, "cloneFrom",
+                      "an integer or a string", True)),
+    ("removeDeckConfigId-list", "removeDeckConfigId",
+     lambda d, c, g: ({"configId": [g]}, "configId", "an integer or a string", [g])),
+]
+
+
+@pytest.fixture(scope="module")
+def typed_things(anki: Any) -> Any:
+    """A deck with one card and an options group of its own; removed after the module."""
+    name = unique("typed")
+    (cid,) = add_cards(anki, name, 1)
+    gid = anki.probe("result = mw.col.decks.add_config_returning_id(%r)" % unique("typed"))
+    anki.probe("col = mw.col\nd = col.decks.by_name(%r)\nd['conf'] = %d\ncol.decks.save(d)"
+               % (name, gid))
+    yield name, cid, gid
+    anki.probe("col = mw.col\ncol.remove_notes_by_card([%d])\n"
+               "col.decks.remove([col.decks.id_for_name(%r)])\ncol.decks.remove_config(%d)"
+               % (cid, name, gid))
+
+
+@pytest.mark.parametrize("action, make", [case[1:] for case in WRONG_TYPES],
+                         ids=[case[0] for case in WRONG_TYPES])
+def test_wrong_typed_param_answers_the_check_and_changes_nothing(anki, typed_things, action,
+                                                                 make):
+    params, path, expected, got = make(*typed_things)
+    before = fingerprint(anki)
+    assert anki.error(action, **params) == '%s: parameter "%s" must be %s, got %s' % (
+        action, path, expected, shown(got))
+    assert fingerprint(anki) == before
+    assert card_homes(anki, [typed_things[1]]) == [[deck_id(anki, typed_things[0]), 0]]
+
+
+def test_lenient_params_keep_upstream_answers(anki, tidy):
+    """cardsToo null keeps the cards (as false); an options-group id may come as its digits
+    (upstream int()s it), other strings answer false."""
+    name = unique("lenient")
+    tidy["decks"].append(name)
+    cids = add_cards(anki, name, 1)
+    tidy["cards"] += cids
+    gid = anki.call("cloneDeckConfigId", name=unique("lenient"), cloneFrom="1")
+    tidy["groups"].append(gid)
+    assert isinstance(gid, int) and group(anki, gid)["new"] == group(anki, 1)["new"]
+    assert anki.call("setDeckConfigId", decks=[name], configId=str(gid)) is True
+    assert deck_conf(anki, deck_id(anki, name)) == gid
+    assert anki.call("setDeckConfigId", decks=[name], configId="group") is False
+    assert anki.call("cloneDeckConfigId", name="x", cloneFrom="group") is False
+    assert anki.call("removeDeckConfigId", configId="group") is False
+    assert anki.call("removeDeckConfigId", configId=str(gid)) is True
+    assert group(anki, gid) is None
+    assert anki.invoke("deleteDecks", decks=[name], cardsToo=None) == {"result": None,
+                                                                       "error": None}
+    assert deck_id(anki, name) is None
+    assert card_homes(anki, cids) == [[1, 0]]
 
 
 def test_missing_params_use_python_wording(anki):

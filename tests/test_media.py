@@ -411,7 +411,8 @@ def test_store_data_not_base64_is_an_error_and_stores_nothing(anki, stored):
             assert error.startswith("data is not valid base64: "), (data, error)
             assert media_snapshot(anki) == before
     assert on_disk(anki, kept) == b"the old content"
-    assert anki.error("storeMediaFile", filename=kept, data=5) == "data must be a base64 string"
+    assert anki.error("storeMediaFile", filename=kept, data=5) == (
+        'storeMediaFile: parameter "data" must be a string or null, got 5')
 
 
 def test_store_data_base64_with_whitespace_mime_style(anki, stored):
@@ -500,7 +501,7 @@ def test_store_reduces_name_to_a_media_file_name(anki, stored):
     assert anki.error("storeMediaFile", filename="..", data=b64(b"x")) == (
         "filename must be a non-empty file name")
     assert anki.error("storeMediaFile", filename=base, data=b64(b"x"), skipHash=5) == (
-        "skipHash must be an MD5 hex string")
+        'storeMediaFile: parameter "skipHash" must be a string or null, got 5')
 
 
 # -- retrieveMediaFile -----------------------------------------------------------------------
@@ -588,3 +589,42 @@ def test_delete_media_file_stays_in_media_folder(anki, tmp_path):
             assert fh.read() == b"keep me"
     finally:
         os.remove(outside)
+
+
+# -- declared param types ---------------------------------------------------------------------
+
+def test_wrong_param_types_answer_the_validation_error_and_change_nothing(anki, stored):
+    from test_bad_input import fingerprint
+
+    kept = unique("typed")
+    stored.append(kept)
+    anki.call("storeMediaFile", filename=kept, data=b64(b"the old content"))
+    cases = [
+        ({"filename": 5, "data": b64(b"x")},
+         'storeMediaFile: parameter "filename" must be a string, got 5'),
+        ({"filename": None, "data": b64(b"x")},
+         'storeMediaFile: parameter "filename" must be a string, got null'),
+        ({"filename": kept, "data": [b64(b"x")]},
+         'storeMediaFile: parameter "data" must be a string or null, got ["eA=="]'),
+        ({"filename": kept, "path": 1},
+         'storeMediaFile: parameter "path" must be a string or null, got 1'),
+        ({"filename": kept, "url": {"href": "http://x"}},
+         'storeMediaFile: parameter "url" must be a string or null, got {"href": "http://x"}'),
+        ({"filename": kept, "data": b64(b"new"), "deleteExisting": "false"},
+         'storeMediaFile: parameter "deleteExisting" must be a boolean, got "false"'),
+        ({"filename": kept, "data": b64(b"new"), "deleteExisting": None},
+         'storeMediaFile: parameter "deleteExisting" must be a boolean, got null'),
+    ]
+    others = [
+        ("retrieveMediaFile", {"filename": None},
+         'retrieveMediaFile: parameter "filename" must be a string, got null'),
+        ("deleteMediaFile", {"filename": [kept]},
+         'deleteMediaFile: parameter "filename" must be a string, got ["%s"]' % kept),
+        ("getMediaFilesNames", {"pattern": 1},
+         'getMediaFilesNames: parameter "pattern" must be a string, got 1'),
+    ]
+    before = fingerprint(anki), media_snapshot(anki)
+    for action, params, error in [("storeMediaFile",) + case for case in cases] + others:
+        assert anki.error(action, **params) == error, (action, params)
+        assert (fingerprint(anki), media_snapshot(anki)) == before, (action, params)
+    assert on_disk(anki, kept) == b"the old content"

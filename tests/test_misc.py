@@ -14,6 +14,7 @@ import pytest
 
 from harness import wait_until  # noqa: E402
 import compat  # the repository's compat.py (conftest puts the root on sys.path)
+from test_bad_input import fingerprint  # of the whole collection
 
 PROFILE = "User 1"
 
@@ -328,3 +329,32 @@ def test_reload_collection_refreshes_every_window(anki):
                        "if f.type == f.TYPE_BOOL)")
     assert "card" in every and "deck" in every
     assert seen == [every]
+
+
+# -- declared param types -------------------------------------------------------------------
+
+# (action, params made from a deck name and a path, the error after "<action>: ")
+WRONG_TYPES: List[Any] = [
+    ("loadProfile", lambda deck, path: {"name": 1}, 'parameter "name" must be a string, got 1'),
+    ("loadProfile", lambda deck, path: {"name": None},
+     'parameter "name" must be a string, got null'),
+    ("exportPackage", lambda deck, path: {"deck": ["Default"], "path": path},
+     'parameter "deck" must be a string, got ["Default"]'),
+    ("exportPackage", lambda deck, path: {"deck": deck, "path": None},
+     'parameter "path" must be a string, got null'),
+    ("exportPackage", lambda deck, path: {"deck": deck, "path": path, "includeSched": "yes"},
+     'parameter "includeSched" must be a boolean, got "yes"'),
+    ("importPackage", lambda deck, path: {"path": 5}, 'parameter "path" must be a string, got 5'),
+]
+
+
+@pytest.mark.parametrize("action, make, text", WRONG_TYPES,
+                         ids=["%s-%d" % (case[0], i) for i, case in enumerate(WRONG_TYPES)])
+def test_wrong_param_type_is_refused_and_changes_nothing(anki, deck, tmp_path, action, make,
+                                                         text):
+    add_note(anki, deck, "kept front")
+    path = tmp_path / "never.apkg"
+    before = (fingerprint(anki), open_profile_state(anki), anki.call("getProfiles"))
+    assert anki.error(action, **make(deck, str(path))) == "%s: %s" % (action, text)
+    assert (fingerprint(anki), open_profile_state(anki), anki.call("getProfiles")) == before
+    assert not path.exists()

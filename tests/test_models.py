@@ -8,6 +8,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
+from test_bad_input import fingerprint  # of the whole collection
+
 _counter = itertools.count()
 
 
@@ -131,12 +133,14 @@ def test_find_models_errors(anki, scratch):
     name = scratch()
     mid = stored(anki, name)["id"]
     assert anki.error("findModelsById", modelIds=[mid, 12345]) == "model was not found: 12345"
-    assert anki.error("findModelsById", modelIds=["abc"]) == "model was not found: abc"
+    assert anki.error("findModelsById", modelIds=["abc"]) == \
+        'findModelsById: parameter "modelIds[0]" must be an integer, got "abc"'
     assert anki.error("findModelsByName", modelNames=[name, "no such model xyz"]) == \
         "model was not found: no such model xyz"
-    assert anki.error("findModelsById", modelIds=5) == "modelIds must be a list of integers"
+    assert anki.error("findModelsById", modelIds=5) == \
+        'findModelsById: parameter "modelIds" must be a list of integers, got 5'
     assert anki.error("findModelsByName", modelNames="Basic") == \
-        "modelNames must be a list of strings"
+        'findModelsByName: parameter "modelNames" must be a list of strings, got "Basic"'
 
 
 def test_model_name_from_id(anki, scratch):
@@ -144,7 +148,8 @@ def test_model_name_from_id(anki, scratch):
     mid = stored(anki, name)["id"]
     assert anki.call("modelNameFromId", modelId=mid) == name
     assert anki.error("modelNameFromId", modelId=42) == "model was not found: 42"
-    assert anki.error("modelNameFromId", modelId=True) == "model was not found: True"
+    assert anki.error("modelNameFromId", modelId=True) == \
+        'modelNameFromId: parameter "modelId" must be an integer, got true'
 
 
 def test_model_field_names_v6_sample(anki):
@@ -289,16 +294,18 @@ def test_create_model_errors_in_order(anki, names):
     assert anki.error("createModel", modelName=name, inOrderFields=["A"],
                       cardTemplates=[{"Front": "{{A}}"}]) == "'Back'"
     assert anki.error("createModel", modelName=name, inOrderFields="A",
-                      cardTemplates=tmpl) == "inOrderFields must be a list of strings"
+                      cardTemplates=tmpl) == \
+        'createModel: parameter "inOrderFields" must be a list of strings, got "A"'
     assert anki.error("createModel", modelName=name, inOrderFields=["A"],
-                      cardTemplates=["x"]) == "cardTemplates must be a list of objects"
+                      cardTemplates=["x"]) == \
+        'createModel: parameter "cardTemplates[0]" must be an object (NewModelTemplate), got "x"'
     assert anki.error("createModel", modelName=name, inOrderFields=["A", "a"],
                       cardTemplates=tmpl) == "duplicate field name: a"
     assert anki.error("createModel", modelName=name, inOrderFields=["A"], cardTemplates=[
         {"Name": "T", "Front": "{{A}}", "Back": ""}, {"Name": "t", "Front": "1{{A}}", "Back": ""}
     ]) == "duplicate template name: t"
     assert anki.error("createModel", modelName=name, inOrderFields=["A"], cardTemplates=tmpl,
-                      css=5) == "css should be a string: 5"
+                      css=5) == 'createModel: parameter "css" must be a string or null, got 5'
     assert anki.error("createModel", modelName="", inOrderFields=["A"], cardTemplates=tmpl) == \
         "modelName should be a non-empty string: "
     # Anki's own check: a front without a field
@@ -348,7 +355,8 @@ def test_update_model_templates_errors(anki, scratch):
     assert anki.error("updateModelTemplates", model={"templates": {}}) == "'name'"
     assert anki.error("updateModelTemplates", model={"name": name}) == "'templates'"
     assert anki.error("updateModelTemplates", model={"name": name, "templates": {
-        "Forward": {"Front": 3}}}) == "Front should be a string: 3"
+        "Forward": {"Front": 3}}}) == \
+        'updateModelTemplates: parameter "model.templates.Forward.Front" must be a string, got 3'
     # Anki refuses a front without a field: its message, and the note type is unchanged
     text = anki.error("updateModelTemplates", model={"name": name, "templates": {
         "Forward": {"Front": "no field here"}}})
@@ -368,7 +376,7 @@ def test_update_model_styling_sample(anki, scratch):
         "model was not found: no such model xyz"
     assert anki.error("updateModelStyling", model={"name": name}) == "'css'"
     assert anki.error("updateModelStyling", model={"name": name, "css": None}) == \
-        "css should be a string: None"
+        'updateModelStyling: parameter "model.css" must be a string, got null'
     assert stored(anki, name)["css"] == "p { font-size: 30px; }"
 
 
@@ -410,7 +418,8 @@ def test_find_and_replace_in_models_errors(anki, scratch):
     assert anki.error("findAndReplaceInModels", modelName=name, findText="",
                       replaceText="b") == "findText should be a non-empty string: "
     assert anki.error("findAndReplaceInModels", modelName=name, findText="a",
-                      replaceText=None) == "replaceText should be a string: None"
+                      replaceText=None) == \
+        'findAndReplaceInModels: parameter "replaceText" must be a string, got null'
     # upstream README nests the params in "model"; its code rejects that, and so do we
     assert anki.error("findAndReplaceInModels", model={"modelName": name}) == \
         "findAndReplaceInModels() got an unexpected keyword argument 'model'"
@@ -501,7 +510,8 @@ def test_template_actions_errors(anki, scratch):
     assert anki.error("modelTemplateReposition", modelName=name, templateName="Forward",
                       index=-1) == "index should be a non-negative integer: -1"
     assert anki.error("modelTemplateReposition", modelName=name, templateName="Forward",
-                      index="1") == "index should be a non-negative integer: 1"
+                      index="1") == \
+        'modelTemplateReposition: parameter "index" must be an integer, got "1"'
     assert anki.error("modelTemplateRemove", modelName=name, templateName="Nope") == missing
     assert anki.error("modelTemplateRemove", modelName="no such model xyz",
                       templateName="Forward") == unknown
@@ -637,11 +647,12 @@ def test_field_actions_errors(anki, scratch):
     assert anki.error("modelFieldRename", modelName=name, oldFieldName="Front",
                       newFieldName="") == "newFieldName should be a non-empty string: "
     assert anki.error("modelFieldAdd", modelName=name, fieldName=7) == \
-        "fieldName should be a non-empty string: 7"
+        'modelFieldAdd: parameter "fieldName" must be a string, got 7'
     assert anki.error("modelFieldAdd", modelName=name, fieldName="New", index=-2) == \
         "index should be a non-negative integer: -2"
     assert anki.error("modelFieldReposition", modelName=name, fieldName="Front",
-                      index=None) == "index should be a non-negative integer: None"
+                      index=None) == \
+        'modelFieldReposition: parameter "index" must be an integer, got null'
     assert anki.error("modelFieldSetFont", modelName=name, fieldName="Front", font=12) == \
         "font should be a string: 12"
     assert anki.error("modelFieldSetFontSize", modelName=name, fieldName="Front",
@@ -678,3 +689,103 @@ def test_find_and_replace_whitespace_and_same_text(anki, scratch):
     assert anki.call("findAndReplaceInModels", modelName=name, findText="  ",
                      replaceText=" ", back=False, css=False) == 1
     assert stored(anki, name)["tmpls"][0]["qfmt"] == "{{Front}} x"
+
+
+# -- declared param types -------------------------------------------------------------------------
+
+NOTE_TYPES = "result = mw.col.db.all('select id, name, mtime_secs, usn from notetypes order by id')"
+
+# (action, params made from a scratch note type's name and a fresh name, the error after
+# "<action>: ")
+WRONG_TYPES: List[Any] = [
+    ("findModelsById", lambda n, new: {"modelIds": [1, "2"]},
+     'parameter "modelIds[1]" must be an integer, got "2"'),
+    ("findModelsByName", lambda n, new: {"modelNames": [n, None]},
+     'parameter "modelNames[1]" must be a string, got null'),
+    ("modelNameFromId", lambda n, new: {"modelId": "1"},
+     'parameter "modelId" must be an integer, got "1"'),
+    ("modelFieldNames", lambda n, new: {"modelName": 5},
+     'parameter "modelName" must be a string, got 5'),
+    ("modelTemplates", lambda n, new: {"modelName": ["Basic"]},
+     'parameter "modelName" must be a string, got ["Basic"]'),
+    ("createModel", lambda n, new: {"modelName": new, "inOrderFields": ["A", 1],
+                                    "cardTemplates": [{"Front": "{{A}}", "Back": ""}]},
+     'parameter "inOrderFields[1]" must be a string, got 1'),
+    ("createModel", lambda n, new: {"modelName": new, "inOrderFields": ["A"],
+                                    "cardTemplates": [{"Front": "{{A}}", "Back": 2}]},
+     'parameter "cardTemplates[0].Back" must be a string, got 2'),
+    ("createModel", lambda n, new: {"modelName": new, "inOrderFields": ["A"],
+                                    "cardTemplates": [{"Name": 1, "Front": "{{A}}", "Back": ""}]},
+     'parameter "cardTemplates[0].Name" must be a string or null, got 1'),
+    ("createModel", lambda n, new: {"modelName": new, "inOrderFields": ["A"], "isCloze": "yes",
+                                    "cardTemplates": [{"Front": "{{A}}", "Back": ""}]},
+     'parameter "isCloze" must be a boolean, got "yes"'),
+    ("updateModelTemplates", lambda n, new: {"model": "x"},
+     'parameter "model" must be an object (ModelTemplatesUpdate), got "x"'),
+    ("updateModelTemplates", lambda n, new: {"model": {"name": n, "templates": {"Card 1": "x"}}},
+     'parameter "model.templates.Card 1" must be an object (TemplateSidesUpdate), got "x"'),
+    ("updateModelStyling", lambda n, new: {"model": {"name": 1, "css": ""}},
+     'parameter "model.name" must be a string, got 1'),
+    ("findAndReplaceInModels", lambda n, new: {"modelName": n, "findText": 1, "replaceText": "x"},
+     'parameter "findText" must be a string, got 1'),
+    ("findAndReplaceInModels", lambda n, new: {"modelName": 0, "findText": "{{", "replaceText": ""},
+     'parameter "modelName" must be a string or null, got 0'),
+    ("findAndReplaceInModels", lambda n, new: {"modelName": n, "findText": "{{", "replaceText": "",
+                                               "front": 1},
+     'parameter "front" must be a boolean, got 1'),
+    ("modelTemplateRename", lambda n, new: {"modelName": n, "oldTemplateName": "Card 1",
+                                            "newTemplateName": None},
+     'parameter "newTemplateName" must be a string, got null'),
+    ("modelTemplateReposition", lambda n, new: {"modelName": n, "templateName": "Card 1",
+                                                "index": 1.5},
+     'parameter "index" must be an integer, got 1.5'),
+    ("modelTemplateAdd", lambda n, new: {"modelName": n, "template": {
+        "Name": "X", "Front": ["{{Front}}"], "Back": ""}},
+     'parameter "template.Front" must be a string, got ["{{Front}}"]'),
+    ("modelTemplateRemove", lambda n, new: {"modelName": n, "templateName": 0},
+     'parameter "templateName" must be a string, got 0'),
+    ("modelFieldRename", lambda n, new: {"modelName": n, "oldFieldName": "Back",
+                                         "newFieldName": 3},
+     'parameter "newFieldName" must be a string, got 3'),
+    ("modelFieldReposition", lambda n, new: {"modelName": n, "fieldName": "Back", "index": "0"},
+     'parameter "index" must be an integer, got "0"'),
+    ("modelFieldAdd", lambda n, new: {"modelName": n, "fieldName": "New", "index": "1"},
+     'parameter "index" must be an integer or null, got "1"'),
+    ("modelFieldRemove", lambda n, new: {"modelName": n, "fieldName": ["Back"]},
+     'parameter "fieldName" must be a string, got ["Back"]'),
+]
+
+
+@pytest.mark.parametrize("action, make, text", WRONG_TYPES,
+                         ids=["%s-%d" % (case[0], i) for i, case in enumerate(WRONG_TYPES)])
+def test_wrong_param_type_is_refused_and_changes_nothing(anki, scratch, names, action, make,
+                                                         text):
+    name, new = scratch(), names()
+    before = (fingerprint(anki), anki.probe(NOTE_TYPES), stored(anki, name))
+    assert anki.error(action, **make(name, new)) == "%s: %s" % (action, text)
+    assert (fingerprint(anki), anki.probe(NOTE_TYPES), stored(anki, name)) == before
+    assert stored(anki, new) is None
+
+
+# The exact texts actions.md names for a value of the wrong type (declared with Message).
+MESSAGES = [
+    ("modelFieldSetFont", "font", 12, "font should be a string: 12"),
+    ("modelFieldSetFont", "font", None, "font should be a string: None"),
+    ("modelFieldSetFont", "font", ["Arial"], "font should be a string: ['Arial']"),
+    ("modelFieldSetFontSize", "fontSize", "12", "fontSize should be an integer: 12"),
+    ("modelFieldSetFontSize", "fontSize", 12.5, "fontSize should be an integer: 12.5"),
+    ("modelFieldSetFontSize", "fontSize", True, "fontSize should be an integer: True"),
+    ("modelFieldSetFontSize", "fontSize", None, "fontSize should be an integer: None"),
+    ("modelFieldSetDescription", "description", ["x"], "description should be a string: ['x']"),
+    ("modelFieldSetDescription", "description", None, "description should be a string: None"),
+    ("modelFieldSetDescription", "description", 0, "description should be a string: 0"),
+]
+
+
+@pytest.mark.parametrize("action, param, value, text", MESSAGES,
+                         ids=["%s-%d" % (case[0], i) for i, case in enumerate(MESSAGES)])
+def test_declared_exact_type_error_texts(anki, scratch, action, param, value, text):
+    name = scratch()
+    before = (fingerprint(anki), stored(anki, name))
+    assert anki.error(action, modelName=name, fieldName="Front", **{param: value}) == text
+    assert (fingerprint(anki), stored(anki, name)) == before

@@ -290,7 +290,8 @@ def test_add_note_errors_in_validation_order(anki, deck):
         assert anki.error("addNote", note=obj) == error, obj
         assert anki.call("canAddNoteWithErrorDetail", note=obj) == {
             "canAdd": False, "error": error}, obj
-    assert anki.error("addNote", note="x") == "note must be an object"
+    assert anki.error("addNote", note="x") == (
+        'addNote: parameter "note" must be an object (NoteObject), got "x"')
     assert anki.call("findNotes", query='"deck:%s"' % deck) == []
     assert anki.error("addNote") == "addNote() missing 1 required positional argument: 'note'"
 
@@ -338,7 +339,8 @@ def test_add_notes_v6_nulls_and_decks(anki, deck, models):
     assert note_state(anki, result[5])["model"] == models[0]
     assert note_state(anki, result[7])["fields"]["Front"] == "one " + w
     assert anki.call("addNotes", notes=[]) == []
-    assert anki.error("addNotes", notes={"a": 1}) == "notes must be a list of note objects"
+    assert anki.error("addNotes", notes={"a": 1}) == (
+        'addNotes: parameter "notes" must be a list of objects (NoteObject), got {"a": 1}')
 
 
 def test_add_notes_v6_sample(anki, deck, web, media_files):
@@ -429,7 +431,13 @@ def test_can_add_notes_v6_sample_and_details(anki, deck):
     # siblings in one check are independent (nothing is added)
     assert anki.call("canAddNotes", notes=[notes[0], notes[0]]) == [True, True]
     assert anki.call("canAddNotes", notes=[]) == []
-    assert anki.error("canAddNotes", notes="x") == "notes must be a list of note objects"
+    # the items are the action's own to check: a bad one answers for itself
+    assert anki.call("canAddNotes", notes=["x", notes[0], None]) == [False, True, False]
+    assert anki.call("canAddNotesWithErrorDetail", notes=[5]) == [
+        {"canAdd": False, "error": "note must be an object"}]
+    assert anki.call("addNotes", notes=[[notes[0]]]) == [None]
+    assert anki.error("canAddNotes", notes="x") == (
+        'canAddNotes: parameter "notes" must be a list of objects (NoteObject), got "x"')
 
 
 def test_can_add_has_no_side_effects_and_agrees_with_add(anki, deck, web, media_files):
@@ -752,7 +760,8 @@ def test_note_tags(anki, deck):
     anki.call("addTags", notes=[n1], tags="z" + w, add=False)  # upstream's hidden switch
     assert "z" + w not in note_state(anki, n1)["tags"]
     assert "z" + w in note_state(anki, n2)["tags"]
-    assert anki.error("addTags", notes="x", tags="a") == "notes must be a list of integers"
+    assert anki.error("addTags", notes="x", tags="a") == (
+        'addTags: parameter "notes" must be a list of integers, got "x"')
     assert anki.error("addTags", notes=[n1]) == (
         "addTags() missing 1 required positional argument: 'tags'")
     # getTags lists unused tags until clearUnusedTags
@@ -815,7 +824,8 @@ def test_find_notes_and_notes_info(anki, deck):
     # a query wins over notes
     assert [i["noteId"] for i in anki.call("notesInfo", notes=[n1], query="nid:%d" % n2)] == [n2]
     assert anki.error("notesInfo") == 'Must provide either "notes" or a "query"'
-    assert anki.error("notesInfo", notes=["x"]) == "notes must be a list of integers"
+    assert anki.error("notesInfo", notes=["x"]) == (
+        'notesInfo: parameter "notes" must be a list of integers or null, got ["x"]')
     # notesModTime
     mods = anki.call("notesModTime", notes=[n1, 1])
     assert mods == [{"noteId": n1, "mod": info["mod"]}, {}]
@@ -830,7 +840,8 @@ def test_delete_notes(anki, deck):
     assert probe(anki, "result = col.db.scalar('select count() from cards where id = ?', c)",
                  c=cards[0]) == 0
     assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: deleteNotes"
-    assert anki.error("deleteNotes", notes=[None]) == "notes must be a list of integers"
+    assert anki.error("deleteNotes", notes=[None]) == (
+        'deleteNotes: parameter "notes[0]" must be an integer, got null')
 
 
 def test_remove_empty_notes_removes_unused_note_types(anki, deck, models):
@@ -849,3 +860,77 @@ def test_remove_empty_notes_removes_unused_note_types(anki, deck, models):
         probe(anki, "mw.undo()")
         assert wait_for(anki, "result = col.models.by_name(name) is not None", name=unused)
     assert set(stock_unused) <= set(anki.call("modelNames"))
+
+
+# -- declared param types ---------------------------------------------------------------------
+
+def wrong_types(nid: int) -> List[Any]:
+    """(action, params, error): each request has one param of the wrong type."""
+    return [
+        ("addNote", {"note": ["x"]}, 'addNote: parameter "note" must be an object (NoteObject), got ["x"]'),
+        ("addNotes", {"notes": None},
+         'addNotes: parameter "notes" must be a list of objects (NoteObject), got null'),
+        ("canAddNotes", {"notes": {"deckName": "x"}}, 'canAddNotes: parameter "notes" must be '
+         'a list of objects (NoteObject), got {"deckName": "x"}'),
+        ("canAddNotesWithErrorDetail", {"notes": 1}, 'canAddNotesWithErrorDetail: parameter '
+         '"notes" must be a list of objects (NoteObject), got 1'),
+        ("canAddNote", {"note": 5}, 'canAddNote: parameter "note" must be an object (NoteObject), got 5'),
+        ("canAddNoteWithErrorDetail", {"note": "x"},
+         'canAddNoteWithErrorDetail: parameter "note" must be an object (NoteObject), got "x"'),
+        ("updateNoteFields", {"note": [nid]},
+         'updateNoteFields: parameter "note" must be an object, got [%d]' % nid),
+        ("updateNote", {"note": nid},
+         'updateNote: parameter "note" must be an object, got %d' % nid),
+        ("updateNoteModel", {"note": None},
+         'updateNoteModel: parameter "note" must be an object, got null'),
+        ("addTags", {"notes": [nid], "tags": 5},
+         'addTags: parameter "tags" must be a string or a list of strings, got 5'),
+        ("addTags", {"notes": [nid], "tags": "ac-wrong", "add": "false"},
+         'addTags: parameter "add" must be a boolean, got "false"'),
+        ("addTags", {"notes": [nid], "tags": "ac-wrong", "add": 0},
+         'addTags: parameter "add" must be a boolean, got 0'),
+        ("removeTags", {"notes": [nid, str(nid)], "tags": "keep"},
+         'removeTags: parameter "notes[1]" must be an integer, got "%d"' % nid),
+        ("replaceTags", {"notes": [nid], "tag_to_replace": 5, "replace_with_tag": "x"},
+         'replaceTags: parameter "tag_to_replace" must be a string, got 5'),
+        ("replaceTagsInAllNotes", {"tag_to_replace": "keep", "replace_with_tag": None},
+         'replaceTagsInAllNotes: parameter "replace_with_tag" must be a string, got null'),
+        ("findNotes", {"query": ["deck:*"]},
+         'findNotes: parameter "query" must be a string or null, got ["deck:*"]'),
+        ("notesInfo", {"query": 5}, 'notesInfo: parameter "query" must be a string or null, got 5'),
+        ("notesModTime", {"notes": [nid + 0.5]},
+         'notesModTime: parameter "notes[0]" must be an integer, got %s' % (nid + 0.5)),
+        ("deleteNotes", {"notes": nid},
+         'deleteNotes: parameter "notes" must be a list of integers, got %d' % nid),
+        ("deleteNotes", {"notes": [True]},
+         'deleteNotes: parameter "notes[0]" must be an integer, got true'),
+    ]
+
+
+def test_wrong_param_types_answer_the_validation_error_and_change_nothing(anki, deck):
+    from test_bad_input import fingerprint
+
+    nid = make_note(anki, deck, {"Front": "wrong types " + uniq()}, tags=["keep"])
+    for action, params, error in wrong_types(nid):
+        before = fingerprint(anki)
+        assert anki.error(action, **params) == error, (action, params)
+        assert fingerprint(anki) == before, (action, params)
+    assert note_state(anki, nid)["tags"] == ["keep"]
+
+
+def test_note_id_and_tags_keep_their_exact_errors(anki, deck):
+    """The declared Messages: a note id that is no integer answers as an unknown id does, tags
+    that are no string nor list of strings as upstream's own check."""
+    from test_bad_input import fingerprint
+
+    nid = make_note(anki, deck, {"Front": "messages " + uniq()}, tags=["keep"])
+    before = fingerprint(anki)
+    for note in (None, str(nid), [nid], nid + 0.5, True, {"id": nid}):
+        assert anki.error("getNoteTags", note=note) == "Note was not found: %s" % (note,)
+        assert anki.error("updateNoteTags", note=note, tags=["x"]) == (
+            "Note was not found: %s" % (note,))
+    for tags in (5, None, ["a", 1], [["a"]], {"a": "b"}):
+        assert anki.error("updateNoteTags", note=nid, tags=tags) == (
+            "Must provide tags as a list of strings")
+    assert fingerprint(anki) == before
+    assert note_state(anki, nid)["tags"] == ["keep"]

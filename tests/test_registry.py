@@ -245,3 +245,72 @@ def test_a_bad_declaration_fails_the_add_on_at_import(tmp_path: Path) -> None:
         "action 'deckNames' is declared twice for overlapping versions: by %s.actions.decks."
         "deckNames (versions 1 and up) and by %s.actions.misc.deck_names_again (versions 1 and "
         "up)" % (broken, broken))
+
+
+# -- the declaration flags ---------------------------------------------------------------------
+
+def test_key_and_origin_flags_hold_for_every_name_of_a_declaration() -> None:
+    @api(collection=False, key=False, any_origin=True, aliases=["askAlias"],
+         renamed_from={"askOld": 5})
+    def ask(ac): ...
+
+    @api()
+    def plain(ac): ...
+
+    registry = build(ask, plain)
+    for name in ("ask", "askAlias", "askOld"):
+        (action,) = registry.declared(name)
+        assert (action.needs_key, action.any_origin) == (False, True), name
+    (action,) = registry.declared("plain")
+    assert (action.needs_key, action.any_origin) == (True, False)
+    assert registry.declared("missing") == []
+
+
+def test_the_add_on_declares_what_is_served_without_key_or_to_any_origin() -> None:
+    registry = addon_module("AnkiConnect").ACTIONS
+    actions = [a for name in registry.names() for a in registry.declared(name)]
+    assert sorted({a.name for a in actions if not a.needs_key}) == ["requestPermission"]
+    assert sorted({a.name for a in actions if a.any_origin}) == ["requestPermission"]
+    # no client parameter can say where a request comes from or whether it is allowed
+    assert registry.find("requestPermission", 6).params == []
+
+
+# -- the add-on's modules ------------------------------------------------------------------
+
+ADDON_ROOT = Path(__file__).resolve().parent.parent
+MAX_LINES = 600
+
+
+def addon_sources() -> list:
+    """Every .py file of the add-on: the top level and actions/ (devtools/package.py packs
+    every top-level .py file)."""
+    return sorted(ADDON_ROOT.glob("*.py")) + sorted((ADDON_ROOT / "actions").glob("*.py"))
+
+
+def test_no_module_of_the_add_on_is_over_600_lines() -> None:
+    sources = addon_sources()
+    assert ADDON_ROOT / "dispatch.py" in sources and ADDON_ROOT / "actions" / "misc.py" in sources
+    lines = {path.relative_to(ADDON_ROOT).as_posix():
+             len(path.read_text(encoding="utf-8").splitlines()) for path in sources}
+    long = {name: n for name, n in lines.items() if n > MAX_LINES}
+    assert long == {}, "over %d lines: split them" % MAX_LINES
+
+
+def string_constants(path: Path) -> set:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+
+
+@pytest.mark.parametrize("module", ["dispatch.py", "front.py", "AnkiConnect.py"])
+def test_the_dispatcher_and_the_front_name_no_action(module: str) -> None:
+    """What differs between actions is declared on them (@api's key=, any_origin=, ...), not
+    special-cased by name where requests are handled."""
+    names = set(addon_module("AnkiConnect").ACTIONS.names())
+    assert "requestPermission" in names and "multi" in names
+    # the request envelope's own fields ("version" is also an action's name)
+    names -= {"action", "version", "params", "key"}
+    named = sorted(names & string_constants(ADDON_ROOT / module))
+    assert named == [], "%s names actions: %s" % (module, named)

@@ -47,6 +47,10 @@ def add_one(ctx: Any, note: Note) -> int:
     """Add one note."""
 
 
+def add_checked(ctx: Any, note: Annotated[Note, OWN_ITEMS]) -> int:
+    """Add one note whose keys the action checks."""
+
+
 def fonts(ctx: Any, cards: List[ThingId],
           fontSize: Annotated[int, Message("fontSize should be an integer: {value}")] = 12,
           query: str = None, order: Literal["ascending", "descending"] = "ascending",
@@ -60,6 +64,13 @@ class Nothing(TypedDict):
 
 def grid(ctx: Any, rows: List[List[int]]) -> List[Union[Nothing, Media]]:
     """Nested lists; an empty shape."""
+
+
+def reflect(ctx: Any,
+            scopes: Annotated[List[str], Message("scopes has invalid value")] = None,
+            what: Union[Annotated[int, Message("what should be an integer: {value}")],
+                        List[int]] = 0) -> None:
+    """Exact texts with a null default and inside a union."""
 
 
 def spec(func: Any) -> Any:
@@ -94,17 +105,25 @@ def test_what_the_declaration_allows_passes(params: Dict[str, Any]) -> None:
     assert spec(fonts).check(params) is None
 
 
+def test_message_with_a_null_default_and_inside_a_union() -> None:
+    check = spec(reflect).check
+    assert check({"scopes": None}) is None  # null is the default: the action decides
+    assert check({"scopes": "actions"}) == "scopes has invalid value"
+    assert check({"scopes": ["actions"], "what": [1, 2]}) is None  # the other arm fits
+    assert check({"what": "x"}) == "what should be an integer: x"
+
+
 def test_typeddict_keys_required_optional_and_nested() -> None:
     one = spec(add_one)
     assert one.check({"note": {"deckName": "D", "modelName": "M"}}) is None
     # a missing key: upstream's KeyError text, the key quoted (actions.md)
     assert one.check({"note": {"deckName": "D"}}) == "'modelName'"
-    assert one.check({"note": []}) == 'add_one: parameter "note" must be a Note object, got []'
+    assert one.check({"note": []}) == 'add_one: parameter "note" must be an object (Note), got []'
     assert one.check({"note": {"deckName": "D", "modelName": "M", "fields": {"Front": 1}}}) == (
         'add_one: parameter "note.fields.Front" must be a string, got 1')
     assert one.check({"note": {"deckName": "D", "modelName": "M",
                                "audio": [{"url": 5}]}}) == (
-        'add_one: parameter "note.audio" must be a Media object or a list of Media objects, '
+        'add_one: parameter "note.audio" must be an object (Media) or a list of objects (Media), '
         'got [{"url": 5}]')
     # keys the shape does not name are left alone (upstream ignores them)
     assert one.check({"note": {"deckName": "D", "modelName": "M", "options": {"x": 1}}}) is None
@@ -127,10 +146,20 @@ def test_own_items_checks_only_the_list() -> None:
     many = spec(add_many)
     assert many.check({"notes": [1, "x", {"deckName": 5}]}) is None
     assert many.check({"notes": "x"}) == (
-        'add_many: parameter "notes" must be a list of Note objects, got "x"')
+        'add_many: parameter "notes" must be a list of objects (Note), got "x"')
     # the schema still describes each item
     params, _ = many.documents()
     assert params["properties"]["notes"]["items"] == {"$ref": "#/$defs/Note"}
+
+
+def test_own_items_on_an_object_checks_only_that_it_is_one() -> None:
+    checked = spec(add_checked)
+    assert checked.check({"note": {"deckName": 5}}) is None
+    assert checked.check({"note": "x"}) == (
+        'add_checked: parameter "note" must be an object (Note), got "x"')
+    params, _ = checked.documents()
+    assert params["properties"]["note"] == {"$ref": "#/$defs/Note"}
+    assert params["$defs"]["Note"]["required"] == ["deckName", "modelName"]
 
 
 def test_long_values_are_cut_short_in_the_error() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any, List
 
 import pytest
+
+from test_bad_input import fingerprint
 
 DAY_MS = 86400 * 1000
 
@@ -183,7 +186,8 @@ def test_card_reviews_unknown_deck_is_empty_and_not_created(anki):
 
 
 def test_card_reviews_start_id_must_be_an_integer(anki, deck):
-    assert anki.error("cardReviews", deck=deck, startID="0") == "startID must be an integer"
+    assert anki.error("cardReviews", deck=deck, startID="0") == \
+        'cardReviews: parameter "startID" must be an integer, got "0"'
 
 
 def test_reviews_of_cards_every_id_is_a_key(anki, reviewed):
@@ -204,7 +208,8 @@ def test_reviews_of_cards_every_id_is_a_key(anki, reviewed):
 
 
 def test_reviews_of_cards_needs_integers(anki):
-    assert anki.error("getReviewsOfCards", cards=["1"]) == "cards must be a list of integers"
+    assert anki.error("getReviewsOfCards", cards=["1"]) == \
+        'getReviewsOfCards: parameter "cards[0]" must be an integer, got "1"'
 
 
 def test_latest_review_id(anki, deck, reviewed):
@@ -238,29 +243,38 @@ def test_insert_reviews_empty_list_does_nothing(anki):
     assert anki.probe("result = mw.col.db.scalar('select count() from revlog')") == count
 
 
-@pytest.mark.parametrize("bad, index", [
-    ([1, 2, 3, 4, 5, 6, 7, 8], 1),
-    ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 1),
-    ([1, 2, 3, 4, 5, 6, 7, 8, "9"], 1),
-    ([1, 2, 3, 4, 5, 6, 7, 8, True], 1),
-    ([1, 2, 3, 4, 5, 6, 7, 8, 2 ** 63], 1),
-    ([1, 2, 3, 4, 5, 6, 7, 8, 9.5], 1),
-    ("1,2,3,4,5,6,7,8,9", 1),
+ROW_ERROR = "reviews[1] must be a list of 9 integers [id, cid, usn, ease, ivl, lastIvl, factor, " \
+    "time, type]: %s"
+ITEM_ERROR = 'insertReviews: parameter "reviews[1]%s" must be %s, got %s'
+
+
+@pytest.mark.parametrize("bad, error", [
+    # rows of integers, of another length or out of the 64-bit range: the action's check
+    ([1, 2, 3, 4, 5, 6, 7, 8], ROW_ERROR),
+    ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], ROW_ERROR),
+    ([1, 2, 3, 4, 5, 6, 7, 8, 2 ** 63], ROW_ERROR),
+    ([1, 2, 3, 4, 5, 6, 7, 8, -2 ** 63 - 1], ROW_ERROR),
+    # values that are no integers: the declared check, before the action runs
+    ([1, 2, 3, 4, 5, 6, 7, 8, "9"], ITEM_ERROR % ("[8]", "an integer", '"9"')),
+    ([1, 2, 3, 4, 5, 6, 7, 8, True], ITEM_ERROR % ("[8]", "an integer", "true")),
+    ([1, 2, 3, 4, 5, 6, 7, 8, 9.5], ITEM_ERROR % ("[8]", "an integer", "9.5")),
+    ("1,2,3,4,5,6,7,8,9", ITEM_ERROR % ("", "a list of integers", '"1,2,3,4,5,6,7,8,9"')),
 ])
-def test_insert_reviews_bad_row_inserts_nothing(anki, review_ids, bad, index):
+def test_insert_reviews_bad_row_inserts_nothing(anki, review_ids, bad, error):
     ids = review_ids(1)
     good = review(ids[0], 1)
     if isinstance(bad, list):
         bad = review_ids.track([ids[0] + 1]) + bad[1:]
-    error = anki.error("insertReviews", reviews=[good, bad])
-    assert error.startswith("reviews[%d] must be a list of 9 integers "
-                            "[id, cid, usn, ease, ivl, lastIvl, factor, time, type]" % index)
+    if error is ROW_ERROR:
+        error = ROW_ERROR % (bad,)
+    assert anki.error("insertReviews", reviews=[good, bad]) == error
     assert stored_reviews(anki, [ids[0], ids[0] + 1]) == []
 
 
 def test_insert_reviews_not_a_list(anki):
-    assert anki.error("insertReviews", reviews={"id": 1}) == (
-        "reviews must be a list of rows [id, cid, usn, ease, ivl, lastIvl, factor, time, type]")
+    error = anki.error("insertReviews", reviews={"id": 1})
+    assert error.startswith('insertReviews: parameter "reviews" must be a list of ')
+    assert error.endswith(' integers, got {"id": 1}')
 
 
 def test_insert_reviews_refuses_taken_or_repeated_ids(anki, review_ids):
@@ -278,6 +292,51 @@ def test_insert_reviews_counts_as_studied_today(anki, deck, review_ids):
     before = anki.call("getNumCardsReviewedToday")
     anki.call("insertReviews", reviews=[review(rid, cid) for rid in review_ids(3)])
     assert anki.call("getNumCardsReviewedToday") == before + 3
+
+
+# -- wrong-typed params: the declared check answers before the action runs -------------------
+
+def shown(value: Any) -> str:
+    """A value as the validation error shows what came: JSON, cut at 60 characters."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# (id, action, (deck, card) -> (params, path of the bad value, expected, the bad value))
+WRONG_TYPES: List[Any] = [
+    ("getCollectionStatsHTML-string-flag", "getCollectionStatsHTML",
+     lambda d, c: ({"wholeCollection": "false"}, "wholeCollection", "a boolean", "false")),
+    ("getCollectionStatsHTML-number-flag", "getCollectionStatsHTML",
+     lambda d, c: ({"wholeCollection": 0}, "wholeCollection", "a boolean", 0)),
+    ("cardReviews-deck-id", "cardReviews",
+     lambda d, c: ({"deck": 1, "startID": 0}, "deck", "a string", 1)),
+    ("cardReviews-float-start", "cardReviews",
+     lambda d, c: ({"deck": d, "startID": 0.5}, "startID", "an integer", 0.5)),
+    ("cardReviews-null-start", "cardReviews",
+     lambda d, c: ({"deck": d, "startID": None}, "startID", "an integer", None)),
+    ("getReviewsOfCards-not-a-list", "getReviewsOfCards",
+     lambda d, c: ({"cards": c}, "cards", "a list of integers", c)),
+    ("getLatestReviewID-null-deck", "getLatestReviewID",
+     lambda d, c: ({"deck": None}, "deck", "a string", None)),
+    ("getLatestReviewID-list-deck", "getLatestReviewID",
+     lambda d, c: ({"deck": [d]}, "deck", "a string", [d])),
+    ("insertReviews-string-in-a-good-looking-row", "insertReviews",
+     lambda d, c: ({"reviews": [[4100000000000, c, -1, "3", 4, 1, 2500, 6000, 1]]},
+                   "reviews[0][3]", "an integer", "3")),
+    ("insertReviews-null-row", "insertReviews",
+     lambda d, c: ({"reviews": [None]}, "reviews[0]", "a list of integers", None)),
+]
+
+
+@pytest.mark.parametrize("action, make", [case[1:] for case in WRONG_TYPES],
+                         ids=[case[0] for case in WRONG_TYPES])
+def test_wrong_typed_param_answers_the_check_and_changes_nothing(anki, deck, action, make):
+    cid = add_card(anki, deck, "typed")
+    params, path, expected, got = make(deck, cid)
+    before = fingerprint(anki)
+    assert anki.error(action, **params) == '%s: parameter "%s" must be %s, got %s' % (
+        action, path, expected, shown(got))
+    assert fingerprint(anki) == before
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -1,101 +1,62 @@
-"""Config, origin policy and Deferred (util.py alone, no Anki)."""
+"""The generic helpers (util.py alone, no Anki): ids, chunks, and the chunked IN query."""
 
 from __future__ import annotations
+
+import sqlite3
+from typing import Any, List
 
 import util
 
 
-def test_environment_overrides_config_json() -> None:
-    stored = {"webBindAddress": "127.0.0.1", "webBindPort": 8765,
-              "webCorsOriginList": ["http://localhost"]}
-    env = {"ANKICONNECT_BIND_ADDRESS": "::1", "ANKICONNECT_BIND_PORT": "9999",
-           "ANKICONNECT_CORS_ORIGIN": "https://example.org"}
-    config = util.load_config(stored, env)
-    assert config["webBindAddress"] == "::1"
-    assert config["webBindPort"] == 9999
-    assert config["webCorsOriginList"] == ["http://localhost", "https://example.org"]
+class Db:
+    """The shape of Anki's col.db that util.select_in uses: all(sql, *args) -> rows as lists;
+    records every query."""
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect(":memory:")
+        self.queries: List[Any] = []
+
+    def all(self, sql: str, *args: Any) -> List[List[Any]]:
+        self.queries.append((sql, args))
+        return [list(row) for row in self.conn.execute(sql, args)]
 
 
-def test_defaults_and_bad_values() -> None:
-    config = util.load_config({"webBindPort": "x", "webCorsOriginList": "nope"}, {})
-    assert config["webBindPort"] == 8765
-    assert config["webCorsOriginList"] == ["http://localhost"]
-    assert config["apiKey"] is None and config["webTimeout"] == 10000
-    assert util.load_config(None, {"ANKICONNECT_BIND_PORT": "bad"})["webBindPort"] == 8765
+def test_is_id() -> None:
+    for value in (0, 1, -1, 2 ** 63 - 1, -2 ** 63, 1700000000000):
+        assert util.is_id(value), value
+    for value in (True, False, 2 ** 63, -2 ** 63 - 1, 1.0, "1", None, [1]):
+        assert not util.is_id(value), value
 
 
-def test_legacy_single_origin_key() -> None:
-    config = util.load_config({"webCorsOrigin": "https://a.example"}, {})
-    assert "https://a.example" in config["webCorsOriginList"]
+def test_chunks() -> None:
+    assert list(util.chunks([])) == []
+    assert list(util.chunks([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
+    parts = list(util.chunks(list(range(2000))))
+    assert [len(p) for p in parts] == [900, 900, 200]
+    assert list(util.chunks((1, 2, 3), 2)) == [[1, 2], [3]]  # a tuple gives lists too
 
 
-def test_origins() -> None:
-    default = ["http://localhost"]
-    allowed = util.allowed_origin
-    assert allowed(None, default) == "http://localhost"
-    for origin in ["http://localhost", "http://127.0.0.1", "https://127.0.0.1",
-                   "http://127.0.0.1:5000", "https://127.0.0.1:5000", "http://localhost:3000",
-                   "chrome-extension://abcdefgh", "moz-extension://1234-5678",
-                   "safari-web-extension://ABCD"]:
-        assert allowed(origin, default) == origin, origin
-    for origin in ["https://evil.example", "http://localhost.evil.example",
-                   "http://127.0.0.1.evil.example", "null", "http://127.0.0.2"]:
-        assert allowed(origin, default) is None, origin
-    assert allowed("https://evil.example", ["*"]) == "*"
-    assert allowed("https://ok.example", ["https://ok.example"]) == "https://ok.example"
-    # without http://localhost in the list, local origins are not implied
-    assert allowed("http://127.0.0.1", ["https://ok.example"]) is None
+def test_select_in_runs_one_query_per_chunk() -> None:
+    db = Db()
+    db.conn.execute("create table cards (id integer primary key, did integer, odid integer)")
+    db.conn.executemany("insert into cards values (?, ?, ?)",
+                        [(i, i % 3, 7 if i % 5 == 0 else 0) for i in range(1, 2501)])
+    ids = list(range(0, 3000, 2))  # 1500 ids, 1250 of them rows
+    rows = util.select_in(db, "select id, did from cards where id in (%s)", ids)
+    assert sorted(row[0] for row in rows) == [i for i in ids if 1 <= i <= 2500]
+    assert all(row[1] == row[0] % 3 for row in rows)
+    assert len(db.queries) == 2 and len(db.queries[0][1]) == 900
+    assert db.queries[0][0] == "select id, did from cards where id in (%s)" % ",".join("?" * 900)
+    assert util.select_in(db, "select id from cards where id in (%s)", []) == []
+    assert len(db.queries) == 2  # no ids, no query
 
 
-def test_deferred_delivers_once_and_maps() -> None:
-    seen = []
-    d = util.Deferred()
-    mapped = d.map(lambda v: {"result": v}, lambda m: {"error": m})
-    mapped.then(seen.append)
-    assert not d.done and seen == []
-    d.resolve(42)
-    d.resolve(43)  # ignored: one outcome
-    d.fail("late")
-    assert seen == [{"result": 42}] and d.done
-    failed = util.Deferred()
-    failed.fail("the Add dialog was closed")
-    out = []
-    failed.map(lambda v: v, lambda m: {"error": m}).then(out.append)  # after the fact
-    assert out == [{"error": "the Add dialog was closed"}]
-
-
-def test_host_header_policy_while_bound_to_loopback() -> None:
-    for host in ("localhost", "localhost:8765", "LOCALHOST.", "127.0.0.1", "127.0.0.1:8765",
-                 "127.1.2.3:80", "[::1]", "[::1]:8765", None):
-        assert util.host_allowed(host, "127.0.0.1", None), host
-        assert util.host_allowed(host, "::1", None), host
-    for host in ("evil.example:8765", "evil.example", "localhost.evil.example", "10.0.0.1:8765",
-                 "", "[::2]:8765", "127.0.0.1.evil.example"):
-        assert not util.host_allowed(host, "127.0.0.1", None), host
-        assert not util.host_allowed(host, "localhost", None), host
-    # names the user lists are allowed too (a hosts-file alias of 127.0.0.1)
-    assert util.host_allowed("anki.test:8765", "127.0.0.1", ["anki.test"])
-
-
-def test_host_header_policy_while_bound_elsewhere() -> None:
-    assert util.host_allowed("evil.example:8765", "0.0.0.0", None)  # default: allow, as upstream
-    assert util.host_allowed("192.168.1.5:8765", "::", None)
-    lan = ["anki.lan", "192.168.1.5"]
-    assert util.host_allowed("anki.lan:8765", "0.0.0.0", lan)
-    assert util.host_allowed("192.168.1.5:8765", "0.0.0.0", lan)
-    assert util.host_allowed("localhost:8765", "0.0.0.0", lan)
-    assert not util.host_allowed("evil.example:8765", "0.0.0.0", lan)
-    assert util.host_allowed("evil.example", "0.0.0.0", ["*"])
-    assert util.load_config({"webHostAllowList": "anki.lan"}, {})["webHostAllowList"] == [
-        "anki.lan"]
-    assert util.load_config({"webHostAllowList": 5}, {})["webHostAllowList"] is None
-
-
-def test_the_request_log_never_shows_a_key() -> None:
-    request = {"action": "multi", "key": "s3cret", "version": 6, "params": {"actions": [
-        {"action": "version", "key": "s3cret"}, {"action": "deckNames"}]}}
-    assert util.redact_keys(request) == {
-        "action": "multi", "key": util.REDACTED, "version": 6, "params": {"actions": [
-            {"action": "version", "key": util.REDACTED}, {"action": "deckNames"}]}}
-    assert request["key"] == "s3cret"  # the request itself is untouched
-    assert util.redact_keys("not an object") == "not an object"
+def test_select_in_binds_each_chunk_at_every_placeholder() -> None:
+    db = Db()
+    db.conn.execute("create table cards (id integer primary key, did integer, odid integer)")
+    db.conn.executemany("insert into cards values (?, ?, ?)",
+                        [(1, 10, 0), (2, 11, 10), (3, 12, 0), (4, 13, 12)])
+    rows = util.select_in(db, "select id from cards where did in (%s) or odid in (%s)",
+                          [10, 12], size=1)
+    assert sorted(row[0] for row in rows) == [1, 2, 3, 4]
+    assert [args for _sql, args in db.queries] == [(10, 10), (12, 12)]

@@ -1,0 +1,153 @@
+# Copyright: the AnkiConnect authors
+# License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
+"""The dispatcher: from a request object (the envelope) to the action that serves it, and from
+the action's result to the reply; and the queue that answers requests one at a time, in order.
+
+For one request: the envelope is checked (action, version, params), the action found by name and
+version, the API key checked unless the action is declared `key=False` or the request is part of
+an authorised one, the params checked (the call's own, then the action's declared `check`), the
+action run with a Context, and its result wrapped for the request's version (a bare result up to
+version 4, the envelope from 5 on); an action that answers later (a Deferred) gets its reply
+mapped the same way. Nothing here names an action: what differs between actions is declared on
+them (registry.py's `api`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+
+from .context import Context, Deferred, RequestFacts
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .registry import Action, Registry
+
+KEY_ERROR = "valid api key must be provided"
+
+
+class Dispatcher:
+    """Answers request objects with the registry's actions. `authorise(key)` tells whether a
+    request's "key" is valid (front.key_ok over the live config); `host` (qthost.QtHost, or None
+    outside Anki) backs the Context's waits."""
+
+    def __init__(self, registry: "Registry", config: "Config", mw: Any,
+                 authorise: Callable[[Any], bool], host: Any = None) -> None:
+        self.registry = registry
+        self.config = config
+        self.mw = mw
+        self.host = host
+        self._authorise = authorise
+
+    def any_origin(self, req: Any) -> bool:
+        """Whether the request names an action served to an origin the CORS list refuses."""
+        if not isinstance(req, dict):
+            return False
+        name = req.get("action")
+        return isinstance(name, str) and any(a.any_origin for a in self.registry.declared(name))
+
+    def handle(self, req: Any, facts: RequestFacts) -> Any:
+        """Answer one request object: the bare result (version <= 4) or the envelope, or a
+        Deferred of it."""
+        if not isinstance(req, dict):
+            return _error("request must be a JSON object")
+        action_name = req.get("action")
+        if "action" not in req:
+            return _error("request has no \"action\" field")
+        if not isinstance(action_name, str):
+            return _error("\"action\" must be a string")
+        version = req.get("version", 4)
+        if not isinstance(version, int) or isinstance(version, bool):
+            return _error("\"version\" must be an integer")
+        params = req.get("params", {})
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            return _error("\"params\" must be an object")
+
+        action = self.registry.find(action_name, version)
+        if not facts.authorised and _needs_key(action, self.registry.declared(action_name)):
+            if not self._authorise(req.get("key")):
+                return _error(KEY_ERROR)
+            facts = dataclasses.replace(facts, authorised=True)
+        if action is None:
+            return _error("unsupported action")
+        problem = action.call_error(params)
+        if not problem:
+            check = getattr(action, "check", None)  # the params' declared types (schema.py)
+            if check is not None:
+                problem = check(params)
+        if problem:
+            return _error(problem)
+        ctx = Context(self, facts)
+        try:
+            if action.needs_collection:
+                ctx.col  # raises a clear error when no profile is open
+            result = action.func(ctx, **params)
+        except Exception as exc:
+            return _error(_error_text(exc))
+        if isinstance(result, Deferred):
+            # The action answers later (e.g. once the user clicks Add); so does this request.
+            return result.map(lambda value: _reply(version, value),
+                              lambda message: _error(message))
+        return _reply(version, result)
+
+
+def _needs_key(action: Optional["Action"], declared: List["Action"]) -> bool:
+    """Whether the action needs the API key; for a name not served at the request's version, as
+    that name is declared at other versions (an unknown name: yes, the key comes first)."""
+    if action is None:
+        action = declared[0] if declared else None
+    return action is None or action.needs_key
+
+
+def _reply(version: int, result: Any) -> Any:
+    return result if version <= 4 else {"result": result, "error": None}
+
+
+def _error(message: str) -> Dict[str, Any]:
+    return {"result": None, "error": message}
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc)
+    if not text:
+        text = exc.__class__.__name__
+    return text
+
+
+# -- one at a time, in order ----------------------------------------------------------
+
+class InOrder:
+    """Runs `answer(request)` for one request at a time, in arrival order, even while an action
+    waits (the waits keep the event loop turning, so requests arrive meanwhile: they queue).
+    `respond(response)` gets each answer; an answer that is a Deferred is given once it resolves,
+    and the next request runs meanwhile. `call_soon` (Qt's, outside the current call stack) runs
+    each queued request; without it they run right away."""
+
+    def __init__(self, answer: Callable[[Any], Any],
+                 call_soon: Optional[Callable[[Callable[[], None]], None]] = None) -> None:
+        self._answer = answer
+        self._call_soon = call_soon
+        self._busy = False
+        self._queue: List[Tuple[Any, Callable[[Any], None]]] = []
+
+    def submit(self, request: Any, respond: Callable[[Any], None]) -> None:
+        if self._busy:
+            self._queue.append((request, respond))
+            return
+        self._busy = True
+        try:
+            response = self._answer(request)
+        finally:
+            self._busy = False
+        if isinstance(response, Deferred):
+            response.then(respond)  # answered later; other requests go on meanwhile
+        else:
+            respond(response)
+        if self._queue:
+            next_request, next_respond = self._queue.pop(0)
+            if self._call_soon is not None:
+                self._call_soon(lambda: self.submit(next_request, next_respond))
+            else:
+                self.submit(next_request, next_respond)
