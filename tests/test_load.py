@@ -113,9 +113,9 @@ def test_a_client_that_does_not_read_does_not_make_anki_buffer_without_bound(ank
     count = 400  # 40 MB of answers, which Anki would hold without a bound
     requests = []
     for i in range(count):
-        # a large answer: the error quotes the (100 kB) deck id
-        body = json.dumps({"action": "deckNameFromId", "version": 6,
-                           "params": {"deckId": "x" * 100_000 + str(i)}}).encode()
+        # a large answer: the error quotes the (100 kB) note id, as upstream's did
+        body = json.dumps({"action": "getNoteTags", "version": 6,
+                           "params": {"note": "x" * 100_000 + str(i)}}).encode()
         requests.append(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n%s"
                         % (len(body), body))
     everything = b"".join(requests)
@@ -140,4 +140,4 @@ def test_a_client_that_does_not_read_does_not_make_anki_buffer_without_bound(ank
         sock.close()
     assert len(bodies) == count
     assert [json.loads(b)["error"] for b in bodies] == [
-        "deck was not found: %s" % ("x" * 100_000 + str(i)) for i in range(count)]
+        "Note was not found: %s" % ("x" * 100_000 + str(i)) for i in range(count)]
