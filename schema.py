@@ -303,6 +303,8 @@ def _leaf(test: Callable[[Any], bool], text: str) -> Checker:
 
 def _fast_item_test(item: Any) -> Optional[Callable[[Any], bool]]:
     """A whole-list test for lists of plain values (all ints, all strings): one pass in C."""
+    while getattr(item, "__supertype__", None) is not None:  # NoteId, CardId: their int
+        item = item.__supertype__
     if item is int:
         return lambda v: type(v) is int
     if item is str:

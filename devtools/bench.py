@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "devtools"))
 sys.path.insert(0, str(ROOT))
 
 import compat  # noqa: E402  (the add-on's compat.py: col.add_notes where the release has it)
-from harness import Anki, start_anki, stop_anki  # noqa: E402
+from harness import Anki, addon_module, start_anki, stop_anki  # noqa: E402
 
 LARGE = 100_000
 BULK = 5_000
@@ -271,6 +271,24 @@ def lookup_phase(large: Path, errors: Dict[str, str]) -> tuple:
     return lookups, bulk, lookup
 
 
+def check_costs(fronts: List[Dict[str, Any]], http_times: Dict[str, Optional[float]]) -> None:
+    """What the params check (schema.py, before each action runs) costs of the bulk requests:
+    the check alone, in this process, on the same params, as a share of the whole request."""
+    registry = addon_module("AnkiConnect").ACTIONS
+    ids = list(range(1, BULK + 1))
+    print("params check before the action (schema.py), on the same params")
+    for name, params in [("addNotes", {"notes": fronts}), ("canAddNotes", {"notes": fronts}),
+                         ("notesInfo", {"notes": ids}), ("cardsInfo", {"cards": ids})]:
+        action = registry.find(name, 6)
+        if action is None or action.check is None:
+            print("  %-28s  nothing declared to check" % name)
+            continue
+        seconds = best(lambda: action.check(params), 21)
+        whole = http_times.get(name)
+        share = " = %.3f%% of the request" % (100 * seconds / whole) if whole else ""
+        print("  %-28s %8.4f ms%s" % (name, seconds * 1000, share))
+
+
 def main() -> None:
     from anki.collection import Collection
 
@@ -312,6 +330,8 @@ def main() -> None:
             name, ours, ref, ours / ref, "; ".join(filter(None, [targets[name],
                                                                  notes.get(name)]))))
     print("  (repeatable reads: median of 3 runs each side; addNotes: one run each side)")
+    print()
+    check_costs(fronts, http_times)
     print()
     if lookups:
         print("Yomitan lookup, %d notes present: canAddNotes of 20 notes (10 duplicates)"

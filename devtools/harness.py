@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import http.client
+import importlib
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -53,6 +55,22 @@ def free_port(family: int = socket.AF_INET) -> int:
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
         return sock.getsockname()[1]
+
+
+ADDON_PACKAGE = "2055492159"  # the folder name AnkiWeb installs AnkiConnect under
+_built: Dict[str, Path] = {}
+
+
+def addon_module(name: str) -> Any:
+    """A module of the add-on as users install it, imported from the built package (with its
+    bundled h11) under the package name AnkiWeb gives it; built once per test session."""
+    if "site" not in _built:
+        site = Path(tempfile.mkdtemp(prefix="ankiconnect-built-"))
+        with zipfile.ZipFile(package.build(site / "AnkiConnect.ankiaddon")) as zf:
+            zf.extractall(site / ADDON_PACKAGE)
+        sys.path.insert(0, str(site))
+        _built["site"] = site
+    return importlib.import_module(ADDON_PACKAGE + "." + name)
 
 
 class AnkiError(Exception):

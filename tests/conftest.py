@@ -3,12 +3,9 @@ built package into a fresh base folder, on a free port. Tests talk HTTP to it.""
 
 from __future__ import annotations
 
-import importlib
 import sys
-import tempfile
 import time
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any, Dict
 
@@ -18,23 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests import util.py, registry.py and compat.py on their own
 sys.path.insert(0, str(ROOT / "devtools"))
 
-from harness import Anki, AnkiError, free_port, start_anki, stop_anki  # noqa: E402,F401
+from harness import (ADDON_PACKAGE, Anki, AnkiError, addon_module, free_port,  # noqa: E402,F401
+                     start_anki, stop_anki)
 import package  # noqa: E402  (devtools/package.py)
 
-ADDON_PACKAGE = "2055492159"  # the folder name AnkiWeb installs AnkiConnect under
-_built: Dict[str, Path] = {}
-
-
-def addon_module(name: str) -> Any:
-    """A module of the add-on as users install it, imported from the built package (with its
-    bundled h11) under the package name AnkiWeb gives it; built once per test session."""
-    if "site" not in _built:
-        site = Path(tempfile.mkdtemp(prefix="ankiconnect-built-"))
-        with zipfile.ZipFile(package.build(site / "AnkiConnect.ankiaddon")) as zf:
-            zf.extractall(site / ADDON_PACKAGE)
-        sys.path.insert(0, str(site))
-        _built["site"] = site
-    return importlib.import_module(ADDON_PACKAGE + "." + name)
 
 
 # -- every result the suite receives is checked against its action's declared result schema --
