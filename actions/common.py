@@ -8,10 +8,23 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any, Iterable, List, Set
 
+from ..context import NO_COLLECTION, ApiError
 from ..util import is_id, select_in
 
 if TYPE_CHECKING:
+    from anki.collection import Collection
+    from anki.dbproxy import DBProxy
+    from anki.decks import DeckId
+
     from ..context import Context
+
+
+def col_db(col: Collection) -> DBProxy:
+    """The database of an open collection (Anki types `col.db` Optional: None once closed)."""
+    db = col.db
+    if db is None:
+        raise ApiError(NO_COLLECTION)
+    return db
 
 
 def get_card(col: Any, card_id: Any) -> Any:
@@ -50,7 +63,7 @@ def get_model(col: Any, name: Any) -> Any:
     return model
 
 
-def get_deck_id(col: Any, name: Any) -> int:
+def get_deck_id(col: Any, name: Any) -> DeckId:
     """The id of an existing deck (name matched case-insensitively); error otherwise."""
     did = col.decks.id_for_name(name) if isinstance(name, str) else None
     if not did:

@@ -5,12 +5,18 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, TypedDict, Union
+
+from anki.cards import CardId
+from anki.decks import DeckId
 
 from ..context import Context
 from ..registry import api
 from ..util import select_in
 from .common import existing_ids
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
 
 DEFAULT_DECK_ID = 1
 DEFAULT_CONFIG_ID = 1
@@ -60,6 +66,20 @@ def _existing_group(col: Any, value: Any) -> Optional[Dict[str, Any]]:
     return group if group is not None and group["id"] == group_id else None
 
 
+def _is_filtered(col: Collection, did: DeckId) -> bool:
+    """Whether the deck with that id exists and is a filtered deck."""
+    deck = col.decks.get(did, default=False)
+    return deck is not None and bool(deck["dyn"])
+
+
+def _deck_id_created(col: Collection, name: str) -> DeckId:
+    """The id of deck `name`, created (with its missing parents) when missing."""
+    did = col.decks.id(name, create=True)
+    if did is None:  # typed Optional for create=False; with create=True Anki answers an id
+        raise Exception("deck was not created: %s" % (name,))
+    return did
+
+
 # -- decks -------------------------------------------------------------------------------------
 
 @api()
@@ -75,7 +95,7 @@ def deckNamesAndIds(ctx: Context) -> Dict[str, int]:
 
 
 @api()
-def deckNameFromId(ctx: Context, deckId: int) -> str:
+def deckNameFromId(ctx: Context, deckId: DeckId) -> str:
     """The name of the deck with that id.
 
     Unlike upstream, which answers `"Default"` for an unknown id, an unknown id is an error.
@@ -127,11 +147,11 @@ def createDeck(ctx: Context, deck: str) -> int:
     if existing:
         return existing
     with ctx.op("createDeck") as col:
-        return col.decks.id(deck, create=True)
+        return _deck_id_created(col, deck)
 
 
 @api()
-def changeDeck(ctx: Context, cards: List[int], deck: str) -> None:
+def changeDeck(ctx: Context, cards: List[CardId], deck: str) -> None:
     """Move cards to a deck, created when missing; cards in a filtered deck go home first.
 
     Unknown ids beside known ones are ignored. When no given card exists nothing moves and no
@@ -147,14 +167,14 @@ def changeDeck(ctx: Context, cards: List[int], deck: str) -> None:
     """
     deck = _deck_name(deck)
     existing = ctx.col.decks.id_for_name(deck)
-    if existing and ctx.col.decks.get(existing, default=False)["dyn"]:
+    if existing and _is_filtered(ctx.col, existing):
         raise Exception(FILTERED_TARGET_ERROR)
     if not cards:
         return None
     if not existing_ids(ctx.col, "cards", cards):
         raise Exception("Card was not found: %s" % cards[0])
     with ctx.op("changeDeck") as col:
-        did = existing or col.decks.id(deck, create=True)
+        did = existing or _deck_id_created(col, deck)
         col.set_deck(cards, did)
     return None
 
@@ -176,15 +196,15 @@ def deleteDecks(ctx: Context, decks: List[str], cardsToo: Optional[bool] = False
     if not found:
         return None
     doomed = set()
-    rescued: List[int] = []
+    rescued: List[CardId] = []
     for did in found:
         doomed.update(col.decks.deck_and_child_ids(did))
     if not cardsToo:
         # Anki deletes a normal deck's cards with it, also those lent to a filtered deck (odid);
         # the Default deck itself cannot go away, so removing it would only empty it.
         doomed.discard(DEFAULT_DECK_ID)
-        normal = [did for did in doomed if not col.decks.get(did, default=False)["dyn"]]
-        rescued.extend(row[0] for row in select_in(
+        normal = [did for did in doomed if not _is_filtered(col, did)]
+        rescued.extend(CardId(row[0]) for row in select_in(
             col.db, "select id from cards where did in (%s) or odid in (%s)", normal, 400))
     with ctx.op("deleteDecks") as col:
         if rescued:
@@ -327,7 +347,7 @@ def setDeckConfigId(ctx: Context, decks: List[str], configId: GroupId) -> bool:
     for name in decks:
         did = col.decks.id_for_name(name)
         deck = col.decks.get(did, default=False) if did else None
-        if deck is None or deck["dyn"]:
+        if not did or deck is None or deck["dyn"]:
             return False
         targets[did] = deck
     with ctx.op("setDeckConfigId") as col:

@@ -28,6 +28,18 @@ def version(ctx: Context) -> int:
 
 @api(collection=False)
 def multi(ctx: Context, actions: List[Any]) -> Union[List[Any], Deferred[List[Any]]]:
+    """Run several actions in one request; one reply per sub-action, in order.
+
+    Each sub-action (`{"action", "version", "params", "key"}`) is handled as a request of its
+    own: its own `version` (default 4) decides whether its element is the bare result or the
+    `{"result", "error"}` envelope, and one that fails does not stop the others. A multi
+    authorised by its own key authorises its sub-actions; else each sub-action's own key is
+    checked. A sub-action that answers later (guiAddCards with a note) holds the whole list
+    until it answers; other requests are served meanwhile.
+
+    Params:
+    - actions: the sub-requests.
+    """
     if not isinstance(actions, list):
         raise Exception("actions must be a list")
     # Each sub-action is a request of its own, with this request's facts: a multi authorised by
@@ -70,8 +82,8 @@ REFLECT_SCOPES = ("actions", "schemas")
 
 @api(collection=False)
 def apiReflect(ctx: Context,
-               scopes: Annotated[List[Any], Message("scopes has invalid value")] = None,
-               actions: Annotated[List[Any], Message("actions has invalid value")] = None,
+               scopes: Annotated[Optional[List[Any]], Message("scopes has invalid value")] = None,
+               actions: Annotated[Optional[List[Any]], Message("actions has invalid value")] = None,
                ) -> Reflection:
     """Describe the API: the names of the actions served, and their JSON Schemas.
 
@@ -212,10 +224,18 @@ def _granted(ctx: Context) -> dict:
 
 @api(collection=False, key=False, any_origin=True)
 def requestPermission(ctx: Context) -> Any:
-    """Granted at once for an allowed origin, denied at once for an ignored one; otherwise the
-    user is asked, and the request answered once they decide (a Deferred). Requests from an
-    origin whose question is open share that question and its answer. The origin, and whether
-    config allows it, are the request's facts (its Origin header), never params."""
+    """Ask whether the requesting page's origin may use the API; `{"permission": "granted",
+    "requireApikey": bool, "version": 6}` or `{"permission": "denied"}`.
+
+    Served to any origin and without the API key. Granted at once for an origin config
+    `webCorsOriginList` allows, denied at once for one in `ignoreOriginList`; otherwise Anki
+    asks the user in a Yes/No box with an "ignore further requests" check box, and the request
+    is answered once they decide (other requests are served meanwhile). Yes adds the origin to
+    `webCorsOriginList`, No with the box ticked to `ignoreOriginList` (both saved in the add-on
+    config). Requests from an origin whose question is open share that question and its answer.
+    The origin is the request's Origin header, never a param. `requireApikey` is spelled as
+    upstream's code spells it.
+    """
     if ctx.facts.origin_allowed:
         return _granted(ctx)
     origin = ctx.facts.origin

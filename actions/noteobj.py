@@ -19,7 +19,8 @@ import hashlib
 import os
 import re
 import unicodedata
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, TypedDict, Union
+from typing import (Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, TypedDict,
+                    Union)
 
 from ..context import Context
 from ..util import select_in
@@ -218,7 +219,7 @@ def predict_media_name(col: Any, filename: str, content: bytes, delete_existing:
     return "%s-%s.%s" % (stem, digest, ext)
 
 
-def parse_media(obj: Dict[str, Any]) -> List[MediaItem]:
+def parse_media(obj: Mapping[str, Any]) -> List[MediaItem]:
     """The media objects of a note object; a missing `fields` fails the note with `'fields'`."""
     items: List[MediaItem] = []
     for key, fmt in MEDIA_KINDS:
@@ -240,7 +241,7 @@ def parse_media(obj: Dict[str, Any]) -> List[MediaItem]:
     return items
 
 
-def store_note_media(ctx: Context, note: Any, obj: Dict[str, Any]) -> None:
+def store_note_media(ctx: Context, note: Any, obj: Mapping[str, Any]) -> None:
     """Store the media of `obj` and append the references (or error texts) to the fields of the
     anki Note `note` (field names matched exactly). For updateNoteFields and the GUI actions."""
     for item in parse_media(obj):
@@ -261,12 +262,28 @@ class Candidate:
     __slots__ = ("model", "deck_id", "base", "tags", "media", "media_at", "allow_dup",
                  "deck_scope", "scope_deck", "children", "all_models", "error", "note",
                  "csum", "stripped")
+    # parse() sets the note object's; check() adds csum and stripped to those that pass parsing
+    model: Dict[str, Any]
+    deck_id: int
+    base: List[str]
+    tags: List[str]
+    media: List[MediaItem]
+    media_at: List[Tuple[MediaItem, List[int]]]
+    allow_dup: bool
+    deck_scope: bool
+    scope_deck: object  # duplicateScopeOptions.deckName as given (_DeckSets checks it)
+    children: bool
+    all_models: bool
+    error: Optional[str]
+    note: Any
+    csum: int
+    stripped: str
 
     def __init__(self) -> None:
-        self.error: Optional[str] = None
-        self.note: Any = None
-        self.media: List[MediaItem] = []
-        self.media_at: List[Tuple[MediaItem, List[int]]] = []
+        self.error = None
+        self.note = None
+        self.media = []
+        self.media_at = []
 
     def fields(self, final: bool) -> List[str]:
         """The field values with media texts appended. Not `final` (checking): items that are not
@@ -458,13 +475,14 @@ def _existing_by_checksum(col: Any, csums: Set[int]) -> Dict[int, List[_Other]]:
 def _fill_decks(col: Any, others: List[_Other]) -> None:
     """The decks (home deck too, for cards in filtered decks) of the given existing notes."""
     by_nid = {o.nid: o for o in others if o.nid is not None and o.dids is None}
-    for o in by_nid.values():
-        o.dids = set()
+    dids: Dict[int, Set[int]] = {}
+    for nid, o in by_nid.items():
+        o.dids = dids[nid] = set()
     sql = "select nid, did, odid from cards where nid in (%s)"
-    for nid, did, odid in select_in(col.db, sql, list(by_nid)):
-        by_nid[nid].dids.add(did)
+    for nid, did, odid in select_in(col.db, sql, list(dids)):
+        dids[nid].add(did)
         if odid:
-            by_nid[nid].dids.add(odid)
+            dids[nid].add(odid)
 
 
 class _DeckSets:

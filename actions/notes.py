@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Dict, List, Optional, Union
 
+from anki.models import NotetypeId
+from anki.notes import NoteId
+
 from .. import compat
 from ..context import Context
 from ..registry import api
@@ -21,7 +24,7 @@ from .shapes_notes import CanAddDetail, NoNote, NoteInfo, NoteModTime
 # checked in the order of actions.md, with upstream's texts ('fields' for a missing key).
 NoteObjects = Annotated[List[NoteObject], OWN_ITEMS]
 # a note id: anything else answers as Anki's lookup of an unknown id does
-NoteId = Annotated[int, Message("Note was not found: {value}")]
+NoteIdParam = Annotated[int, Message("Note was not found: {value}")]
 TagList = Union[str, List[str]]
 
 ERR_NO_CARDS = ("The field values you have provided would make an empty question on all "
@@ -305,7 +308,7 @@ def _tag_string(tags: TagList) -> str:
 
 
 @api()
-def updateNoteTags(ctx: Context, note: NoteId,
+def updateNoteTags(ctx: Context, note: NoteIdParam,
                    tags: Annotated[TagList, Message("Must provide tags as a list of strings")]
                    ) -> None:
     """Replace a note's tags.
@@ -327,7 +330,7 @@ def updateNoteTags(ctx: Context, note: NoteId,
 
 
 @api()
-def getNoteTags(ctx: Context, note: NoteId) -> List[str]:
+def getNoteTags(ctx: Context, note: NoteIdParam) -> List[str]:
     """A note's tags.
 
     Params:
@@ -338,7 +341,7 @@ def getNoteTags(ctx: Context, note: NoteId) -> List[str]:
     return list(get_note(ctx.col, note).tags)
 
 
-def _tagged_notes(ctx: Context, nids: List[int]) -> List[int]:
+def _tagged_notes(ctx: Context, nids: List[NoteId]) -> List[NoteId]:
     """The note ids to tag: unknown ids beside known ones are ignored, unknown ids only are an
     error (Anki would register the tags for no note)."""
     if nids and not existing_ids(ctx.col, "notes", nids):
@@ -347,7 +350,7 @@ def _tagged_notes(ctx: Context, nids: List[int]) -> List[int]:
 
 
 @api()
-def addTags(ctx: Context, notes: List[int], tags: TagList, add: bool = True) -> None:
+def addTags(ctx: Context, notes: List[NoteId], tags: TagList, add: bool = True) -> None:
     """Add tags to notes, or remove them with `add: false`.
 
     Unknown ids beside known ones are ignored; no ids: nothing happens (no tag is registered).
@@ -372,7 +375,7 @@ def addTags(ctx: Context, notes: List[int], tags: TagList, add: bool = True) -> 
 
 
 @api()
-def removeTags(ctx: Context, notes: List[int], tags: TagList) -> None:
+def removeTags(ctx: Context, notes: List[NoteId], tags: TagList) -> None:
     """Remove tags from notes.
 
     Unknown ids beside known ones are ignored; no ids: nothing happens.
@@ -405,7 +408,7 @@ def clearUnusedTags(ctx: Context) -> None:
         col.tags.clear_unused_tags()
 
 
-def _replace_tag(ctx: Context, name: str, nids: List[int], old: str, new: str) -> None:
+def _replace_tag(ctx: Context, name: str, nids: List[NoteId], old: str, new: str) -> None:
     """Notes among `nids` carrying tag `old` (whole tag, any case) get `new` instead."""
     col = ctx.col
     changed = []
@@ -424,7 +427,7 @@ def _replace_tag(ctx: Context, name: str, nids: List[int], old: str, new: str) -
 
 
 @api()
-def replaceTags(ctx: Context, notes: List[int], tag_to_replace: str,
+def replaceTags(ctx: Context, notes: List[NoteId], tag_to_replace: str,
                 replace_with_tag: str) -> None:
     """In the given notes, replace a tag with another.
 
@@ -514,6 +517,8 @@ def notesInfo(ctx: Context, notes: Optional[List[int]] = None,
         model = models.get(mid)
         if model is None:
             notetype = col.models.get(mid)
+            if notetype is None:  # a note of a note type that is gone: a broken collection
+                raise Exception("model was not found: %s" % (mid,))
             model = models[mid] = (notetype["name"], [f["name"] for f in notetype["flds"]])
         result.append({
             "noteId": nid,
@@ -543,7 +548,7 @@ def notesModTime(ctx: Context, notes: List[int]) -> List[Union[NoteModTime, NoNo
 # -- deleting ------------------------------------------------------------------------------
 
 @api()
-def deleteNotes(ctx: Context, notes: List[int]) -> None:
+def deleteNotes(ctx: Context, notes: List[NoteId]) -> None:
     """Delete notes and all their cards; unknown ids are ignored. Undone as one step.
 
     Params:
@@ -559,7 +564,8 @@ def removeEmptyNotes(ctx: Context) -> None:
 
     That is what upstream's code does; its README says it removes empty notes."""
     col = ctx.col
-    unused = [entry.id for entry in col.models.all_use_counts() if entry.use_count == 0]
+    unused = [NotetypeId(entry.id) for entry in col.models.all_use_counts()
+              if entry.use_count == 0]
     with ctx.op("removeEmptyNotes") as col:
         for mid in unused:
             col.models.remove(mid)

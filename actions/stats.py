@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, TypedDict, Union
 from ..context import Context
 from ..registry import api
 from ..util import select_in
-from .common import existing_ids
+from .common import col_db, existing_ids
 
 # The review-log columns clients exchange, in the order of a `cardReviews` row.
 REVLOG_COLUMNS = ["id", "cid", "usn", "ease", "ivl", "lastIvl", "factor", "time", "type"]
@@ -45,7 +45,7 @@ def getNumCardsReviewedToday(ctx: Context) -> int:
     Counts review-log rows, not distinct cards.
     """
     col = ctx.col
-    return col.db.scalar("select count() from revlog where id >= ?", _day_start_ms(col)) or 0
+    return col_db(col).scalar("select count() from revlog where id >= ?", _day_start_ms(col)) or 0
 
 
 @api()
@@ -58,7 +58,7 @@ def getNumCardsReviewedByDay(ctx: Context) -> List[List[Union[str, int]]]:
     col = ctx.col
     # A review belongs to the local date of (its time - the day-start hour), as upstream counts.
     shift = int(time.strftime("%H", time.localtime(col.sched.day_cutoff))) * 3600
-    rows = col.db.all(
+    rows = col_db(col).all(
         "select date(id / 1000 - ?, 'unixepoch', 'localtime') as day, count() from revlog"
         " group by day order by day desc", shift)
     return [[day, count] for day, count in rows]
@@ -97,7 +97,7 @@ def cardReviews(ctx: Context, deck: str, startID: int) -> List[List[int]]:
     did = _deck_id_or_none(col, deck)
     if did is None:
         return []
-    rows = col.db.all(
+    rows = col_db(col).all(
         "select %s from revlog where id > ? and cid in (select id from cards where did = ?)"
         " order by id" % ", ".join(REVLOG_COLUMNS), startID, did)
     return [list(row) for row in rows]
@@ -134,7 +134,7 @@ def getLatestReviewID(ctx: Context, deck: str) -> int:
     did = _deck_id_or_none(col, deck)
     if did is None:
         return 0
-    return col.db.scalar(
+    return col_db(col).scalar(
         "select max(id) from revlog where cid in (select id from cards where did = ?)", did) or 0
 
 
@@ -194,7 +194,7 @@ def insertReviews(ctx: Context, reviews: List[List[int]]) -> None:
     # to write review-log rows: this direct write clears its undo history (the op copes with
     # that and refreshes every window).
     with ctx.op("insertReviews") as col:
-        col.db.executemany(
+        col_db(col).executemany(
             "insert into revlog (%s) values (%s)"
             % (", ".join(REVLOG_COLUMNS), ", ".join("?" * len(REVLOG_COLUMNS))), rows)
     return None
