@@ -151,7 +151,11 @@ class _Compiler:
 
     def _annotated(self, tp: Any, extras: Tuple[Any, ...]) -> Tuple[Dict[str, Any], Checker, str]:
         own_items = OWN_ITEMS in extras
-        if own_items and _is_typeddict(tp):
+        if own_items and typing.get_origin(tp) is typing.Union:  # Optional[...]: mark each arm
+            schema, check, text = self.node(typing.Union[tuple(
+                arg if arg is type(None) else typing.Annotated[arg, OWN_ITEMS]
+                for arg in typing.get_args(tp))])
+        elif own_items and _is_typeddict(tp):
             # one object the action checks itself (its keys in the order the spec prescribes,
             # with upstream's texts such as 'fields'): only "an object" is checked here; the
             # schema is the shape's

@@ -6,13 +6,29 @@ closes the dialog), guiAddNoteSetData changes what it shows. Rules: windows.py.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Literal, Optional, Union
 
 from ..context import Context, Deferred
 from ..registry import api
+from ..schema import OWN_ITEMS
 from .common import get_deck_id, get_model
-from .noteobj import field_value, store_note_media, tag_list
-from .windows import after_reply, front_modal, refuse_if_modal, save_editor, window
+from .noteobj import NoteObject, field_value, store_note_media, tag_list
+from .shapes_gui import AddDialogClosed, NoteChanges
+from .windows import add_cards_window, after_reply, front_modal, refuse_if_modal, save_editor
+
+if TYPE_CHECKING:
+    from anki.decks import DeckId
+    from anki.notes import Note
+    from aqt.addcards import AddCards
+
+# Only "an object" is checked up front: the keys are checked below, in upstream's order (deck,
+# then note type) and with its texts, and a failing media file does not fail the request.
+NoteToAdd = Annotated[NoteObject, OWN_ITEMS]
+Changes = Annotated[NoteChanges, OWN_ITEMS]
+
+
+def _not_open() -> AddDialogClosed:
+    return {"error": "Add Note dialog is not open", "code": 1}
 
 
 def _text_fields(fields: Any) -> Dict[str, str]:
@@ -21,7 +37,7 @@ def _text_fields(fields: Any) -> Dict[str, str]:
     return {name: field_value(name, value) for name, value in fields.items()}
 
 
-def _prefill(dialog: Any, note: Any, deck_id: int) -> None:
+def _prefill(dialog: AddCards, note: Note, deck_id: DeckId) -> None:
     """Put `note` (not saved yet) into the Add dialog, with its note type and the deck."""
     dialog.notetype_chooser.selected_notetype_id = note.mid
     dialog.deck_chooser.selected_deck_id = deck_id
@@ -29,7 +45,7 @@ def _prefill(dialog: Any, note: Any, deck_id: int) -> None:
     dialog.activateWindow()
 
 
-def _answer_when_added(dialog: Any, answer: Deferred) -> None:
+def _answer_when_added(dialog: AddCards, answer: Deferred[Optional[int]]) -> None:
     """Resolve `answer` with the id of the first note the user adds in `dialog`, or with None
     once that dialog is gone (closed, or replaced by another guiAddCards) without an add."""
     from aqt import gui_hooks
@@ -47,7 +63,7 @@ def _answer_when_added(dialog: Any, answer: Deferred) -> None:
             except (TypeError, RuntimeError):  # already gone
                 pass
 
-    def on_added(note: Any) -> None:
+    def on_added(note: Note) -> None:
         # the dialog records the note it added just before running the hook (2.1.50 .. 26.09);
         # notes added by another Add window do not match
         if dialog._last_added_note is note:
@@ -60,7 +76,8 @@ def _answer_when_added(dialog: Any, answer: Deferred) -> None:
     dialog.destroyed.connect(on_destroyed)  # Anki deletes the window when it closes
 
 
-def _answer_if_kept(current: Any, answer: Deferred, shown: List[bool]) -> None:
+def _answer_if_kept(current: AddCards, answer: Deferred[Optional[int]],
+                    shown: List[bool]) -> None:
     """Called right after current.closeWithCallback(show): Anki saves the editor, then asks
     whether to discard its input (blocking before 23.10, a non-blocking box since). If the user
     keeps the dialog, the prefilled note is never shown, and `answer` is None."""
@@ -82,18 +99,41 @@ def _answer_if_kept(current: Any, answer: Deferred, shown: List[bool]) -> None:
 
 
 @api()
-def guiAddCards(ctx: Context, note: Any = None) -> Any:
-    """Opens the Add dialog. With `note`, prefills it and answers once the user acts: the new
-    note's id when they click Add, null when the dialog closes without adding."""
+def guiAddCards(ctx: Context, note: Optional[NoteToAdd] = None) -> Deferred[Optional[int]]:
+    """Open the Add dialog; with `note`, prefilled, answering once the user acts: the new
+    note's id when they click Add, null when the dialog closes without adding.
+
+    Without `note` (v6) the dialog opens as Anki's Add button opens it, and the result is null
+    at once. With `note` (a NoteObject: `deckName`, `modelName`, `fields`, `tags`, media; no
+    `options`), the deck is checked first, then the note type; field names are matched exactly
+    (unknown ones ignored), there is no duplicate check, and media are stored right away. An Add
+    dialog already open is closed first through Anki's own close, which asks before discarding
+    what the user typed; if the user keeps it, the result is null. Other requests are served
+    while the user decides.
+
+    Params:
+    - note: the note to prefill the dialog with (NoteObject).
+    Errors:
+    - `deck was not found: <deckName>`: no deck of that name.
+    - `model was not found: <modelName>`: no note type of that name.
+    - `'<key>'`: `deckName` or `modelName` is missing.
+    - `fields must be an object of field names to values`: `fields` is not an object.
+    - `field value must be a string: <name>`: a field value that is not text (or a number).
+    - `Must provide tags as a list of strings`: `tags` is neither a list of strings nor a string.
+    - `<audio|video|picture> must be an object or a list of objects`: a media key of another type.
+    - `Anki is showing a dialog that must be closed first: <text>`: a dialog is in the way
+      (its question, or its title).
+    - `Anki is busy: <text>`: Anki's progress window stayed open.
+    """
     import aqt
 
     col = ctx.col
+    answer: Deferred[Optional[int]] = ctx.later()
     if note is None:
         refuse_if_modal(ctx)
         aqt.dialogs.open("AddCards", ctx.mw).activateWindow()
-        return None
-    if not isinstance(note, dict):
-        raise Exception("note must be an object")
+        answer.resolve(None)  # answered at once
+        return answer
     deck_id = get_deck_id(col, note["deckName"])
     model = get_model(col, note["modelName"])
     fields = _text_fields(note.get("fields") or {})
@@ -106,13 +146,12 @@ def guiAddCards(ctx: Context, note: Any = None) -> Any:
             prefilled[name] = value
     prefilled.tags = tags
     store_note_media(ctx, prefilled, note)
-    answer: Deferred[Optional[int]] = ctx.later()
     shown: List[bool] = []
 
     def show() -> None:
         shown.append(True)
         try:
-            dialog = aqt.dialogs.open("AddCards", ctx.mw)
+            dialog: AddCards = aqt.dialogs.open("AddCards", ctx.mw)
             _prefill(dialog, prefilled, deck_id)
         except Exception:
             answer.resolve(None)
@@ -120,14 +159,14 @@ def guiAddCards(ctx: Context, note: Any = None) -> Any:
         _answer_when_added(dialog, answer)
 
     def replace() -> None:
-        current = window("AddCards")
+        current = add_cards_window()
         if current is None:  # closed meanwhile
             show()
         else:
             current.closeWithCallback(show)
             _answer_if_kept(current, answer, shown)
 
-    if window("AddCards") is None:
+    if add_cards_window() is None:
         show()
     else:
         # Anki's own close, which asks before discarding what the user typed (a blocking
@@ -138,14 +177,35 @@ def guiAddCards(ctx: Context, note: Any = None) -> Any:
 
 
 @api()
-def guiAddNoteSetData(ctx: Context, note: Any, append: Any = False) -> Any:
-    """Changes the open Add dialog: deck, note type, fields, tags, media."""
+def guiAddNoteSetData(ctx: Context, note: Changes,
+                      append: bool = False) -> Union[Literal[True], AddDialogClosed]:
+    """Change what the open Add dialog shows: deck, note type, fields, tags, media; true.
+
+    Every key of `note` is optional. `deckName` and `modelName` always replace; `fields` and
+    `tags` replace, or with `append` the text is appended to the fields and the tags are added
+    (without duplicates, case-insensitively). Media are stored and linked as NoteObject's. When
+    no Add dialog is open, the result (not an error) is
+    `{"error": "Add Note dialog is not open", "code": 1}`.
+
+    Params:
+    - note: what to change (NoteChanges).
+    - append: append to the fields and tags instead of replacing them.
+    Errors:
+    - `Deck "<name>" not found`: no deck of that name.
+    - `Model "<name>" not found`: no note type of that name.
+    - `Field "<name>" not found in current note`: a field the (new) note type does not have.
+    - `fields must be an object of field names to values`: `fields` is not an object.
+    - `field value must be a string: <name>`: a field value that is not text (or a number).
+    - `Must provide tags as a list of strings`: `tags` is neither a list of strings nor a string.
+    - `<audio|video|picture> must be an object or a list of objects`: a media key of another type.
+    - `Anki is showing a dialog that must be closed first: <text>`: a dialog is in the way
+      (its question, or its title).
+    - `Anki is busy: <text>`: Anki's progress window stayed open.
+    """
     col = ctx.col
-    dialog = window("AddCards")
+    dialog = add_cards_window()
     if dialog is None:
-        return {"error": "Add Note dialog is not open", "code": 1}
-    if not isinstance(note, dict):
-        raise Exception("note must be an object")
+        return _not_open()
     deck_id = None
     if "deckName" in note:
         name = note["deckName"]
@@ -163,7 +223,11 @@ def guiAddNoteSetData(ctx: Context, note: Any, append: Any = False) -> Any:
     refuse_if_modal(ctx)
     editor = dialog.editor
     save_editor(ctx, editor)
-    names = [fld["name"] for fld in (model or editor.note.note_type())["flds"]]
+    shown = editor.note
+    note_type = model or (shown.note_type() if shown is not None else None)
+    if note_type is None:  # (the Add dialog always shows a note, of a note type)
+        return _not_open()
+    names = [fld["name"] for fld in note_type["flds"]]
     for name in fields:
         if name not in names:
             raise Exception('Field "%s" not found in current note' % name)
@@ -172,7 +236,9 @@ def guiAddNoteSetData(ctx: Context, note: Any, append: Any = False) -> Any:
         dialog.notetype_chooser.selected_notetype_id = model["id"]
     if deck_id is not None:
         dialog.deck_chooser.selected_deck_id = deck_id
-    current = editor.note
+    current = editor.note  # a new note when the note type changed
+    if current is None:
+        return _not_open()
     for name, value in fields.items():
         current[name] = current[name] + value if append else value
     if tags is not None:

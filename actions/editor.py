@@ -7,12 +7,17 @@ windows.py.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
+
+from anki.notes import NoteId
 
 from ..context import Context
 from ..registry import api
 from .common import get_note
-from .windows import WAIT_SECONDS, int_id, refuse_if_modal, window
+from .windows import WAIT_SECONDS, refuse_if_modal, window
+
+if TYPE_CHECKING:
+    from aqt.main import AnkiQt
 
 EDIT_DIALOG = "foosoft.ankiconnect.Edit"  # upstream's registered name, kept for add-ons
 
@@ -34,7 +39,7 @@ def _edit_dialog_class() -> Any:
     class NotePreviewer(MultiCardPreviewer):
         """Previews the cards of the edited note; < and > step through its cards."""
 
-        def __init__(self, dialog: Any, mw: Any, on_close: Callable[[], None]) -> None:
+        def __init__(self, dialog: Any, mw: AnkiQt, on_close: Callable[[], None]) -> None:
             super().__init__(parent=None, mw=mw, on_close=on_close)
             self._dialog = dialog
             self._index = 0
@@ -71,10 +76,10 @@ def _edit_dialog_class() -> Any:
     class EditDialog(QMainWindow):
         """An editor for any note, with Preview, Browse and a history of the notes opened."""
 
-        def __init__(self, mw: Any, note_id: int) -> None:
+        def __init__(self, mw: AnkiQt, note_id: NoteId) -> None:
             super().__init__(None, Qt.WindowType.Window)
             self.mw = mw
-            self.history: List[int] = []
+            self.history: List[NoteId] = []
             self.position = -1
             self.previewer: Any = None
             self.closed = False
@@ -113,7 +118,7 @@ def _edit_dialog_class() -> Any:
             self.show()
 
         # history
-        def show_note(self, note_id: int, record: bool = True) -> None:
+        def show_note(self, note_id: NoteId, record: bool = True) -> None:
             try:
                 note = self.mw.col.get_note(note_id)
             except Exception:  # deleted meanwhile: keep what is shown
@@ -137,7 +142,7 @@ def _edit_dialog_class() -> Any:
                     self.show_note(self.history[target], record=False)
                 self.editor.call_after_note_saved(go)
 
-        def reopen(self, mw: Any, note_id: int) -> None:
+        def reopen(self, mw: AnkiQt, note_id: NoteId) -> None:
             self.editor.call_after_note_saved(lambda: self.show_note(note_id))
 
         # buttons
@@ -196,18 +201,30 @@ def _edit_dialog_class() -> Any:
 
 
 @api()
-def guiEditNote(ctx: Context, note: Any) -> None:
-    """Opens the Edit window on the note (a second call shows another note in the same window)."""
+def guiEditNote(ctx: Context, note: NoteId) -> None:
+    """Open the Edit window on the note.
+
+    It is upstream's own window, registered under its name `foosoft.ankiconnect.Edit`: an
+    editor with Preview and Browse buttons, and < and > to step through the notes it showed. A
+    second call shows another note in the same window (the one shown is saved first).
+
+    Params:
+    - note: the note id.
+    Errors:
+    - `Note was not found: <id>`: an id that is not a note.
+    - `Anki is showing a dialog that must be closed first: <text>`: a dialog is in the way
+      (its question, or its title).
+    - `Anki is busy: <text>`: Anki's progress window stayed open.
+    """
     import aqt
 
-    note_id = int_id(note, "note")
-    get_note(ctx.col, note_id)
+    get_note(ctx.col, note)
     refuse_if_modal(ctx)
     if "registered" not in _edit_classes:  # registering again would forget the open window
         aqt.dialogs.register_dialog(EDIT_DIALOG, _edit_dialog_class())
         _edit_classes["registered"] = True
-    aqt.dialogs.open(EDIT_DIALOG, ctx.mw, note_id)
+    aqt.dialogs.open(EDIT_DIALOG, ctx.mw, note)
     editor = window(EDIT_DIALOG).editor
     # a reopened window shows the note once its editor saved the previous one
-    ctx.wait_until(lambda: editor.note is not None and editor.note.id == note_id, WAIT_SECONDS)
+    ctx.wait_until(lambda: editor.note is not None and editor.note.id == note, WAIT_SECONDS)
     return None

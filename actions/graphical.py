@@ -8,24 +8,37 @@ review.py; the rules they all follow in windows.py.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, List, Literal, Optional, Tuple
+
+from anki.cards import CardId
+from anki.notes import NoteId
 
 from .. import compat
 from ..context import Context
 from ..registry import api
+from ..schema import OWN_ITEMS, Message
 from .common import check_path
-from .windows import (WAIT_SECONDS, after_reply, front_modal, int_id, is_free, refuse_if_modal,
-                      save_editor, window)
+from .shapes_gui import ReorderCards
+from .windows import (WAIT_SECONDS, after_reply, browser_window, front_modal, is_free,
+                      refuse_if_modal, save_editor)
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
+    from aqt.browser import Browser
+    from aqt.main import AnkiQt
+
+# Only "an object" is checked up front (with upstream's text): the keys are checked below, in
+# upstream's order and with its texts.
+Reorder = Annotated[ReorderCards, OWN_ITEMS, Message("reorderCards should be a dict: {value}")]
 
 
 # -- the Browser ----------------------------------------------------------------------------------
 
-def _sort_request(col: Any, browser: Any, reorder: Any) -> Optional[tuple]:
+def _sort_request(col: Collection, browser: Optional[Browser],
+                  reorder: Optional[ReorderCards]) -> Optional[Tuple[int, bool]]:
     """(column section, descending) from `reorderCards`, validated before anything changes."""
     if reorder is None:
         return None
-    if not isinstance(reorder, dict):
-        raise Exception("reorderCards should be a dict: %s" % (reorder,))
     if "columnId" not in reorder or "order" not in reorder:
         raise Exception('Must provide a "columnId" and a "order" property"')
     order = reorder["order"]
@@ -48,12 +61,14 @@ def _sort_request(col: Any, browser: Any, reorder: Any) -> Optional[tuple]:
     return active.index(column), order == "descending"
 
 
-def _sort_browser(browser: Any, section: int, descending: bool) -> None:
+def _sort_browser(browser: Browser, section: int, descending: bool) -> None:
     """Sort like a click on the column header. A column sorted for the first time may pick its
     own direction (numbers start descending), hence the second round."""
     from aqt.qt import Qt
 
     header = browser.form.tableView.horizontalHeader()
+    if header is None:  # (a table view always has its header)
+        return
     want = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
     other = Qt.SortOrder.AscendingOrder if descending else Qt.SortOrder.DescendingOrder
     for _ in range(2):
@@ -66,7 +81,7 @@ def _sort_browser(browser: Any, section: int, descending: bool) -> None:
         header.setSortIndicator(section, want)  # the table sorts on this signal
 
 
-def _change_rows(ctx: Context, browser: Any, change: Callable[[], None]) -> None:
+def _change_rows(ctx: Context, browser: Browser, change: Callable[[], None]) -> None:
     """Change the Browser's rows or selection, then wait until it has caught up: it updates its
     editor and title in a deferred step after the editor saved the note it showed."""
     from aqt import gui_hooks
@@ -87,19 +102,36 @@ def _change_rows(ctx: Context, browser: Any, change: Callable[[], None]) -> None
 
 
 @api()
-def guiBrowse(ctx: Context, query: Any = None, reorderCards: Any = None) -> List[int]:
-    """Opens or raises the Browser, runs the search and sorts; the matching card ids in the order
-    the Browser sorts cards."""
+def guiBrowse(ctx: Context, query: Optional[str] = None,
+              reorderCards: Optional[Reorder] = None) -> List[CardId]:
+    """Open or raise the Browser, run the search and sort; the matching card ids, in the order
+    the Browser sorts cards.
+
+    Without `query` nothing is searched and the result is `[]`; a malformed query answers
+    Anki's own error. `reorderCards` sorts the
+    Browser as a click on a column header does (only columns the Browser shows, and that can be
+    sorted); everything is checked before the Browser opens.
+
+    Params:
+    - query: an Anki search, as in findCards.
+    - reorderCards: the column and the order to sort by (ReorderCards).
+    Errors:
+    - `reorderCards should be a dict: <value>`: `reorderCards` is not an object.
+    - `Must provide a "columnId" and a "order" property"`: a key of `reorderCards` is missing.
+    - `invalid card order: <order>`: `order` is neither "ascending" nor "descending".
+    - `invalid columnId: <columnId>`: not a column the Browser shows.
+    - `column cannot be sorted: <columnId>`: a column Anki does not sort by.
+    - `Anki is showing a dialog that must be closed first: <text>`: a dialog is in the way
+      (its question, or its title).
+    - `Anki is busy: <text>`: Anki's progress window stayed open.
+    """
     import aqt
 
     col = ctx.col
-    if query is not None:
-        if not isinstance(query, str):
-            raise Exception("query must be a string")
-        search = col.build_search_string(query)  # Anki's own error for a malformed query
-    sort = _sort_request(col, window("Browser"), reorderCards)
+    search = col.build_search_string(query) if query is not None else ""  # Anki's error if bad
+    sort = _sort_request(col, browser_window(), reorderCards)
     refuse_if_modal(ctx)
-    browser = aqt.dialogs.open("Browser", ctx.mw)
+    browser: Browser = aqt.dialogs.open("Browser", ctx.mw)
     browser.activateWindow()
     if query is not None or sort is not None:
         def change() -> None:
@@ -112,12 +144,11 @@ def guiBrowse(ctx: Context, query: Any = None, reorderCards: Any = None) -> List
         _change_rows(ctx, browser, change)
     if query is None:
         return []
-    return [int(cid) for cid in col.find_cards(query, order=True)]
+    return list(col.find_cards(query, order=True))
 
 
-def _select_card(ctx: Context, card_id: Any) -> bool:
-    card_id = int_id(card_id, "card")
-    browser = window("Browser")
+def _select_card(ctx: Context, card_id: CardId) -> bool:
+    browser = browser_window()
     if browser is None or not is_free(ctx):
         return False
 
@@ -130,31 +161,49 @@ def _select_card(ctx: Context, card_id: Any) -> bool:
 
 
 @api(collection=False)
-def guiSelectCard(ctx: Context, card: Any) -> bool:
-    """Selects the card in the open Browser; false when the Browser is closed or does not show
-    the card."""
+def guiSelectCard(ctx: Context, card: CardId) -> bool:
+    """Select the card in the open Browser; whether it is selected now.
+
+    False when the Browser is closed, does not show the card, a dialog is in the way or no
+    collection is open.
+
+    Params:
+    - card: the card id.
+    """
     return _select_card(ctx, card)
 
 
 @api(collection=False)
-def guiSelectNote(ctx: Context, note: Any) -> bool:
-    """Upstream's alias of guiSelectCard: despite the name, `note` is a card id."""
+def guiSelectNote(ctx: Context, note: CardId) -> bool:
+    """Select the card in the open Browser: upstream's alias of guiSelectCard.
+
+    Despite the name, `note` is a card id.
+
+    Params:
+    - note: the card id.
+    """
     return _select_card(ctx, note)
 
 
 @api(collection=False)
-def guiSelectedNotes(ctx: Context) -> List[int]:
-    browser = window("Browser")
+def guiSelectedNotes(ctx: Context) -> List[NoteId]:
+    """The ids of the notes selected in the Browser; `[]` when it is closed."""
+    browser = browser_window()
     if browser is None or ctx.mw.col is None:
         return []
-    return [int(nid) for nid in browser.selected_notes()]
+    return list(browser.selected_notes())
 
 
 # -- Edit > Undo ----------------------------------------------------------------------------------
 
 @api(collection=False)
 def guiUndo(ctx: Context) -> bool:
-    """Edit > Undo. False when there is nothing to undo (upstream always answers true)."""
+    """Edit > Undo; whether something was undone.
+
+    False when there is nothing to undo, a dialog is in the way or no collection is open
+    (upstream always answers true). In review, the reviewer shows the card the undo brought
+    back.
+    """
     from aqt import gui_hooks
     from aqt.operations.collection import undo
 
@@ -181,9 +230,9 @@ def guiUndo(ctx: Context) -> bool:
 
 # -- deck screens ---------------------------------------------------------------------------------
 
-def _show_overview(ctx: Context, name: Any, action: str) -> bool:
+def _show_overview(ctx: Context, name: str, action: str) -> bool:
     mw = ctx.mw
-    if not is_free(ctx) or not isinstance(name, str):
+    if not is_free(ctx):
         return False
     deck_id = mw.col.decks.id_for_name(name)
     if not deck_id:
@@ -196,20 +245,40 @@ def _show_overview(ctx: Context, name: Any, action: str) -> bool:
 
 
 @api(collection=False)
-def guiDeckOverview(ctx: Context, name: Any) -> bool:
+def guiDeckOverview(ctx: Context, name: str) -> bool:
+    """Select the deck and show its overview; false when there is no such deck (or a dialog
+    is in the way, or no collection is open).
+
+    Params:
+    - name: the deck's name.
+    """
     return _show_overview(ctx, name, "guiDeckOverview")
 
 
 @api()
 def guiDeckBrowser(ctx: Context) -> None:
+    """Show the deck list.
+
+    Errors:
+    - `Anki is showing a dialog that must be closed first: <text>`: a dialog is in the way
+      (its question, or its title).
+    - `Anki is busy: <text>`: Anki's progress window stayed open.
+    """
     refuse_if_modal(ctx)
     ctx.mw.moveToState("deckBrowser")
     return None
 
 
 @api(collection=False)
-def guiDeckReview(ctx: Context, name: Any) -> bool:
-    """The deck's overview, then its review (which ends at once when nothing is due)."""
+def guiDeckReview(ctx: Context, name: str) -> bool:
+    """Select the deck and start its review; false when there is no such deck (or a dialog is
+    in the way, or no collection is open).
+
+    The review ends at once, back on the overview, when nothing is due.
+
+    Params:
+    - name: the deck's name.
+    """
     if not _show_overview(ctx, name, "guiDeckReview"):
         return False
     ctx.mw.moveToState("review")
@@ -218,35 +287,53 @@ def guiDeckReview(ctx: Context, name: Any) -> bool:
 
 
 @api()
-def guiImportFile(ctx: Context, path: Any = None) -> None:
-    """Anki's import for `path`, or its file picker; both start after the reply."""
+def guiImportFile(ctx: Context, path: Optional[str] = None) -> None:
+    """Start Anki's import of the file at `path` (on the server), or its file picker.
+
+    Both start after the reply; the import then asks the user as Anki's own does. Forward
+    slashes are taken on Windows too.
+
+    Params:
+    - path: the file to import; none: Anki's file picker.
+    Errors:
+    - `guiImportFile is only supported from Anki version >=2.1.52`: an older Anki.
+    - `path must be a non-empty string`: an empty path.
+    - `path is not in a folder allowed by config allowedPaths: <path>`: a path config
+      `allowedPaths` does not allow.
+    - `file not found: <path>`: no such file.
+    - `Unsupported file type.`: a file Anki's import does not take.
+    - `Anki is showing a dialog that must be closed first: <text>`: a dialog is in the way
+      (its question, or its title).
+    - `Anki is busy: <text>`: Anki's progress window stayed open.
+    """
     importing = compat.gui_importing()
     if importing is None:
         raise Exception("guiImportFile is only supported from Anki version >=2.1.52")
     mw = ctx.mw
+    target: Optional[str] = None
     if path is not None:
-        path = check_path(ctx, path)
+        target = check_path(ctx, path)
         if os.name == "nt":
-            path = path.replace("/", "\\")
-        if not os.path.isfile(path):
-            raise Exception("file not found: %s" % path)
-        if not compat.gui_can_import(importing, os.path.basename(path)):
+            target = target.replace("/", "\\")
+        if not os.path.isfile(target):
+            raise Exception("file not found: %s" % target)
+        if not compat.gui_can_import(importing, os.path.basename(target)):
             raise Exception("Unsupported file type.")
     refuse_if_modal(ctx)
 
     def start() -> None:
         if mw.col is None:
             return
-        if path is None:
+        if target is None:
             importing.prompt_for_file_then_import(mw)
         else:
-            importing.import_file(mw, path)
+            importing.import_file(mw, target)
 
     after_reply(start)
     return None
 
 
-def _close_anki(mw: Any) -> None:
+def _close_anki(mw: AnkiQt) -> None:
     """Close Anki as its window's close button does (collection saved and closed); while the
     user has a dialog open or Anki works in the background, try again a second later."""
     if (front_modal() is not None or mw.progress.busy()
@@ -258,7 +345,16 @@ def _close_anki(mw: Any) -> None:
 
 @api(collection=False)
 def guiExitAnki(ctx: Context) -> None:
-    """Answers, then closes Anki about a second later."""
+    """Answer, then close Anki about a second later, as its window's close button does.
+
+    While a dialog is in the way or Anki works in the background, the closing waits (tried
+    again every second). Works without an open collection too.
+
+    Errors:
+    - `Anki is showing a dialog that must be closed first: <text>`: a dialog is in the way
+      (its question, or its title).
+    - `Anki is busy: <text>`: Anki's progress window stayed open.
+    """
     refuse_if_modal(ctx)
     mw = ctx.mw
     after_reply(lambda: _close_anki(mw), 1000)
@@ -266,8 +362,16 @@ def guiExitAnki(ctx: Context) -> None:
 
 
 @api()
-def guiCheckDatabase(ctx: Context) -> bool:
-    """Starts Tools > Check Database; its outcome appears in Anki when done."""
+def guiCheckDatabase(ctx: Context) -> Literal[True]:
+    """Start Tools > Check Database; true, without waiting for the check.
+
+    Its outcome appears in Anki when done (true even when it finds problems).
+
+    Errors:
+    - `Anki is showing a dialog that must be closed first: <text>`: a dialog is in the way
+      (its question, or its title).
+    - `Anki is busy: <text>`: Anki's progress window stayed open.
+    """
     from aqt.dbcheck import check_db
 
     refuse_if_modal(ctx)

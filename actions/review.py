@@ -6,20 +6,26 @@ audio). Rules: windows.py.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, cast
 
 from ..context import Context
 from ..registry import api
+from .shapes_cards import FieldValue
+from .shapes_gui import CurrentCard
 from .windows import WAIT_SECONDS, after_reply, front_modal, modal_widget, reviewing
 
+if TYPE_CHECKING:
+    from anki.models import NotetypeDict
+    from anki.notes import Note
+    from aqt.reviewer import Reviewer
 
-def _fields(note: Any) -> Dict[str, Dict[str, Any]]:
-    model = note.note_type()
+
+def _fields(note: Note, model: NotetypeDict) -> Dict[str, FieldValue]:
     return {fld["name"]: {"value": note.fields[fld["ord"]], "order": fld["ord"]}
             for fld in model["flds"]}
 
 
-def _reviewer(ctx: Context) -> Any:
+def _reviewer(ctx: Context) -> Optional[Reviewer]:
     """The reviewer when reviewing and nothing modal is open, brought up to date the way Anki
     does when its window gets the focus back; else None."""
     if not reviewing(ctx) or modal_widget(ctx) is not None:
@@ -31,12 +37,17 @@ def _reviewer(ctx: Context) -> Any:
 
 @api(collection=False)
 def guiReviewActive(ctx: Context) -> bool:
+    """Whether Anki is reviewing: the main window shows the reviewer, with a card."""
     return reviewing(ctx)
 
 
 @api(collection=False)
-def guiCurrentCard(ctx: Context) -> Optional[Dict[str, Any]]:
-    """The card under review, or null when not reviewing (v6)."""
+def guiCurrentCard(ctx: Context) -> Optional[CurrentCard]:
+    """The card under review; null when not reviewing (v6; newer upstream answers an error).
+
+    Also answers while a dialog is open. `buttons` are the eases of the answer buttons the
+    reviewer shows, `nextReviews` the interval each gives.
+    """
     from anki.lang import without_unicode_isolation
 
     if not reviewing(ctx):
@@ -50,12 +61,14 @@ def guiCurrentCard(ctx: Context) -> Optional[Dict[str, Any]]:
     if card is None:  # (reviewing() found one)
         return None
     note = card.note()
-    model: Any = note.note_type()  # a note always has its note type
-    sched: Any = mw.col.sched  # the scheduler of an open collection
+    model = card.note_type()
+    # the scheduler that reviews: v3's, or v2's before 23.10 (26.09's hints also allow the
+    # dummy of a v1/v2 collection, which has no nextIvlStr and cannot review)
+    sched: Any = mw.col.sched
     buttons = [ease for ease, _label in mw.reviewer._answerButtonList()]
-    return {
+    current: CurrentCard = {
         "cardId": card.id,
-        "fields": _fields(note),
+        "fields": _fields(note, model),
         "fieldOrder": card.ord,
         "question": card.question(),
         "answer": card.answer(),
@@ -65,14 +78,18 @@ def guiCurrentCard(ctx: Context) -> Optional[Dict[str, Any]]:
         "modelName": model["name"],
         "deckName": mw.col.decks.name(card.did),
         "css": model["css"],
-        "template": card.template()["name"],
+        # (TemplateDict types every value str | int | None; a template's name is a str)
+        "template": cast(str, card.template()["name"]),
     }
+    return current
 
 
 @api(collection=False)
 def guiStartCardTimer(ctx: Context) -> bool:
+    """Restart the answer timer of the card under review; false when not reviewing (or a
+    dialog is in the way)."""
     reviewer = _reviewer(ctx)
-    if reviewer is None:
+    if reviewer is None or reviewer.card is None:
         return False
     reviewer.card.start_timer()
     return True
@@ -80,6 +97,8 @@ def guiStartCardTimer(ctx: Context) -> bool:
 
 @api(collection=False)
 def guiShowQuestion(ctx: Context) -> bool:
+    """Show the question side of the card under review; false when not reviewing (or a dialog
+    is in the way)."""
     reviewer = _reviewer(ctx)
     if reviewer is None:
         return False
@@ -89,6 +108,8 @@ def guiShowQuestion(ctx: Context) -> bool:
 
 @api(collection=False)
 def guiShowAnswer(ctx: Context) -> bool:
+    """Show the answer side of the card under review; false when not reviewing (or a dialog is
+    in the way)."""
     reviewer = _reviewer(ctx)
     if reviewer is None:
         return False
@@ -97,22 +118,31 @@ def guiShowAnswer(ctx: Context) -> bool:
 
 
 @api(collection=False)
-def guiAnswerCard(ctx: Context, ease: Any) -> bool:
-    """Answers the shown card like its answer button; true once the answer is recorded and the
-    reviewer moved on."""
+def guiAnswerCard(ctx: Context, ease: int) -> bool:
+    """Answer the card under review as its answer button does; true once the answer is
+    recorded and the reviewer moved on.
+
+    False unless reviewing with the answer side shown and `ease` is one of the card's answer
+    buttons (1 Again .. 4 Easy; 2 or 3 buttons with the v2 scheduler's learning cards). Past
+    the session's time limit the answer is given right after the reply (Anki then asks whether
+    to go on).
+
+    Params:
+    - ease: the button, 1 (Again) to 4 (Easy).
+    """
     from aqt import gui_hooks
 
     reviewer = _reviewer(ctx)
     if reviewer is None or reviewer.state != "answer":
         return False
-    if not isinstance(ease, int) or isinstance(ease, bool):
-        return False
     if ease not in [e for e, _label in reviewer._answerButtonList()]:
         return False
+    # one of the card's buttons: 1..4 (26.09 hints the Literal, older releases an int)
+    button = cast(Literal[1, 2, 3, 4], ease)
     if ctx.mw.col.timeboxReached():
         # past the session's time limit Anki asks "continue?" in a blocking dialog right after
         # recording the answer: answer after the reply, or the reply would wait for the user
-        after_reply(lambda: reviewer._answerCard(ease))
+        after_reply(lambda: reviewer._answerCard(button))
         return True
     answered: List[int] = []
 
@@ -121,7 +151,7 @@ def guiAnswerCard(ctx: Context, ease: Any) -> bool:
 
     gui_hooks.reviewer_did_answer_card.append(on_answered)
     try:
-        reviewer._answerCard(ease)
+        reviewer._answerCard(button)
         if reviewer.state == "transition":  # recorded in the background (v3 scheduler)
             ctx.wait_until(lambda: bool(answered), WAIT_SECONDS)
     finally:
@@ -131,6 +161,8 @@ def guiAnswerCard(ctx: Context, ease: Any) -> bool:
 
 @api(collection=False)
 def guiPlayAudio(ctx: Context) -> bool:
+    """Replay the audio of the side shown of the card under review; false when not reviewing
+    (or a dialog is in the way)."""
     reviewer = _reviewer(ctx)
     if reviewer is None:
         return False

@@ -20,16 +20,21 @@ Rules every graphical action follows:
 
 from __future__ import annotations
 
-from typing import Any, Callable, List
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 from ..context import Context
+
+if TYPE_CHECKING:
+    from aqt.addcards import AddCards
+    from aqt.browser import Browser
+    from aqt.qt import QWidget
 
 WAIT_SECONDS = 10.0
 MODAL_ERROR = "Anki is showing a dialog that must be closed first: %s"
 BUSY_ERROR = "Anki is busy: %s"
 
 
-def front_modal() -> Any:
+def front_modal() -> Optional[QWidget]:
     """The modal dialog in front, if any."""
     from aqt.qt import QApplication
 
@@ -39,13 +44,13 @@ def front_modal() -> Any:
     return None
 
 
-def is_progress(widget: Any) -> bool:
+def is_progress(widget: Optional[QWidget]) -> bool:
     from aqt.progress import ProgressDialog
 
     return isinstance(widget, ProgressDialog)
 
 
-def modal_widget(ctx: Context) -> Any:
+def modal_widget(ctx: Context) -> Optional[QWidget]:
     """The modal dialog in the way, if any. Anki's progress window goes away by itself once its
     work is done (it lingers half a second): that is waited for, at most WAIT_SECONDS."""
     widget = front_modal()
@@ -56,12 +61,14 @@ def modal_widget(ctx: Context) -> Any:
 
 
 def refuse_if_modal(ctx: Context) -> None:
+    from anki.lang import without_unicode_isolation
+    from aqt.progress import ProgressDialog
+
     widget = modal_widget(ctx)
     if widget is None:
         return
-    if is_progress(widget):
+    if isinstance(widget, ProgressDialog):
         raise Exception(BUSY_ERROR % widget.form.label.text())
-    from anki.lang import without_unicode_isolation
 
     text = widget.text() if hasattr(widget, "text") else ""  # a message box: its question
     text = text or widget.windowTitle() or type(widget).__name__
@@ -87,6 +94,16 @@ def window(name: str) -> Any:
     return aqt.dialogs._dialogs.get(name, [None, None])[1]
 
 
+def browser_window() -> Optional[Browser]:
+    """The open Browser, or None."""
+    return window("Browser")
+
+
+def add_cards_window() -> Optional[AddCards]:
+    """The open Add dialog, or None."""
+    return window("AddCards")
+
+
 def save_editor(ctx: Context, editor: Any) -> None:
     """Let an editor write what the user typed into its note before the note is replaced."""
     if editor is None or getattr(editor, "note", None) is None:
@@ -102,8 +119,3 @@ def after_reply(func: Callable[[], None], delay_ms: int = 0) -> None:
 
     QTimer.singleShot(delay_ms, func)
 
-
-def int_id(value: Any, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Exception("%s must be an integer id: %s" % (what, value))
-    return value

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 from harness import wait_until
+from test_bad_input import fingerprint
 
 MISSING = 4242  # no note or card has this id
 MODAL = "Anki is showing a dialog that must be closed first: "
@@ -183,10 +184,12 @@ def test_browse_searches_and_selects(anki: Any, deck: str, gui: Gui) -> None:
     # a card the Browser does not show cannot be selected
     assert anki.call("guiSelectCard", card=MISSING) is False
     assert anki.call("guiSelectedNotes") == []
-    assert anki.error("guiSelectCard", card="x") == "card must be an integer id: x"
+    assert anki.error("guiSelectCard", card="x") == \
+        'guiSelectCard: parameter "card" must be an integer, got "x"'
 
-    # without query: the Browser is raised, nothing searched, []
+    # without query: the Browser is raised, nothing searched, []; null is no reordering
     assert anki.call("guiBrowse") == []
+    assert anki.call("guiBrowse", query=None, reorderCards=None) == []
     assert anki.probe(window("Browser", "w.form.searchEdit.lineEdit().text()")) == \
         shown[0]
 
@@ -258,7 +261,8 @@ def test_browse_errors(anki: Any) -> None:
     expected = anki.probe(
         "try:\n    mw.col.find_cards('deck:(')\nexcept Exception as e:\n    result = str(e)")
     assert anki.error("guiBrowse", query="deck:(") == expected
-    assert anki.error("guiBrowse", query=5) == "query must be a string"
+    assert anki.error("guiBrowse", query=5) == \
+        'guiBrowse: parameter "query" must be a string or null, got 5'
     # nothing was opened by the refused requests
     assert anki.probe(window("Browser", "True")) is None
 
@@ -515,7 +519,8 @@ def test_edit_note(anki: Any, deck: str) -> None:
         [notes[0]["card"]]
 
     assert anki.error("guiEditNote", note=MISSING) == "Note was not found: %d" % MISSING
-    assert anki.error("guiEditNote", note="x") == "note must be an integer id: x"
+    assert anki.error("guiEditNote", note="x") == \
+        'guiEditNote: parameter "note" must be an integer, got "x"'
 
 
 # -- reviewer ------------------------------------------------------------------------------------
@@ -716,3 +721,53 @@ def test_check_database(anki: Any) -> None:
         anki.probe("from aqt import gui_hooks\n"
                    "gui_hooks.state_did_reset.remove(mw._ac_test_hook)")
     assert anki.probe("result = mw.state") == "deckBrowser"
+
+
+# -- params of the wrong type ----------------------------------------------------------------------
+
+# (action, params, the error): the declared check answers before anything runs
+WRONG_TYPES = [
+    # graphical.py
+    ("guiBrowse", {"query": 5},
+     'guiBrowse: parameter "query" must be a string or null, got 5'),
+    ("guiBrowse", {"query": "deck:current", "reorderCards": True},
+     "reorderCards should be a dict: True"),
+    ("guiSelectCard", {"card": None},
+     'guiSelectCard: parameter "card" must be an integer, got null'),
+    ("guiSelectNote", {"note": 1.5},
+     'guiSelectNote: parameter "note" must be an integer, got 1.5'),
+    ("guiDeckOverview", {"name": 5},
+     'guiDeckOverview: parameter "name" must be a string, got 5'),
+    ("guiDeckReview", {"name": ["Default"]},
+     'guiDeckReview: parameter "name" must be a string, got ["Default"]'),
+    ("guiImportFile", {"path": 5},
+     'guiImportFile: parameter "path" must be a string or null, got 5'),
+    # addcards.py
+    ("guiAddCards", {"note": ["Default", "Basic"]},
+     'guiAddCards: parameter "note" must be an object (NoteObject) or null, '
+     'got ["Default", "Basic"]'),
+    ("guiAddNoteSetData", {"note": "Front"},
+     'guiAddNoteSetData: parameter "note" must be an object (NoteChanges), got "Front"'),
+    ("guiAddNoteSetData", {"note": {"fields": {"Front": "x"}}, "append": "yes"},
+     'guiAddNoteSetData: parameter "append" must be a boolean, got "yes"'),
+    # editor.py
+    ("guiEditNote", {"note": True},
+     'guiEditNote: parameter "note" must be an integer, got true'),
+    # review.py
+    ("guiAnswerCard", {"ease": "3"},
+     'guiAnswerCard: parameter "ease" must be an integer, got "3"'),
+]
+
+WHAT_ANKI_SHOWS = ("import aqt\n"
+                   "result = [mw.state, sorted(n for n, (_c, w) in aqt.dialogs._dialogs.items()"
+                   " if w is not None)]")
+
+
+@pytest.mark.parametrize("action, params, error", WRONG_TYPES,
+                         ids=["%s-%s" % (a, "-".join(p)) for a, p, _ in WRONG_TYPES])
+def test_a_param_of_the_wrong_type_changes_nothing(anki: Any, action: str,
+                                                   params: Dict[str, Any], error: str) -> None:
+    before = [fingerprint(anki), anki.probe(WHAT_ANKI_SHOWS)]
+    assert anki.error(action, **params) == error
+    assert [fingerprint(anki), anki.probe(WHAT_ANKI_SHOWS)] == before
+    assert modal(anki) is None

@@ -51,6 +51,11 @@ def add_checked(ctx: Any, note: Annotated[Note, OWN_ITEMS]) -> int:
     """Add one note whose keys the action checks."""
 
 
+def maybe_checked(ctx: Any, note: Annotated[Note, OWN_ITEMS, Message("bad note: {value}")] = None,
+                  notes: Annotated[List[Note], OWN_ITEMS] = None) -> None:
+    """Optional, with markers."""
+
+
 def fonts(ctx: Any, cards: List[ThingId],
           fontSize: Annotated[int, Message("fontSize should be an integer: {value}")] = 12,
           query: str = None, order: Literal["ascending", "descending"] = "ascending",
@@ -160,6 +165,15 @@ def test_own_items_on_an_object_checks_only_that_it_is_one() -> None:
     params, _ = checked.documents()
     assert params["properties"]["note"] == {"$ref": "#/$defs/Note"}
     assert params["$defs"]["Note"]["required"] == ["deckName", "modelName"]
+
+
+def test_own_items_with_a_null_default() -> None:
+    check = spec(maybe_checked).check
+    assert check({"note": None, "notes": None}) is None
+    assert check({"note": {"deckName": 5}, "notes": [5]}) is None
+    assert check({"note": 5}) == "bad note: 5"
+    assert check({"notes": 5}) == (
+        'maybe_checked: parameter "notes" must be a list of objects (Note) or null, got 5')
 
 
 def test_long_values_are_cut_short_in_the_error() -> None:
