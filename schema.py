@@ -32,6 +32,7 @@ imports: tests use this module on its own.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 import typing
@@ -222,12 +223,23 @@ class _Compiler:
         return schema, check, text
 
     def _union(self, args: Tuple[Any, ...]) -> Tuple[Dict[str, Any], Checker, str]:
-        parts = [self.node(arg) for arg in args]
-        if any(not schema for schema, _, _ in parts):
-            return {}, _accept, "any value"
-        schema = {"anyOf": [part[0] for part in parts]}
-        text = " or ".join(part[2] for part in parts)
-        checks = [part[1] for part in parts]
+        arms: List[Dict[str, Any]] = []
+        seen, texts, checks = set(), [], []
+        for arg in args:
+            arm_schema, arm_check, arm_text = self.node(arg)
+            if not arm_schema:
+                return {}, _accept, "any value"
+            checks.append(arm_check)
+            texts.extend(t for t in arm_text.split(" or ") if t not in texts)
+            # a nested union's arms are its own (Python 3.9's get_type_hints already makes a
+            # param with a None default Optional); the same arm once
+            for arm in arm_schema.get("anyOf", [arm_schema]):
+                key = json.dumps(arm, sort_keys=True)
+                if key not in seen:
+                    seen.add(key)
+                    arms.append(arm)
+        schema = arms[0] if len(arms) == 1 else {"anyOf": arms}
+        text = " or ".join(texts)
 
         def check(value: Any) -> Problem:
             declared: Optional[MessageError] = None
@@ -262,7 +274,7 @@ class _Compiler:
             definition["maxProperties"] = 0
         if required:
             definition["required"] = required
-        doc = (tp.__doc__ or "").strip()
+        doc = inspect.cleandoc(tp.__doc__ or "")  # as Python 3.13 compiles it, on 3.9 too
         if doc and not doc.startswith(name + "("):
             definition["description"] = doc
         self.defs[name] = definition
@@ -343,8 +355,6 @@ class ActionSpec:
     """What an action's function declares: a params check and the two schemas."""
 
     def __init__(self, action: str, func: Callable, ref_prefix: str = "#/$defs/") -> None:
-        import inspect
-
         compiler = _Compiler(ref_prefix)
         module = sys.modules.get(getattr(func, "__module__", ""), None)
         hints = typing.get_type_hints(func, globalns=getattr(module, "__dict__", None),
@@ -446,7 +456,7 @@ def openapi_document(actions: List[Any], version: int, title: str = "AnkiConnect
             },
         }
         if action.func.__doc__:
-            request["description"] = action.func.__doc__.strip().split("\n\n")[0]
+            request["description"] = inspect.cleandoc(action.func.__doc__).split("\n\n")[0]
         components[base + "Request"] = request
         components[base + "Reply"] = {
             "type": "object", "required": ["result", "error"],

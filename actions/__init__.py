@@ -1,7 +1,9 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""One module per action group; every `@api` function in them is served."""
+"""One module per action group; every `@api` function in them is served. The order is the
+reference's: the original's groups (cards, decks, graphical, media, misc, models, notes, stats),
+with the gui groups split from graphical beside it."""
 
 from . import addcards, cards, decks, editor, graphical, media, misc, models, notes, review, stats
 
-MODULES = [addcards, cards, decks, editor, graphical, media, misc, models, notes, review, stats]
+MODULES = [cards, decks, graphical, addcards, editor, review, media, misc, models, notes, stats]
