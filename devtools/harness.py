@@ -261,3 +261,34 @@ def read_until_closed(sock: socket.socket) -> bytes:
         if not chunk:
             return data
         data += chunk
+
+
+# Probe code: one step of closing every window a test opened; True once all are closed.
+_CLOSE_STEP = """
+import aqt
+from aqt.qt import QApplication, QMessageBox
+w = QApplication.activeModalWidget()
+if w is not None and w.isVisible():
+    ok = None
+    if hasattr(w, 'button'):  # a message box; "discard what you typed?": Discard, or Yes (older)
+        buttons = QMessageBox.StandardButton
+        ok = w.button(buttons.Discard) or w.button(buttons.Yes)
+    if ok is not None:
+        ok.click()
+    else:
+        w.reject()
+        mw._ac_test_closing = False
+elif not aqt.dialogs.allClosed():
+    if not getattr(mw, '_ac_test_closing', False):
+        mw._ac_test_closing = True
+        aqt.dialogs.closeAll(lambda: setattr(mw, '_ac_test_closing', False))
+result = aqt.dialogs.allClosed() and QApplication.activeModalWidget() is None
+"""
+
+
+def close_windows(anki: Anki, what: str) -> None:
+    """Close every window and dialog (answering "discard?"), then show the deck list."""
+    wait_until(lambda: anki.probe(_CLOSE_STEP), what)
+    anki.probe("mw._ac_test_closing = False\n"
+               "mw.col is not None and mw.state != 'deckBrowser' and "
+               "mw.moveToState('deckBrowser')")

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from harness import wait_until
+from harness import close_windows, wait_until
 from test_bad_input import fingerprint
 
 MISSING = 4242  # no note or card has this id
@@ -91,26 +91,6 @@ def anki_version(anki: Any) -> tuple:
 IMPORT_UNSUPPORTED = "guiImportFile is only supported from Anki version >=2.1.52"
 
 
-CLOSE_ALL = """
-import aqt
-from aqt.qt import QApplication, QMessageBox
-w = QApplication.activeModalWidget()
-if w is not None and w.isVisible():
-    ok = None
-    if hasattr(w, 'button'):  # a message box; "discard what you typed?": Discard, or Yes (older)
-        buttons = QMessageBox.StandardButton
-        ok = w.button(buttons.Discard) or w.button(buttons.Yes)
-    if ok is not None:
-        ok.click()
-    else:
-        w.reject()
-        mw._ac_test_closing = False
-elif not aqt.dialogs.allClosed():
-    if not getattr(mw, '_ac_test_closing', False):
-        mw._ac_test_closing = True
-        aqt.dialogs.closeAll(lambda: setattr(mw, '_ac_test_closing', False))
-result = aqt.dialogs.allClosed() and QApplication.activeModalWidget() is None
-"""
 
 
 class Gui:
@@ -130,9 +110,7 @@ def gui(anki: Any) -> Iterator[Gui]:
                        "'conf': {k: col.get_config(k, None) for k in %r}}" % (SETTINGS,))
     helper = Gui(anki)
     yield helper
-    wait_until(lambda: anki.probe(CLOSE_ALL), "the test's windows to close")
-    anki.probe("mw._ac_test_closing = False\n"
-               "mw.state != 'deckBrowser' and mw.moveToState('deckBrowser')")
+    close_windows(anki, "the test's windows to close")
     anki.probe(
         "col = mw.col\n"
         "for key, value in %r.items():\n"

@@ -45,7 +45,7 @@ import pytest
 
 import reference  # devtools/reference.py
 from conftest import Anki, free_port, start_anki, stop_anki
-from harness import release_of_this_process, wait_until
+from harness import close_windows, release_of_this_process, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,26 +134,6 @@ result = None if w is None or not w.isVisible() else [
     type(w).__name__, w.windowTitle(), w.text() if hasattr(w, 'text') else '']
 """
 
-CLOSE_ALL = """
-import aqt
-from aqt.qt import QApplication, QMessageBox
-w = QApplication.activeModalWidget()
-if w is not None and w.isVisible():
-    ok = None
-    if hasattr(w, 'button'):  # a message box; "discard what you typed?": Discard, or Yes (older)
-        buttons = QMessageBox.StandardButton
-        ok = w.button(buttons.Discard) or w.button(buttons.Yes)
-    if ok is not None:
-        ok.click()
-    else:
-        w.reject()
-        mw._ac_ref_closing = False
-elif not aqt.dialogs.allClosed():
-    if not getattr(mw, '_ac_ref_closing', False):
-        mw._ac_ref_closing = True
-        aqt.dialogs.closeAll(lambda: setattr(mw, '_ac_ref_closing', False))
-result = aqt.dialogs.allClosed() and QApplication.activeModalWidget() is None
-"""
 
 
 class Session:
@@ -190,10 +170,7 @@ class Session:
         is over; the main window back on the deck list."""
         wait_until(lambda: self.anki.probe("result = not mw.progress.busy()"),
                    "Anki to finish what the example started")
-        wait_until(lambda: self.anki.probe(CLOSE_ALL), "the example's windows to close")
-        self.anki.probe("mw._ac_ref_closing = False\n"
-                        "mw.col is not None and mw.state != 'deckBrowser' and "
-                        "mw.moveToState('deckBrowser')")
+        close_windows(self.anki, "the example's windows to close")
 
     def state(self) -> Dict[str, Any]:
         """What an example must leave as it found it: decks, note types, notes, tags, media."""
