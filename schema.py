@@ -36,7 +36,7 @@ import inspect
 import json
 import sys
 import typing
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 Problem = Optional[Tuple[str, str, Any]]  # (path inside the value, expected, what came)
 Checker = Callable[[Any], Problem]
@@ -224,7 +224,9 @@ class _Compiler:
 
     def _union(self, args: Tuple[Any, ...]) -> Tuple[Dict[str, Any], Checker, str]:
         arms: List[Dict[str, Any]] = []
-        seen, texts, checks = set(), [], []
+        seen: Set[str] = set()
+        texts: List[str] = []
+        checks: List[Checker] = []
         for arg in args:
             arm_schema, arm_check, arm_text = self.node(arg)
             if not arm_schema:
