@@ -174,13 +174,17 @@ def column_sorting(column: Any, notes_mode: bool) -> Any:
                             "with describe_next_states (v2 has only nextIvlStr)")
 def next_review_labels(col: Any) -> Callable[[Any], List[str]]:
     """A function giving a card's four answer-button labels (the intervals Again, Hard, Good and
-    Easy would give it) under the collection's scheduler. Use it for one batch of cards."""
+    Easy would give it) under the collection's scheduler, as plain text (without the bidi
+    isolation marks Anki's translations put around numbers). Use it for one batch of cards."""
     import copy
+
+    from anki.lang import without_unicode_isolation
 
     sched = col.sched
     describe = getattr(sched, "describe_next_states", None)
     if describe is not None:
-        return lambda card: list(describe(col._backend.get_scheduling_states(card.id)))
+        return lambda card: [without_unicode_isolation(label) for label in
+                             describe(col._backend.get_scheduling_states(card.id))]
     # 2.1.50 .. 2.1.66 with v3 off, the v2 scheduler: the labels its reviewer puts on the four
     # answer buttons (on a copy: v2's nextIvl sets a new card's `left` as it goes). They depend
     # only on the deck and the card's scheduling state (`due` only once it is a review card), so
@@ -192,8 +196,8 @@ def next_review_labels(col: Any) -> Callable[[Any], List[str]]:
                card.lapses, card.reps, card.due if card.type in (2, 3) else None)
         found = labels.get(key)
         if found is None:
-            found = labels[key] = [sched.nextIvlStr(copy.copy(card), ease, True)
-                                   for ease in (1, 2, 3, 4)]
+            found = labels[key] = [without_unicode_isolation(
+                sched.nextIvlStr(copy.copy(card), ease, True)) for ease in (1, 2, 3, 4)]
         return list(found)
 
     return v2_labels

@@ -430,6 +430,8 @@ def test_cards_info(anki, deck):
             assert item[key] == row[column], key
         assert len(item["nextReviews"]) == 4
         assert all(isinstance(s, str) and s for s in item["nextReviews"])
+        # plain text, as the reviewer's buttons read: no invisible bidi isolation marks
+        assert not any(mark in s for s in item["nextReviews"] for mark in "\u2068\u2069")
     first, second = info[0], info[2]
     assert first["question"] == "<style>%s</style><b>hello</b>" % css
     assert first["answer"].startswith("<style>%s</style><b>hello</b>" % css)
