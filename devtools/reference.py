@@ -40,8 +40,9 @@ Examples (docs/examples/<group>.json, one file per group, `{"<action>": [example
 - `user` (optional): what the user does in Anki while the request waits (e.g. `"clicks Add"`);
   shown, and done by the test (tests/test_reference.py knows each one).
 - `closes_anki` (optional): true when the example ends Anki (the test starts it again).
-- `min_anki` (optional): the first Anki release the example works on, e.g. `"2.1.52"`; shown,
-  and the test does not run it on older releases.
+- `min_anki` (optional): the first Anki release the example works on, e.g. `"2.1.52"`, with
+  `older_error`, the exact error older releases answer instead; both shown, and the test checks
+  that error on older releases.
 - `then` (optional): `[request, ...]`, cleanup run after the example, not shown; the ids of the
   documented result stand for the actual ones there too (the note an example added). An example
   must leave the decks, note types, notes, tags and media files as it found them (the test
@@ -72,7 +73,7 @@ BEGIN = "<!-- api-reference:begin -->"
 END = "<!-- api-reference:end -->"
 WIDTH = 100  # JSON lines longer than this are broken up
 EXAMPLE_KEYS = {"request", "result", "error", "title", "given", "check", "changes_settings",
-                "user", "closes_anki", "then", "min_anki"}
+                "user", "closes_anki", "then", "min_anki", "older_error"}
 
 
 # -- the add-on, from this checkout ----------------------------------------------------------
@@ -315,6 +316,8 @@ def _example_problems(name: str, example: Any) -> List[str]:
         problems.append("error must be the error text")
     if "min_anki" in example and not re.match(r"^\d+(\.\d+)*$", str(example["min_anki"])):
         problems.append("min_anki must be a release such as \"2.1.52\"")
+    if ("min_anki" in example) != isinstance(example.get("older_error"), str):
+        problems.append("min_anki and older_error (what older releases answer) go together")
     if example.get("check", "value") not in ("value", "shape"):
         problems.append("check must be \"value\" or \"shape\"")
     for step in example.get("given", []):
@@ -615,7 +618,8 @@ def render_example(example: Dict[str, Any], index: int, count: int) -> List[str]
     if example.get("closes_anki"):
         out += ["Anki closes after the reply.", ""]
     if example.get("min_anki"):
-        out += ["Needs Anki %s or later." % example["min_anki"], ""]
+        out += ["Needs Anki %s or later; older releases answer the error `%s`."
+                % (example["min_anki"], example["older_error"]), ""]
     return out
 
 

@@ -410,7 +410,9 @@ def cleanup(session: Session, example: Dict[str, Any], ids: Ids, quiet: bool = F
                          ids=["%s/%s/%d" % (e.group, e.name, i + 1) for e, i, _ in EXAMPLES])
 def test_example(session: Session, entry: Any, index: int, example: Dict[str, Any]) -> None:
     if "min_anki" in example and release(running_release()) < release(example["min_anki"]):
-        pytest.skip("the example needs Anki %s or later" % example["min_anki"])
+        # an older release answers the documented refusal instead
+        example = {key: value for key, value in example.items() if key != "result"}
+        example["error"] = example["older_error"]
     run_example(session, entry, example)
 
 
