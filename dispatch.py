@@ -14,8 +14,9 @@ them (registry.py's `api`).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from .context import Context, Deferred, RequestFacts
 
@@ -73,10 +74,8 @@ class Dispatcher:
         if action is None:
             return _error("unsupported action")
         problem = action.call_error(params)
-        if not problem:
-            check = getattr(action, "check", None)  # the params' declared types (schema.py)
-            if check is not None:
-                problem = check(params)
+        if not problem and action.check is not None:  # the params' declared types (schema.py)
+            problem = action.check(params)
         if problem:
             return _error(problem)
         ctx = Context(self, facts)
@@ -130,7 +129,7 @@ class InOrder:
         self._answer = answer
         self._call_soon = call_soon
         self._busy = False
-        self._queue: List[Tuple[Any, Callable[[Any], None]]] = []
+        self._queue: Deque[Tuple[Any, Callable[[Any], None]]] = collections.deque()
 
     def submit(self, request: Any, respond: Callable[[Any], None]) -> None:
         if self._busy:
@@ -146,7 +145,7 @@ class InOrder:
         else:
             respond(response)
         if self._queue:
-            next_request, next_respond = self._queue.pop(0)
+            next_request, next_respond = self._queue.popleft()
             if self._call_soon is not None:
                 self._call_soon(lambda: self.submit(next_request, next_respond))
             else:
