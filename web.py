@@ -24,6 +24,8 @@ request, so 10,000 requests in one write use no more stack than one. The loop
 also stops while more than ``OUT_HIGH_WATER`` bytes of answers wait for a
 client that does not read them, and the socket is not read meanwhile: a slow
 reader gets TCP back-pressure, not an ever-growing buffer in Anki.
+
+An answer may also go on: a ``Stream`` (webstream.py, Server-Sent Events).
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ import json
 import os
 import socket
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 # The copy bundled by `make package` (vendoring, with its imports made relative): never a
 # top-level h11, which another add-on may have put on sys.path in another version.
 from .vendor import h11
+from .webstream import Channel, Stream
 
 
 READ_CHUNK = 256 * 1024
@@ -69,14 +72,8 @@ class Request:
 
     __slots__ = ("method", "target", "headers", "body", "http_version")
 
-    def __init__(
-        self,
-        method: str,
-        target: str,
-        headers: Dict[str, str],
-        body: bytes,
-        http_version: str,
-    ) -> None:
+    def __init__(self, method: str, target: str, headers: Dict[str, str], body: bytes,
+                 http_version: str) -> None:
         self.method = method
         self.target = target
         self.headers = headers  # lower-case names; repeated headers joined by ", "
@@ -90,13 +87,8 @@ class Request:
 class Response:
     __slots__ = ("status", "headers", "body", "close")
 
-    def __init__(
-        self,
-        status: int = 200,
-        body: bytes = b"",
-        headers: Optional[List[Tuple[str, str]]] = None,
-        close: bool = False,
-    ) -> None:
+    def __init__(self, status: int = 200, body: bytes = b"",
+                 headers: Optional[List[Tuple[str, str]]] = None, close: bool = False) -> None:
         self.status = status
         self.body = body
         self.headers = list(headers or [])
@@ -142,6 +134,7 @@ class Connection:
         self.processing = False  # inside _process: an answer given meanwhile only queues
         self.request: Optional[h11.Request] = None
         self.body = bytearray()
+        self.channel: Optional[Channel] = None  # an answer that goes on (a Stream)
         self.last_activity = time.monotonic()
         self.watching: Tuple[bool, bool] = (False, False)
 
@@ -157,6 +150,12 @@ class Connection:
                 self.close()
                 return
             self.last_activity = time.monotonic()
+            if self.channel is not None:
+                # a stream's client: what it sends is not read as requests; EOF ends it
+                if not data:
+                    self.close()
+                    return
+                continue
             if self.closing:
                 # Draining what a client sends after we decided to close.
                 if not data:
@@ -258,8 +257,11 @@ class Connection:
         except Exception as exc:  # the handler must answer; this is the safety net
             respond(Response.error(500, "internal error: %s" % exc))
 
-    def _respond(self, response: Response) -> None:
+    def _respond(self, response: Union[Response, Stream]) -> None:
         if self.closed:
+            return
+        if isinstance(response, Stream):
+            self._open_stream(response)
             return
         self.busy = False
         self.last_activity = time.monotonic()
@@ -288,6 +290,48 @@ class Connection:
             # meanwhile. Inside _process the loop itself takes them.
             self._process()
             self._update_watch()
+
+    def _open_stream(self, response: Stream) -> None:
+        """The head with no length (h11 frames the body), then the channel to the handler. The
+        connection stays busy: it takes no further request."""
+        self.last_activity = time.monotonic()
+        try:
+            self._send(h11.Response(status_code=response.status, headers=response.headers,
+                                    reason=_REASONS.get(response.status, b"")))
+        except h11.LocalProtocolError:
+            self.closing = True
+            self._flush()
+            self._update_watch()
+            return
+        channel = Channel(self, response.limit)
+        self.channel = channel
+        self._flush()
+        self._update_watch()
+        if not self.closed:
+            response.opened(channel)
+
+    def stream_send(self, data: bytes, limit: int) -> bool:
+        """Channel.send: False, the connection closed, with over `limit` bytes waiting."""
+        if len(self.out) > limit:
+            self.close()
+            return False
+        try:
+            self._send(h11.Data(data=data))
+        except h11.LocalProtocolError:
+            self.close()
+            return False
+        self._flush()
+        self._update_watch()
+        return not (self.closed or self.closing)
+
+    def stream_end(self) -> None:  # Channel.close
+        try:
+            self._send(h11.EndOfMessage())
+        except h11.LocalProtocolError:
+            pass
+        self.closing = True
+        self._flush()
+        self._update_watch()
 
     def _send(self, event: Any) -> None:
         data = self.h11.send(event)
@@ -345,7 +389,8 @@ class Connection:
     def _update_watch(self) -> None:
         if self.closed:
             return
-        want_read = not self.closing and not self.busy and not self.backed_up()
+        want_read = not self.closing and (
+            self.channel is not None or (not self.busy and not self.backed_up()))
         want_write = bool(self.out)
         if (want_read, want_write) != self.watching:
             self.watching = (want_read, want_write)
@@ -360,6 +405,8 @@ class Connection:
             self.sock.close()
         except OSError:
             pass
+        if self.channel is not None:
+            self.channel.ended()
 
     def idle_for(self, now: float) -> float:
         return now - self.last_activity
