@@ -1,0 +1,302 @@
+# Copyright: the AnkiConnect authors
+# License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
+"""Push events: `GET /events` streams Server-Sent Events to subscribers. No Anki, no Qt here: the
+hub takes events from whatever publishes them (changes.py's watcher, the hooks the host wires)
+and writes them to web.Channels.
+
+The algorithm:
+- Every event gets the next id, `<run>-<seq>`: `run` names this start of the server (the
+  milliseconds it started at, base 36), `seq` counts from 1. Its bytes (`id:`, `event:`, one line
+  of JSON `data:`) are built once and kept in a bounded buffer of the last `size` events.
+- A subscriber says which types it wants (`types`, `note.*` for a group; `reset` always comes)
+  and, when it reconnects, the last id it saw. The buffer replays what came after that id, if
+  the id is of this run and the buffer still holds everything after it, and the changes were
+  tracked all along; otherwise the subscriber gets a `reset` event first (the client must
+  re-read what it shows), never silence.
+- Sending never waits: each subscriber's channel holds at most its limit of unsent bytes, and a
+  subscriber that falls further behind is dropped (web.Channel does it).
+- A heartbeat comment every `heartbeat` seconds keeps proxies from closing an idle stream; its
+  timer runs only while somebody listens.
+- Tracking the collection costs something (changes.py), so it runs only while somebody listens
+  and for RESUME_GRACE seconds after the last one left (a reconnecting client resumes);
+  `listening()` tells the watcher. When tracking stops, ids before that point can no longer
+  resume.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, FrozenSet, List, Optional, Tuple
+
+if TYPE_CHECKING:
+    from .web import Channel
+
+NOTE_EVENTS = ("note.added", "note.updated", "note.deleted")
+EVENT_TYPES = NOTE_EVENTS + (
+    "card.answered", "deck.changed", "model.changed", "sync.started", "sync.finished",
+    "profile.opened", "profile.closed", "reset")
+RESET = "reset"
+RESUME_GRACE = 60.0  # seconds the collection stays tracked after the last subscriber left
+RETRY_MS = 3000  # the reconnect delay EventSource is told to use
+PREAMBLE = b"retry: %d\n: AnkiConnect events\n\n" % RETRY_MS
+HEARTBEAT = b": ping\n\n"
+
+
+class EventError(ValueError):
+    """A subscription's parameter is wrong (answered as 400)."""
+
+
+def parse_types(text: Optional[str]) -> Optional[FrozenSet[str]]:
+    """The types a `types=` parameter names (None: every type). `note.*` names a group."""
+    if text is None or not text.strip():
+        return None
+    wanted = set()
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        if item.endswith(".*"):
+            group = [t for t in EVENT_TYPES if t.startswith(item[:-1])]
+            if not group:
+                raise EventError("unknown event type: %s" % item)
+            wanted.update(group)
+        elif item in EVENT_TYPES:
+            wanted.add(item)
+        else:
+            raise EventError("unknown event type: %s" % item)
+    wanted.add(RESET)
+    return frozenset(wanted)
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if not number:
+            return out
+
+
+class Subscriber:
+    __slots__ = ("channel", "types")
+
+    def __init__(self, channel: "Channel", types: Optional[FrozenSet[str]]) -> None:
+        self.channel = channel
+        self.types = types
+
+    def wants(self, kind: str) -> bool:
+        return self.types is None or kind in self.types
+
+
+class Hub:
+    """Ids, the buffer, the subscribers and their heartbeat (see the module docstring).
+
+    `timer(seconds, func)` makes a repeating timer with start() and stop() (the host's);
+    `clock` gives seconds (time.time, replaceable in tests)."""
+
+    def __init__(self, timer: Callable[[float, Callable[[], None]], Any],
+                 size: int = 1000, heartbeat: float = 15.0, client_limit: int = 1 << 20,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.run = _base36(int(clock() * 1000))
+        self.seq = 0
+        self.size = max(1, size)
+        self.client_limit = client_limit
+        self.buffer: Deque[Tuple[int, str, bytes]] = collections.deque(maxlen=self.size)
+        self.subscribers: List[Subscriber] = []
+        self._heartbeat = timer(heartbeat, self._beat)
+        self._beating = False
+        self._left_at: Optional[float] = None  # when the last subscriber left
+        # the first seq after which every change was tracked: resuming from an earlier id
+        # would miss what changed while nobody tracked
+        self._tracked_from = 0
+        self.on_first: Optional[Callable[[], None]] = None  # somebody listens again
+
+    # -- ids -------------------------------------------------------------------------
+
+    def last_id(self) -> str:
+        return "%s-%d" % (self.run, self.seq)
+
+    def _seq_of(self, event_id: str) -> Optional[int]:
+        run, _, seq = event_id.strip().rpartition("-")
+        if run != self.run or not seq.isdigit():
+            return None
+        return int(seq)
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def listening(self) -> bool:
+        """Whether changes must be tracked: somebody listens, or left less than RESUME_GRACE
+        seconds ago (and may resume)."""
+        if self.subscribers:
+            return True
+        return self._left_at is not None and self.clock() - self._left_at < RESUME_GRACE
+
+    def tracking_stopped(self) -> None:
+        """The watcher stopped tracking: no id up to now can resume."""
+        self._tracked_from = self.seq + 1
+        self._left_at = None
+
+    def publish(self, kind: str, data: Dict[str, Any]) -> None:
+        """Number the event, keep it, and send it to every subscriber that wants it."""
+        self.seq += 1
+        body = dict(data, type=kind, time=int(self.clock() * 1000))
+        event = b"id: %s-%d\nevent: %s\ndata: %s\n\n" % (
+            self.run.encode(), self.seq, kind.encode(),
+            json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        self.buffer.append((self.seq, kind, event))
+        for sub in list(self.subscribers):
+            if sub.wants(kind):
+                self._send(sub, event)
+
+    # -- subscribers ---------------------------------------------------------------------
+
+    def subscribe(self, channel: "Channel", types: Optional[FrozenSet[str]],
+                  last_event_id: Optional[str]) -> None:
+        """A new subscriber on an open channel: the preamble, then what it missed (or a reset)."""
+        sub = Subscriber(channel, types)
+        first = not self.listening()
+        self.subscribers.append(sub)
+        self._left_at = None
+        channel.on_close = lambda: self._leave(sub)
+        if first:
+            self.tracking_stopped()  # a fresh start: nothing before now can resume
+            if self.on_first is not None:
+                self.on_first()
+        if not self._send(sub, PREAMBLE):
+            return
+        if last_event_id is not None and last_event_id.strip():
+            self._resume(sub, last_event_id)
+        if not self._beating and self.subscribers:
+            self._beating = True
+            self._heartbeat.start()
+
+    def _resume(self, sub: Subscriber, last_event_id: str) -> None:
+        seq = self._seq_of(last_event_id)
+        oldest = self.buffer[0][0] if self.buffer else self.seq + 1
+        if seq is None:
+            reason = "unknown event id (not of this run of the server)"
+        elif seq > self.seq:
+            reason = "unknown event id (not sent yet)"
+        elif seq < oldest - 1:
+            reason = "that event fell out of the buffer (config eventBufferSize)"
+        elif seq < self._tracked_from:
+            reason = "changes were not tracked after that event (nobody listened)"
+        else:
+            for number, kind, event in list(self.buffer):
+                if number > seq and sub.wants(kind):
+                    if not self._send(sub, event):
+                        return
+            return
+        self._send(sub, self._reset_bytes(reason))
+
+    def _reset_bytes(self, reason: str) -> bytes:
+        data = {"reason": reason, "lastEventId": self.last_id(), "type": RESET,
+                "time": int(self.clock() * 1000)}
+        return b"id: %s\nevent: reset\ndata: %s\n\n" % (
+            self.last_id().encode(), json.dumps(data, separators=(",", ":")).encode("utf-8"))
+
+    def _send(self, sub: Subscriber, data: bytes) -> bool:
+        if sub.channel.send(data):
+            return True
+        self._leave(sub)  # gone, or dropped for not reading
+        return False
+
+    def _leave(self, sub: Subscriber) -> None:
+        if sub in self.subscribers:
+            self.subscribers.remove(sub)
+            sub.channel.close()
+            if not self.subscribers:
+                self._left_at = self.clock()
+                if self._beating:
+                    self._beating = False
+                    self._heartbeat.stop()
+
+    def _beat(self) -> None:
+        for sub in list(self.subscribers):
+            self._send(sub, HEARTBEAT)
+
+    def close(self) -> None:
+        """The server stops: end every stream."""
+        for sub in list(self.subscribers):
+            self._leave(sub)
+
+
+class Feed:
+    """The hub and the collection watcher (changes.py) together, for a host. The host calls
+    `changed()` after each change to the collection, `deleting()` before notes are deleted, and
+    the sync and profile methods from its hooks; `col()` gives the open collection or None;
+    `call_soon(func)` runs func after what runs now (changes of one moment make one scan)."""
+
+    def __init__(self, hub: Hub, watcher: Any, col: Callable[[], Any],
+                 call_soon: Callable[[Callable[[], None]], None]) -> None:
+        self.hub = hub
+        self.watcher = watcher
+        self._col = col
+        self._call_soon = call_soon
+        self._pending = False
+        hub.on_first = self._start
+
+    def _start(self) -> None:
+        col = self._col()
+        if col is not None:
+            self.watcher.start(col)
+
+    def changed(self) -> None:
+        if self.watcher.active and not self._pending:
+            self._pending = True
+            self._call_soon(self.scan)
+
+    def scan(self) -> None:
+        """Publish what changed now (or stop tracking when nobody listens any more)."""
+        self._pending = False
+        if not self.watcher.active:
+            return
+        if not self.hub.listening():
+            self.watcher.stop()
+            self.hub.tracking_stopped()
+            return
+        col = self._col()
+        if col is not None:
+            self._guarded(lambda: self.watcher.scan(col))
+
+    def deleting(self, col: Any, note_ids: Any) -> None:
+        if self.watcher.active and self.hub.listening():
+            self._guarded(lambda: self.watcher.deleting(col, note_ids))
+
+    def _guarded(self, func: Callable[[], None]) -> None:
+        """Run the watcher: its failure must not reach Anki (these run from Anki's hooks and
+        timers). Subscribers then get a reset, and tracking starts again from here."""
+        try:
+            func()
+        except Exception as exc:
+            print("AnkiConnect: tracking changes failed: %r" % exc)
+            self.watcher.stop()
+            self.hub.tracking_stopped()
+            self.hub.publish(RESET, {"reason": "tracking changes failed: %s" % exc,
+                                     "lastEventId": self.hub.last_id()})
+            try:
+                self._start()
+            except Exception:
+                pass
+
+    def sync_started(self) -> None:
+        self.scan()  # what changed before belongs before the sync
+        self.hub.publish("sync.started", {})
+
+    def sync_finished(self) -> None:
+        self.scan()
+        self.hub.publish("sync.finished", {})
+
+    def profile_opened(self, name: str) -> None:
+        if self.hub.listening():
+            self._start()
+        self.hub.publish("profile.opened", {"profile": name})
+
+    def profile_closing(self, name: str) -> None:
+        self.scan()
+        if self.watcher.active:
+            self.watcher.stop()
+        self.hub.publish("profile.closed", {"profile": name})
