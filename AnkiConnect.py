@@ -12,7 +12,9 @@ from typing import Any, Dict
 
 from . import config, front, web
 from .actions import MODULES
+from .changes import CollectionWatcher
 from .dispatch import Dispatcher, InOrder
+from .events import Feed, Hub
 from .qthost import QtHost
 from .registry import Registry
 
@@ -28,7 +30,10 @@ def start(mw: Any, stored: Dict[str, Any]) -> None:
     cfg = config.load_config(stored, os.environ)
     host = QtHost(mw)
     dispatcher = Dispatcher(ACTIONS, cfg, mw, lambda key: front.key_ok(cfg, key), host)
-    queue = InOrder(front.Front(cfg, dispatcher).answer, host.call_soon)
+    hub = Hub(host.timer, size=cfg["eventBufferSize"], heartbeat=cfg["eventHeartbeatSeconds"])
+    feed = Feed(hub, CollectionWatcher(hub.publish), lambda: mw.col,
+                host.call_soon)
+    queue = InOrder(front.Front(cfg, dispatcher, hub).answer, host.call_soon)
     server = web.Server(
         queue.submit,
         host,
@@ -47,7 +52,8 @@ def start(mw: Any, stored: Dict[str, Any]) -> None:
         print("AnkiConnect: cannot listen on %s:%s: %s"
               % (cfg["webBindAddress"], cfg["webBindPort"], exc))
         return
-    _instance.update(ac=dispatcher, server=server, host=host)
+    host.attach_events(feed)
+    _instance.update(ac=dispatcher, server=server, host=host, feed=feed)
     # Close sockets and notifiers while Qt is still whole, not during interpreter teardown:
     # when the main window is destroyed (newer Anki deletes it before quitting; its child
     # notifiers are still whole while it emits `destroyed`), or else at aboutToQuit.
@@ -67,6 +73,9 @@ def stop() -> None:
     server = _instance.pop("server", None)
     if server is None:
         return
+    feed = _instance.get("feed")
+    if feed is not None:
+        feed.hub.close()
     server.close()
     host = _instance.get("host")
     if host is not None:

@@ -25,6 +25,9 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     "webMaxBodySize": 256 * 1024 * 1024,
     "allowedPaths": None,
     "webHostAllowList": None,
+    "eventBufferSize": 1000,
+    "eventHeartbeatSeconds": 15,
+    "eventClientBufferSize": 1024 * 1024,
 }
 
 ENV_BIND_ADDRESS = "ANKICONNECT_BIND_ADDRESS"
@@ -77,6 +80,9 @@ def load_config(stored: Optional[Mapping[str, Any]], environ: Mapping[str, str])
         ("webTimeout", (int, float), 10000),
         ("webMaxBodySize", int, DEFAULT_CONFIG["webMaxBodySize"]),
         ("apiVersion", int, API_VERSION),
+        ("eventBufferSize", int, DEFAULT_CONFIG["eventBufferSize"]),
+        ("eventHeartbeatSeconds", (int, float), DEFAULT_CONFIG["eventHeartbeatSeconds"]),
+        ("eventClientBufferSize", int, DEFAULT_CONFIG["eventClientBufferSize"]),
     ):
         if not isinstance(config.get(key), kind) or isinstance(config.get(key), bool):
             config[key] = default

@@ -4,7 +4,8 @@
 to a web.Response.
 
 In order: the Host header (DNS rebinding), the CORS preflight, `GET /openapi.json` (the OpenAPI
-3.1 document, to an allowed origin), the banner of an empty body, the JSON body, the origin policy (config webCorsOriginList; an action declared `any_origin=True` is
+3.1 document, to an allowed origin), `GET /events` (the push events of events.py, to an allowed
+origin with the API key), the banner of an empty body, the JSON body, the origin policy (config webCorsOriginList; an action declared `any_origin=True` is
 served to a refused origin too), the request's facts for the dispatcher, and the apiLogPath log
 (keys redacted). The API-key policy (`key_ok`) is here too; the dispatcher applies it to each
 request whose action is declared to need a key. No action is named here.
@@ -17,18 +18,23 @@ import ipaddress
 import json
 import re
 import time
+import urllib.parse
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from . import web
+from . import web, webstream
 from .config import API_VERSION
 from .context import Deferred, RequestFacts
+from .dispatch import KEY_ERROR
+from .events import EventError, parse_types
 from .schema import openapi_document
 
 if TYPE_CHECKING:
     from .dispatch import Dispatcher
+    from .events import Hub
 
 BANNER = b"AnkiConnect v.6"
 OPENAPI_PATH = "/openapi.json"  # GET: the OpenAPI 3.1 document of the API
+EVENTS_PATH = "/events"  # GET: Server-Sent Events (events.py)
 REDACTED = "<redacted>"
 
 
@@ -140,15 +146,17 @@ def redact_keys(request: Any) -> Any:
 
 # -- the front -------------------------------------------------------------------------
 
-Answer = Union[web.Response, Deferred[web.Response]]
+Answer = Union[web.Response, webstream.Stream, Deferred[web.Response]]
 
 
 class Front:
     """Answers HTTP requests through the dispatcher (see the module docstring)."""
 
-    def __init__(self, config: Mapping[str, Any], dispatcher: "Dispatcher") -> None:
+    def __init__(self, config: Mapping[str, Any], dispatcher: "Dispatcher",
+                 events: Optional["Hub"] = None) -> None:
         self.config = config  # the live config: changes hold for the next request
         self.dispatcher = dispatcher
+        self.events = events
         self._openapi: Optional[Dict[str, Any]] = None
 
     def answer(self, request: web.Request) -> Answer:
@@ -182,10 +190,15 @@ class Front:
                 headers.append(("Access-Control-Allow-Private-Network", "true"))
             return web.Response(200, b"", headers)
 
-        if request.method == "GET" and request.target.split("?", 1)[0] == OPENAPI_PATH:
+        path, _, query = request.target.partition("?")
+        if request.method == "GET" and path == OPENAPI_PATH:
             if allow is None:
                 return self._forbidden(origin)
             return web.Response.json(self.openapi(), headers=cors_headers(allow))
+        if request.method == "GET" and path == EVENTS_PATH and self.events is not None:
+            if allow is None:
+                return self._forbidden(origin)
+            return self.subscribe(request, urllib.parse.parse_qs(query), allow)
 
         if not request.body.strip():
             if allow is None:
@@ -221,6 +234,35 @@ class Front:
             return reply.map(answer)
         return answer(reply)
 
+    def subscribe(self, request: web.Request, query: Dict[str, List[str]],
+                  allow: str) -> Union[web.Response, webstream.Stream]:
+        """`GET /events`: the API key as `?key=` (EventSource cannot send headers) or as
+        `Authorization: Bearer`; `?types=`; the last event seen as `Last-Event-ID` or
+        `?lastEventId=`."""
+        hub = self.events
+        assert hub is not None
+        headers = cors_headers(allow)
+        bearer = request.header("authorization") or ""
+        keys = [_first(query, "key"), bearer[7:].strip() if bearer[:7].lower() == "bearer "
+                else None]
+        if not any(key_ok(self.config, key) for key in keys):
+            return web.Response.json({"result": None, "error": KEY_ERROR}, status=401,
+                                     headers=headers + [("WWW-Authenticate", "Bearer")])
+        try:
+            types = parse_types(",".join(query.get("types", [])) or None)
+        except EventError as exc:
+            return web.Response.json({"result": None, "error": str(exc)}, status=400,
+                                     headers=headers)
+        last = request.header("last-event-id") or _first(query, "lastEventId")
+        stream_headers = headers + [
+            ("Content-Type", "text/event-stream; charset=utf-8"),
+            ("Cache-Control", "no-cache"),
+            ("X-Accel-Buffering", "no"),  # proxies (nginx) must not hold events back
+        ]
+        return webstream.Stream(lambda channel: hub.subscribe(channel, types, last),
+                                headers=stream_headers,
+                                limit=int(self.config.get("eventClientBufferSize") or (1 << 20)))
+
     def openapi(self) -> Dict[str, Any]:
         """The OpenAPI 3.1 document of every action served at version 6 (built once)."""
         if self._openapi is None:
@@ -250,3 +292,8 @@ class Front:
                 fh.write(line + "\n")
         except (OSError, TypeError, ValueError, RecursionError):
             pass
+
+
+def _first(query: Dict[str, List[str]], name: str) -> Optional[str]:
+    values = query.get(name)
+    return values[0] if values else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 if TYPE_CHECKING:
     from . import web
@@ -37,6 +37,7 @@ class QtHost:
         self._timer = QTimer(mw)
         self._timer.setInterval(1000)  # housekeeping only: idle timeouts
         self._timer.timeout.connect(self._housekeeping)
+        self._hooks: List[Tuple[Any, Callable[..., None]]] = []
 
     # -- watcher interface for web.Server ---------------------------------------------
 
@@ -91,8 +92,45 @@ class QtHost:
     def detach(self) -> None:
         """Forget the server and stop the housekeeping timer (when the server closes)."""
         self.server = None
+        self._detach_events()
         if not self._is_deleted(self._timer):
             self._timer.stop()
+
+    # -- timers and hooks ----------------------------------------------------------------
+
+    def timer(self, seconds: float, func: Callable[[], None]) -> Any:
+        """A repeating timer (start() and stop()), parented to the main window."""
+        from aqt.qt import QTimer
+
+        timer = QTimer(self.mw)
+        timer.setInterval(max(1, int(seconds * 1000)))
+        timer.timeout.connect(lambda *_: func())
+        return timer
+
+    def attach_events(self, feed: Any) -> None:
+        """Feed (events.py) what Anki's hooks tell: every operation (this API's requests fire
+        operation_did_execute too), notes about to be deleted, sync, profile."""
+        from anki import hooks
+        from aqt import gui_hooks
+
+        mw = self.mw
+        self._hooks = [
+            (gui_hooks.operation_did_execute, lambda _changes, _handler: feed.changed()),
+            # (before 2.1.55 the reviewer answers without an operation)
+            (gui_hooks.reviewer_did_answer_card, lambda *_: feed.changed()),
+            (hooks.notes_will_be_deleted, feed.deleting),
+            (gui_hooks.sync_will_start, feed.sync_started),
+            (gui_hooks.sync_did_finish, feed.sync_finished),
+            (gui_hooks.profile_did_open, lambda: feed.profile_opened(mw.pm.name)),
+            (gui_hooks.profile_will_close, lambda: feed.profile_closing(mw.pm.name)),
+        ]
+        for hook, func in self._hooks:
+            hook.append(func)
+
+    def _detach_events(self) -> None:
+        for hook, func in self._hooks:
+            hook.remove(func)
+        self._hooks = []
 
     # -- the event loop ----------------------------------------------------------------
 

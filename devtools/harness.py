@@ -292,3 +292,91 @@ def close_windows(anki: Anki, what: str) -> None:
     anki.probe("mw._ac_test_closing = False\n"
                "mw.col is not None and mw.state != 'deckBrowser' and "
                "mw.moveToState('deckBrowser')")
+
+
+class EventStream:
+    """A Server-Sent Events client on `GET /events` (the query as given), reading in a thread.
+    `status` and `headers` (lower-case) are those of the answer; `events` fills with
+    {"type", "id", "data"} as they arrive (`comments` counts the comment lines: heartbeats)."""
+
+    def __init__(self, anki: "Anki", query: str = "", headers: Optional[Dict[str, str]] = None,
+                 timeout: float = 60) -> None:
+        import queue
+        import threading
+
+        self.conn = http.client.HTTPConnection(anki.host, anki.port, timeout=timeout)
+        self.conn.request("GET", "/events" + query, headers=headers or {})
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.headers = {k.lower(): v for k, v in self.resp.getheaders()}
+        self.events: "queue.Queue[Dict[str, Any]]" = queue.Queue()
+        self.comments = 0
+        self.ended = threading.Event()
+        self.body = b""
+        if self.status != 200:
+            self.body = self.resp.read()
+            self.ended.set()
+            return
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        fields: Dict[str, str] = {}
+        try:
+            while True:
+                line = self.resp.readline()
+                if not line:
+                    break
+                text = line.decode("utf-8").rstrip("\r\n")
+                if text == "":
+                    if "data" in fields:
+                        self.events.put({"type": fields.get("event", "message"),
+                                         "id": fields.get("id"),
+                                         "data": json.loads(fields["data"])})
+                    fields = {}
+                elif text.startswith(":"):
+                    self.comments += 1
+                else:
+                    name, _, value = text.partition(":")
+                    fields[name] = value[1:] if value.startswith(" ") else value
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):
+            pass  # the stream ended (AttributeError: http.client, when closed meanwhile)
+        finally:
+            self.ended.set()
+
+    def next(self, timeout: float = 20) -> Dict[str, Any]:
+        """The next event; AssertionError if none comes in `timeout` seconds."""
+        import queue
+
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no event came in %s s" % timeout) from None
+
+    def until(self, kind: str, timeout: float = 20,
+              where: Optional[Callable[[Dict[str, Any]], bool]] = None) -> list:
+        """Every event up to and including the first of type `kind` (that `where` accepts)."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self.next(max(0.1, deadline - time.monotonic()))
+            seen.append(event)
+            if event["type"] == kind and (where is None or where(event)):
+                return seen
+
+    def drain(self, quiet: float = 1.0) -> list:
+        """Every event that comes until none came for `quiet` seconds."""
+        import queue
+
+        seen = []
+        while True:
+            try:
+                seen.append(self.events.get(timeout=quiet))
+            except queue.Empty:
+                return seen
+
+    def close(self) -> None:
+        try:
+            self.conn.sock and self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
