@@ -44,6 +44,39 @@ PREAMBLE = b"retry: %d\n: AnkiConnect events\n\n" % RETRY_MS
 HEARTBEAT = b": ping\n\n"
 
 
+def openapi_path() -> Dict[str, Any]:
+    """`GET /events` in the OpenAPI document (front.py adds it)."""
+    text = {"schema": {"type": "string"}}
+    return {"get": {
+        "operationId": "events",
+        "summary": "Push events (Server-Sent Events)",
+        "description": "Each event: id, event (its type), data (JSON with type and time). "
+                       "Types: " + ", ".join(EVENT_TYPES) + ".",
+        "parameters": [
+            {"name": "types", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "comma-separated event types; note.* for the note events"},
+            {"name": "key", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "the API key (or Authorization: Bearer)"},
+            {"name": "lastEventId", "in": "query", "required": False,
+             "schema": {"type": "string"}, "description": "resume after this event"},
+            {"name": "Last-Event-ID", "in": "header", "required": False,
+             "schema": {"type": "string"}, "description": "resume after this event"},
+        ],
+        "responses": {
+            "200": {"description": "the event stream", "content": {"text/event-stream": text}},
+            "400": {"description": "an unknown event type",
+                    "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Error"}}}},
+            "401": {"description": "no valid API key",
+                    "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Error"}}}},
+            "403": {"description": "the origin is not allowed",
+                    "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Error"}}}},
+        },
+    }}
+
+
 class EventError(ValueError):
     """A subscription's parameter is wrong (answered as 400)."""
 

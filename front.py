@@ -25,7 +25,7 @@ from . import web, webstream
 from .config import API_VERSION
 from .context import Deferred, RequestFacts
 from .dispatch import KEY_ERROR
-from .events import EventError, parse_types
+from .events import EventError, openapi_path, parse_types
 from .schema import openapi_document
 
 if TYPE_CHECKING:
@@ -272,6 +272,8 @@ class Front:
                                              server="http://%s:%s" % (
                                                  self.config["webBindAddress"],
                                                  self.config["webBindPort"]))
+            if self.events is not None:
+                self._openapi["paths"][EVENTS_PATH] = openapi_path()
         return self._openapi
 
     def _forbidden(self, origin: Optional[str]) -> web.Response:

@@ -34,6 +34,11 @@ def test_openapi_document_is_valid_openapi_3_1(anki: Any) -> None:
     assert sorted(mapping) == ALL_ACTIONS  # every action served at version 6, aliases too
     for schema in document["components"]["schemas"].values():
         jsonschema.Draft202012Validator.check_schema(schema)
+    # the push events too
+    events = document["paths"]["/events"]["get"]
+    assert list(events["responses"]["200"]["content"]) == ["text/event-stream"]
+    assert {p["name"] for p in events["parameters"]} == {"types", "key", "lastEventId",
+                                                          "Last-Event-ID"}
 
 
 def test_openapi_needs_an_allowed_origin(anki: Any) -> None:
