@@ -35,11 +35,17 @@ class Declaration(NamedTuple):
     renamed_from: Mapping[str, Any]
     key: bool = True
     any_origin: bool = False
+    effect: Optional[str] = None
+    idempotent: bool = False
+
+
+EFFECTS = ("read", "write", "destructive")
 
 
 def api(name: Optional[str] = None, versions: Versions = (1, None), collection: bool = True,
         aliases: Iterable[str] = (), renamed_from: Optional[Mapping[str, int]] = None,
-        key: bool = True, any_origin: bool = False) -> Callable:
+        key: bool = True, any_origin: bool = False, effect: Optional[str] = None,
+        idempotent: bool = False) -> Callable:
     """Mark a function as an action; the registry checks the declaration when it is built.
 
     - name: the action name (default: the function's name).
@@ -53,6 +59,11 @@ def api(name: Optional[str] = None, versions: Versions = (1, None), collection: 
       tells a client that a key is required.
     - any_origin: True for an action served also to an origin that config webCorsOriginList
       refuses (the action sees which in `ctx.facts`), e.g. the one that asks the user to allow it.
+    - effect: what it does to the collection, files and windows, as MCP's tool annotations say
+      it: "read" (changes nothing), "write" (only adds: a note, a deck, a window opened) or
+      "destructive" (may change or remove what exists). Every action of actions/ declares it
+      (tested); undeclared counts as destructive.
+    - idempotent: True when a second identical call changes nothing more ("read" always is).
     """
     if name is not None and not isinstance(name, str):
         raise RegistryError("@api takes keyword arguments: write @api() above %s, not @api"
@@ -60,7 +71,8 @@ def api(name: Optional[str] = None, versions: Versions = (1, None), collection: 
 
     def decorate(func: Callable) -> Callable:
         declaration = Declaration(name or func.__name__, versions, collection, aliases,
-                                  dict(renamed_from or {}), bool(key), bool(any_origin))
+                                  dict(renamed_from or {}), bool(key), bool(any_origin), effect,
+                                  bool(idempotent))
         func.__dict__.setdefault("_api", []).append(declaration)
         return func
 
@@ -71,11 +83,13 @@ class Action:
     """An action as registered: its function and the request versions it serves."""
 
     __slots__ = ("name", "func", "min_version", "max_version", "needs_collection", "alias_of",
-                 "needs_key", "any_origin", "params", "required", "spec", "check")
+                 "needs_key", "any_origin", "params", "required", "spec", "check", "effect",
+                 "idempotent")
 
     def __init__(self, name: str, func: Callable, min_version: int, max_version: Optional[int],
                  needs_collection: bool, alias_of: Optional[str] = None, needs_key: bool = True,
-                 any_origin: bool = False) -> None:
+                 any_origin: bool = False, effect: Optional[str] = None,
+                 idempotent: bool = False) -> None:
         self.name = name
         self.func = func
         self.min_version = min_version
@@ -84,6 +98,8 @@ class Action:
         self.alias_of = alias_of
         self.needs_key = needs_key  # False: served without the API key
         self.any_origin = any_origin  # True: served to an origin the CORS list refuses
+        self.effect = effect  # "read", "write", "destructive"; None: undeclared (destructive)
+        self.idempotent = idempotent or effect == "read"
         params = _params(name, func)
         self.params = [p.name for p in params]
         self.required = [p.name for p in params if p.default is inspect.Parameter.empty]
@@ -182,8 +198,16 @@ class Registry:
 
 def _declared_actions(func: Callable, declaration: Declaration) -> List[Action]:
     """The actions one declaration serves: its old names, its name, then its aliases."""
-    name, versions, collection, aliases, renamed_from, key, any_origin = declaration
+    name, versions, collection, aliases, renamed_from, key, any_origin, effect, idem = declaration
     where = _where(func)
+    if effect is not None and effect not in EFFECTS:
+        raise RegistryError("action '%s' of %s has effect %r: want one of %s"
+                            % (name, where, effect, ", ".join(EFFECTS)))
+    if idem and effect is None:
+        raise RegistryError("action '%s' of %s is declared idempotent without an effect"
+                            % (name, where))
+    flags: Dict[str, Any] = dict(needs_key=key, any_origin=any_origin, effect=effect,
+                                 idempotent=idem)
     if not (isinstance(versions, tuple) and len(versions) == 2 and _is_version(versions[0])
             and (versions[1] is None or _is_version(versions[1]))):
         raise RegistryError("action '%s' of %s has a bad version range %r: want (first, last), "
@@ -206,13 +230,10 @@ def _declared_actions(func: Callable, declaration: Declaration) -> List[Action]:
             raise RegistryError("action '%s' of %s has an empty version range: '%s' is renamed to "
                                 "'%s' after version %d, and the function serves %s"
                                 % (empty, where, old, name, until, _range(first, last)))
-        actions.append(Action(old, func, first, until, collection, needs_key=key,
-                              any_origin=any_origin))
+        actions.append(Action(old, func, first, until, collection, **flags))
         start = max(start, until + 1)
-    actions.append(Action(name, func, start, last, collection, needs_key=key,
-                          any_origin=any_origin))
-    actions.extend(Action(alias, func, start, last, collection, alias_of=name, needs_key=key,
-                          any_origin=any_origin)
+    actions.append(Action(name, func, start, last, collection, **flags))
+    actions.extend(Action(alias, func, start, last, collection, alias_of=name, **flags)
                    for alias in aliases)
     return actions
 

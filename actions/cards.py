@@ -100,7 +100,7 @@ def _last(values: List[Any]) -> Any:
 
 # -- ease and raw values ------------------------------------------------------------
 
-@api()
+@api(effect="read")
 def getEaseFactors(ctx: Context, cards: List[CardId]) -> List[Optional[int]]:
     """Each card's ease factor in permille (2500 = 250%); `null` for an id that is no card.
 
@@ -111,7 +111,7 @@ def getEaseFactors(ctx: Context, cards: List[CardId]) -> List[Optional[int]]:
     return [found[cid][0] if cid in found else None for cid in cards]
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def setEaseFactors(ctx: Context, cards: List[CardId], easeFactors: List[int]) -> List[bool]:
     """Set the ease factor of each card, paired with `cards` by index.
 
@@ -175,7 +175,7 @@ SpecificValueResult = Union[List[Literal[True]], List[List[Union[Literal[False],
                             Literal[False]]
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def setSpecificValueOfCard(ctx: Context, card: Union[int, List[Any]], keys: Any, newValues: Any,
                            warning_check: Any = False) -> SpecificValueResult:
     """Set raw columns of a card by name (`flags`, `factor`, `due`, `data`...).
@@ -244,7 +244,7 @@ def _set_suspended(ctx: Context, ids: List[CardId], suspend: bool, op_name: str)
     return True
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def suspend(ctx: Context, cards: List[CardId], suspend: bool = True) -> bool:
     """Suspend cards (or unsuspend them, with `suspend: false`).
 
@@ -260,7 +260,7 @@ def suspend(ctx: Context, cards: List[CardId], suspend: bool = True) -> bool:
     return _set_suspended(ctx, cards, suspend, "suspend" if suspend else "unsuspend")
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def unsuspend(ctx: Context, cards: List[CardId]) -> bool:
     """Unsuspend cards; they go back to the queue of their type.
 
@@ -275,7 +275,7 @@ def unsuspend(ctx: Context, cards: List[CardId]) -> bool:
     return _set_suspended(ctx, cards, False, "unsuspend")
 
 
-@api()
+@api(effect="read")
 def suspended(ctx: Context, card: int) -> bool:
     """Whether a card is suspended.
 
@@ -287,7 +287,7 @@ def suspended(ctx: Context, card: int) -> bool:
     return get_card(ctx.col, card).queue == QUEUE_SUSPENDED
 
 
-@api()
+@api(effect="read")
 def areSuspended(ctx: Context, cards: List[CardId]) -> List[Optional[bool]]:
     """Whether each card is suspended; `null` for an id that is not a card (newest upstream).
 
@@ -300,7 +300,7 @@ def areSuspended(ctx: Context, cards: List[CardId]) -> List[Optional[bool]]:
 
 # -- due and intervals ----------------------------------------------------------------
 
-@api()
+@api(effect="read")
 def areDue(ctx: Context, cards: List[CardId]) -> List[bool]:
     """Whether each card is due, in the order of `cards`.
 
@@ -332,7 +332,7 @@ def areDue(ctx: Context, cards: List[CardId]) -> List[bool]:
     return result
 
 
-@api()
+@api(effect="read")
 def getIntervals(ctx: Context, cards: List[CardId],
                  complete: bool = False) -> List[Union[int, List[int]]]:
     """The intervals of each card from its review log, in the order of `cards`.
@@ -362,7 +362,7 @@ def getIntervals(ctx: Context, cards: List[CardId],
 
 # -- searching and reading -----------------------------------------------------------
 
-@api()
+@api(effect="read")
 def findCards(ctx: Context, query: Optional[str] = None) -> List[int]:
     """The ids of the cards that match an Anki search; `[]` without a query.
 
@@ -379,7 +379,7 @@ def findCards(ctx: Context, query: Optional[str] = None) -> List[int]:
         raise Exception(compat.anki_error_text(exc)) from exc
 
 
-@api()
+@api(effect="read")
 def cardsToNotes(ctx: Context, cards: List[CardId]) -> List[int]:
     """The notes of the cards, each id once, ascending; ids that are not cards add nothing.
 
@@ -390,7 +390,7 @@ def cardsToNotes(ctx: Context, cards: List[CardId]) -> List[int]:
     return sorted(set(nid for (nid,) in found.values()))
 
 
-@api()
+@api(effect="read")
 def cardsModTime(ctx: Context, cards: List[CardId]) -> List[Union[CardModTime, NoCard]]:
     """Each card's modification time (epoch seconds); `{}` for an id that is not a card.
 
@@ -443,7 +443,7 @@ class _InfoCache:
         return name
 
 
-@api()
+@api(effect="read")
 def cardsInfo(ctx: Context, cards: List[CardId]) -> List[Union[CardInfo, NoCard]]:
     """What each card is and holds, in the order of `cards`.
 
@@ -502,7 +502,7 @@ def cardsInfo(ctx: Context, cards: List[CardId]) -> List[Union[CardInfo, NoCard]
 
 # -- rescheduling ---------------------------------------------------------------------
 
-@api()
+@api(effect="destructive")
 def forgetCards(ctx: Context, cards: List[CardId]) -> None:
     """Make cards new again, at their original new position; review and lapse counts stay.
 
@@ -519,7 +519,7 @@ def forgetCards(ctx: Context, cards: List[CardId]) -> None:
     return None
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def relearnCards(ctx: Context, cards: List[CardId]) -> None:
     """Put cards into relearning (type 3, learning queue), due now.
 
@@ -542,7 +542,7 @@ def relearnCards(ctx: Context, cards: List[CardId]) -> None:
     return None
 
 
-@api()
+@api(effect="destructive")
 def answerCards(ctx: Context, answers: List[CardAnswer]) -> List[bool]:
     """Answer cards as the reviewer would, in the order given.
 
@@ -571,7 +571,7 @@ def answerCards(ctx: Context, answers: List[CardAnswer]) -> List[bool]:
     return [cid in found for cid, _ in pairs]
 
 
-@api()
+@api(effect="destructive")
 def setDueDate(ctx: Context, cards: List[CardId], days: str) -> Literal[True]:
     """Make cards review cards due on a given day, with Anki's set-due-date syntax.
 

@@ -82,19 +82,19 @@ def _deck_id_created(col: Collection, name: str) -> DeckId:
 
 # -- decks -------------------------------------------------------------------------------------
 
-@api()
+@api(effect="read")
 def deckNames(ctx: Context) -> List[str]:
     """The names of all decks, filtered decks and `Default` included."""
     return [d.name for d in ctx.col.decks.all_names_and_ids()]
 
 
-@api()
+@api(effect="read")
 def deckNamesAndIds(ctx: Context) -> Dict[str, int]:
     """Every deck's id, keyed by its name: `{"Default": 1, ...}`."""
     return {d.name: d.id for d in ctx.col.decks.all_names_and_ids()}
 
 
-@api()
+@api(effect="read")
 def deckNameFromId(ctx: Context, deckId: DeckId) -> str:
     """The name of the deck with that id.
 
@@ -111,7 +111,7 @@ def deckNameFromId(ctx: Context, deckId: DeckId) -> str:
     return name
 
 
-@api()
+@api(effect="read")
 def getDecks(ctx: Context, cards: List[int]) -> Dict[str, List[int]]:
     """The given cards grouped by their current deck: `{deck name: [card ids]}`, in input order.
 
@@ -131,7 +131,7 @@ def getDecks(ctx: Context, cards: List[int]) -> Dict[str, List[int]]:
     return result
 
 
-@api()
+@api(effect="write", idempotent=True)
 def createDeck(ctx: Context, deck: str) -> int:
     """Create a deck (and its missing parents, for `A::B`); its id.
 
@@ -150,7 +150,7 @@ def createDeck(ctx: Context, deck: str) -> int:
         return _deck_id_created(col, deck)
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def changeDeck(ctx: Context, cards: List[CardId], deck: str) -> None:
     """Move cards to a deck, created when missing; cards in a filtered deck go home first.
 
@@ -179,7 +179,7 @@ def changeDeck(ctx: Context, cards: List[CardId], deck: str) -> None:
     return None
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def deleteDecks(ctx: Context, decks: List[str], cardsToo: Optional[bool] = False) -> None:
     """Delete decks with their subdecks; unknown names are skipped.
 
@@ -214,7 +214,7 @@ def deleteDecks(ctx: Context, decks: List[str], cardsToo: Optional[bool] = False
     return None
 
 
-@api()
+@api(effect="read")
 def getDeckStats(ctx: Context, decks: List[str]) -> Dict[str, DeckStats]:
     """Today's counts of each deck, keyed by deck id (as a string).
 
@@ -250,7 +250,7 @@ def getDeckStats(ctx: Context, decks: List[str]) -> Dict[str, DeckStats]:
 
 # -- options groups ------------------------------------------------------------------------------
 
-@api()
+@api(effect="read")
 def getDeckConfig(ctx: Context, deck: str) -> Union[Dict[str, Any], Literal[False]]:
     """The options group of a deck, as Anki stores it; `false` when the deck does not exist.
 
@@ -292,7 +292,7 @@ def _settings(group: Dict[str, Any]) -> Dict[str, Any]:
     return {key: value for key, value in group.items() if key not in STAMPED_KEYS}
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def saveDeckConfig(ctx: Context, config: Dict[str, Any]) -> bool:
     """Save an options group, as `getDeckConfig` answers it.
 
@@ -328,7 +328,7 @@ def saveDeckConfig(ctx: Context, config: Dict[str, Any]) -> bool:
     return True
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def setDeckConfigId(ctx: Context, decks: List[str], configId: GroupId) -> bool:
     """Give decks an options group.
 
@@ -357,7 +357,7 @@ def setDeckConfigId(ctx: Context, decks: List[str], configId: GroupId) -> bool:
     return True
 
 
-@api()
+@api(effect="write")
 def cloneDeckConfigId(ctx: Context, name: str,
                       cloneFrom: GroupId = DEFAULT_CONFIG_ID) -> Union[int, Literal[False]]:
     """Create an options group as a copy of another; the new group's id.
@@ -375,7 +375,7 @@ def cloneDeckConfigId(ctx: Context, name: str,
         return col.decks.add_config_returning_id(name, source)
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def removeDeckConfigId(ctx: Context, configId: GroupId) -> bool:
     """Remove an options group; its decks fall back to the default group.
 

@@ -196,7 +196,7 @@ def _same_content(path: str, content: bytes) -> bool:
         return fh.read() == content
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def storeMediaFile(ctx: Context, filename: str, data: Optional[str] = None,
                    path: Optional[str] = None, url: Optional[str] = None,
                    skipHash: Optional[str] = None, deleteExisting: bool = True) -> Optional[str]:
@@ -230,7 +230,7 @@ def storeMediaFile(ctx: Context, filename: str, data: Optional[str] = None,
                       deleteExisting=deleteExisting)
 
 
-@api()
+@api(effect="read")
 def retrieveMediaFile(ctx: Context, filename: str) -> Union[str, Literal[False]]:
     """The content of a media file, in base64; false when the media folder has no such file.
 
@@ -247,7 +247,7 @@ def retrieveMediaFile(ctx: Context, filename: str) -> Union[str, Literal[False]]
         return base64.b64encode(fh.read()).decode("ascii")
 
 
-@api()
+@api(effect="read")
 def getMediaFilesNames(ctx: Context, pattern: str = "*") -> List[str]:
     """The names of the media files that match a shell pattern, sorted.
 
@@ -270,13 +270,13 @@ def getMediaFilesNames(ctx: Context, pattern: str = "*") -> List[str]:
     return sorted(names)
 
 
-@api()
+@api(effect="read")
 def getMediaDirPath(ctx: Context) -> str:
     """The absolute path of the open profile's media folder (`collection.media`)."""
     return os.path.abspath(ctx.col.media.dir())
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def deleteMediaFile(ctx: Context, filename: str) -> None:
     """Move a media file to Anki's media trash; a missing file is no error.
 

@@ -16,7 +16,7 @@ from ..schema import Message
 from .common import check_path
 
 
-@api(collection=False)
+@api(collection=False, effect="read")
 def version(ctx: Context) -> int:
     """The API version served: 6 (config `apiVersion`).
 
@@ -26,7 +26,7 @@ def version(ctx: Context) -> int:
     return ctx.config["apiVersion"]
 
 
-@api(collection=False)
+@api(collection=False, effect="destructive")
 def multi(ctx: Context, actions: List[Any]) -> Union[List[Any], Deferred[List[Any]]]:
     """Run several actions in one request; one reply per sub-action, in order.
 
@@ -80,7 +80,7 @@ class Reflection(TypedDict, total=False):
 REFLECT_SCOPES = ("actions", "schemas")
 
 
-@api(collection=False)
+@api(collection=False, effect="read")
 def apiReflect(ctx: Context,
                scopes: Annotated[Optional[List[Any]], Message("scopes has invalid value")] = None,
                actions: Annotated[Optional[List[Any]], Message("actions has invalid value")] = None,
@@ -222,7 +222,7 @@ def _granted(ctx: Context) -> dict:
             "version": ctx.config["apiVersion"]}
 
 
-@api(collection=False, key=False, any_origin=True)
+@api(collection=False, key=False, any_origin=True, effect="read")
 def requestPermission(ctx: Context) -> Any:
     """Ask whether the requesting page's origin may use the API; `{"permission": "granted",
     "requireApikey": bool, "version": 6}` or `{"permission": "denied"}`.
@@ -265,19 +265,19 @@ def requestPermission(ctx: Context) -> Any:
 # -- profiles ----------------------------------------------------------------
 
 
-@api(collection=False)
+@api(collection=False, effect="read")
 def getProfiles(ctx: Context) -> List[str]:
     """The names of Anki's profiles."""
     return ctx.mw.pm.profiles()
 
 
-@api(collection=False)
+@api(collection=False, effect="read")
 def getActiveProfile(ctx: Context) -> Optional[str]:
     """The name of the profile Anki has open (null before any profile was opened)."""
     return ctx.mw.pm.name
 
 
-@api(collection=False)
+@api(collection=False, effect="destructive", idempotent=True)
 def loadProfile(ctx: Context, name: str) -> bool:
     """Switch Anki to a profile; false when no profile has this name (matched exactly).
 
@@ -318,7 +318,7 @@ def loadProfile(ctx: Context, name: str) -> bool:
 # -- packages ----------------------------------------------------------------
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def exportPackage(ctx: Context, deck: str, path: str, includeSched: bool = False) -> bool:
     """Write a deck (with its subdecks) as an `.apkg` file at a path on the machine running
     Anki; false when no deck has this name.
@@ -343,7 +343,7 @@ def exportPackage(ctx: Context, deck: str, path: str, includeSched: bool = False
     return True
 
 
-@api()
+@api(effect="destructive")
 def importPackage(ctx: Context, path: str) -> bool:
     """Import an `.apkg` file from a path on the machine running Anki, as one undo step; the
     result is true.
@@ -375,7 +375,7 @@ def _refresh_everything(mw: Any) -> None:
     compat.refresh_gui(mw, compat.everything_changed())
 
 
-@api()
+@api(effect="write", idempotent=True)
 def reloadCollection(ctx: Context) -> None:
     """Tell every open Anki window that anything may have changed, so that they show the
     collection as it is now (what Anki's own reset does)."""
@@ -386,7 +386,7 @@ def reloadCollection(ctx: Context) -> None:
 # -- sync ----------------------------------------------------------------------
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def sync(ctx: Context) -> None:
     """Sync the collection (and the media, where enabled) with AnkiWeb, then start Anki's
     regular sync (progress, media, refreshed windows), as upstream.
@@ -495,7 +495,7 @@ def _update_from_ankiweb(ctx: Context, answer: Deferred) -> None:
                                  step(checked))
 
 
-@api(collection=False)
+@api(collection=False, effect="destructive", idempotent=True)
 def upgrade(ctx: Context) -> Deferred[bool]:
     """Offer to update AnkiConnect from AnkiWeb; true once a newer version is installed.
 

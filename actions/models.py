@@ -37,19 +37,19 @@ def _model_by_id(col: Any, model_id: int) -> Dict[str, Any]:
 # -- read-only actions ---------------------------------------------------------
 
 
-@api()
+@api(effect="read")
 def modelNames(ctx: Context) -> List[str]:
     """The names of every note type, in Anki's order."""
     return [entry.name for entry in ctx.col.models.all_names_and_ids()]
 
 
-@api()
+@api(effect="read")
 def modelNamesAndIds(ctx: Context) -> Dict[str, int]:
     """Every note type's id, by name."""
     return {entry.name: entry.id for entry in ctx.col.models.all_names_and_ids()}
 
 
-@api()
+@api(effect="read")
 def findModelsById(ctx: Context, modelIds: List[int]) -> List[Dict[str, Any]]:
     """The note types with these ids, as Anki stores them, in the order given.
 
@@ -65,7 +65,7 @@ def findModelsById(ctx: Context, modelIds: List[int]) -> List[Dict[str, Any]]:
     return [_model_by_id(ctx.col, model_id) for model_id in modelIds]
 
 
-@api()
+@api(effect="read")
 def findModelsByName(ctx: Context, modelNames: List[str]) -> List[Dict[str, Any]]:
     """The note types with these names, as Anki stores them (as findModelsById), in the order
     given.
@@ -78,7 +78,7 @@ def findModelsByName(ctx: Context, modelNames: List[str]) -> List[Dict[str, Any]
     return [get_model(ctx.col, name) for name in modelNames]
 
 
-@api()
+@api(effect="read")
 def modelNameFromId(ctx: Context, modelId: int) -> str:
     """The name of the note type with this id.
 
@@ -90,7 +90,7 @@ def modelNameFromId(ctx: Context, modelId: int) -> str:
     return _model_by_id(ctx.col, modelId)["name"]
 
 
-@api()
+@api(effect="read")
 def modelFieldNames(ctx: Context, modelName: str) -> List[str]:
     """The names of a note type's fields, in field order.
 
@@ -102,7 +102,7 @@ def modelFieldNames(ctx: Context, modelName: str) -> List[str]:
     return [field["name"] for field in get_model(ctx.col, modelName)["flds"]]
 
 
-@api()
+@api(effect="read")
 def modelFieldDescriptions(ctx: Context, modelName: str) -> List[str]:
     """Each field's description (the editor's placeholder text), in field order; `""` where
     there is none.
@@ -115,7 +115,7 @@ def modelFieldDescriptions(ctx: Context, modelName: str) -> List[str]:
     return [field["description"] for field in get_model(ctx.col, modelName)["flds"]]
 
 
-@api()
+@api(effect="read")
 def modelFieldFonts(ctx: Context, modelName: str) -> Dict[str, FieldFont]:
     """Each field's editor font and size, by field name.
 
@@ -128,7 +128,7 @@ def modelFieldFonts(ctx: Context, modelName: str) -> Dict[str, FieldFont]:
             for field in get_model(ctx.col, modelName)["flds"]}
 
 
-@api()
+@api(effect="read")
 def modelFieldsOnTemplates(ctx: Context, modelName: str) -> Dict[str, List[List[str]]]:
     """The fields each card template shows, by template name: `[question, answer fields]`.
 
@@ -149,7 +149,7 @@ def modelFieldsOnTemplates(ctx: Context, modelName: str) -> Dict[str, List[List[
     return result
 
 
-@api()
+@api(effect="read")
 def modelTemplates(ctx: Context, modelName: str) -> Dict[str, TemplateSides]:
     """Each card template's question and answer template, by template name.
 
@@ -162,7 +162,7 @@ def modelTemplates(ctx: Context, modelName: str) -> Dict[str, TemplateSides]:
             for template in get_model(ctx.col, modelName)["tmpls"]}
 
 
-@api()
+@api(effect="read")
 def modelStyling(ctx: Context, modelName: str) -> ModelStyling:
     """A note type's CSS.
 
@@ -177,7 +177,7 @@ def modelStyling(ctx: Context, modelName: str) -> ModelStyling:
 # -- creating and editing --------------------------------------------------------
 
 
-@api()
+@api(effect="write", idempotent=True)
 def createModel(ctx: Context, modelName: str, inOrderFields: List[str],
                 cardTemplates: List[NewModelTemplate], css: Optional[str] = None,
                 isCloze: bool = False) -> Dict[str, Any]:
@@ -240,7 +240,7 @@ def createModel(ctx: Context, modelName: str, inOrderFields: List[str],
     return _model_by_id(col, model_id)
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def updateModelTemplates(ctx: Context, model: ModelTemplatesUpdate) -> None:
     """Change the question and/or answer template of some of a note type's card templates.
 
@@ -270,7 +270,7 @@ def updateModelTemplates(ctx: Context, model: ModelTemplatesUpdate) -> None:
         save(ctx, "updateModelTemplates", [edited])
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def updateModelStyling(ctx: Context, model: ModelStylingUpdate) -> None:
     """Replace a note type's CSS.
 
@@ -285,7 +285,7 @@ def updateModelStyling(ctx: Context, model: ModelStylingUpdate) -> None:
     save(ctx, "updateModelStyling", [edited])
 
 
-@api()
+@api(effect="destructive")
 def findAndReplaceInModels(ctx: Context, modelName: Optional[str], findText: str, replaceText: str,
                            front: bool = True, back: bool = True, css: bool = True) -> int:
     """Replace text in note types' question templates, answer templates and CSS; the result is
@@ -336,7 +336,7 @@ def findAndReplaceInModels(ctx: Context, modelName: Optional[str], findText: str
     return found
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelTemplateRename(ctx: Context, modelName: str, oldTemplateName: str,
                         newTemplateName: str) -> None:
     """Rename a card template; the cards keep their content.
@@ -362,7 +362,7 @@ def modelTemplateRename(ctx: Context, modelName: str, oldTemplateName: str,
     save(ctx, "modelTemplateRename", [model])
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelTemplateReposition(ctx: Context, modelName: str, templateName: str, index: int) -> None:
     """Move a card template to a 0-based position (past the end: the last); the cards follow.
 
@@ -381,7 +381,7 @@ def modelTemplateReposition(ctx: Context, modelName: str, templateName: str, ind
     save(ctx, "modelTemplateReposition", [model])
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelTemplateAdd(ctx: Context, modelName: str, template: NewTemplate) -> None:
     """Add a card template at the end; the notes get its cards.
 
@@ -413,7 +413,7 @@ def modelTemplateAdd(ctx: Context, modelName: str, template: NewTemplate) -> Non
     return None
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelTemplateRemove(ctx: Context, modelName: str, templateName: str) -> None:
     """Remove a card template and its cards.
 
@@ -432,7 +432,7 @@ def modelTemplateRemove(ctx: Context, modelName: str, templateName: str) -> None
     save(ctx, "modelTemplateRemove", [model])
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelFieldRename(ctx: Context, modelName: str, oldFieldName: str, newFieldName: str) -> None:
     """Rename a field; Anki follows the rename in the templates and the notes keep their
     content.
@@ -458,7 +458,7 @@ def modelFieldRename(ctx: Context, modelName: str, oldFieldName: str, newFieldNa
     save(ctx, "modelFieldRename", [model])
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelFieldReposition(ctx: Context, modelName: str, fieldName: str, index: int) -> None:
     """Move a field to a 0-based position (past the end: the last); the notes' contents follow.
 
@@ -477,7 +477,7 @@ def modelFieldReposition(ctx: Context, modelName: str, fieldName: str, index: in
     save(ctx, "modelFieldReposition", [model])
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelFieldAdd(ctx: Context, modelName: str, fieldName: str, index: Optional[int] = None) -> None:
     """Add a field, at the end or at a 0-based position; the notes get it empty.
 
@@ -510,7 +510,7 @@ def modelFieldAdd(ctx: Context, modelName: str, fieldName: str, index: Optional[
     return None
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelFieldRemove(ctx: Context, modelName: str, fieldName: str) -> None:
     """Remove a field and its content from every note.
 
@@ -529,7 +529,7 @@ def modelFieldRemove(ctx: Context, modelName: str, fieldName: str) -> None:
     save(ctx, "modelFieldRemove", [model])
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelFieldSetFont(ctx: Context, modelName: str, fieldName: str,
                       font: Annotated[str, Message("font should be a string: {value}")]) -> None:
     """Set a field's editor font.
@@ -549,7 +549,7 @@ def modelFieldSetFont(ctx: Context, modelName: str, fieldName: str,
     save(ctx, "modelFieldSetFont", [model])
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelFieldSetFontSize(
         ctx: Context, modelName: str, fieldName: str,
         fontSize: Annotated[int, Message("fontSize should be an integer: {value}")]) -> None:
@@ -573,7 +573,7 @@ def modelFieldSetFontSize(
     save(ctx, "modelFieldSetFontSize", [model])
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def modelFieldSetDescription(
         ctx: Context, modelName: str, fieldName: str,
         description: Annotated[str, Message("description should be a string: {value}")]) -> bool:

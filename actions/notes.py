@@ -50,7 +50,7 @@ def _add(ctx: Context, name: str, cands: List[noteobj.Candidate], need_cards: bo
             raise Exception(ERR_NO_CARDS)
 
 
-@api()
+@api(effect="write")
 def addNote(ctx: Context, note: Annotated[NoteObject, OWN_ITEMS]) -> int:
     """Add a note; the new note's id.
 
@@ -90,7 +90,7 @@ def addNote(ctx: Context, note: Annotated[NoteObject, OWN_ITEMS]) -> int:
     return cand.note.id
 
 
-@api()
+@api(effect="write")
 def addNotes(ctx: Context, notes: NoteObjects) -> List[Optional[int]]:
     """Add notes; the new note ids, `null` at the index of each note that could not be added.
 
@@ -120,7 +120,7 @@ def _detail(cand: noteobj.Candidate) -> CanAddDetail:
     return {"canAdd": False, "error": cand.error}
 
 
-@api()
+@api(effect="read")
 def canAddNotes(ctx: Context, notes: NoteObjects) -> List[bool]:
     """Whether each note object could be added: addNote's checks (note type, deck, options,
     empty, duplicate), without adding or storing anything.
@@ -133,7 +133,7 @@ def canAddNotes(ctx: Context, notes: NoteObjects) -> List[bool]:
     return [c.error is None for c in _checked(ctx, notes)]
 
 
-@api()
+@api(effect="read")
 def canAddNotesWithErrorDetail(ctx: Context, notes: NoteObjects) -> List[CanAddDetail]:
     """As canAddNotes, with the error addNote would give for each note that cannot be added.
 
@@ -143,7 +143,7 @@ def canAddNotesWithErrorDetail(ctx: Context, notes: NoteObjects) -> List[CanAddD
     return [_detail(c) for c in _checked(ctx, notes)]
 
 
-@api()
+@api(effect="read")
 def canAddNote(ctx: Context, note: Annotated[NoteObject, OWN_ITEMS]) -> bool:
     """Whether the note object could be added (canAddNotes for one note).
 
@@ -153,7 +153,7 @@ def canAddNote(ctx: Context, note: Annotated[NoteObject, OWN_ITEMS]) -> bool:
     return _checked(ctx, [note])[0].error is None
 
 
-@api()
+@api(effect="read")
 def canAddNoteWithErrorDetail(ctx: Context,
                               note: Annotated[NoteObject, OWN_ITEMS]) -> CanAddDetail:
     """Whether the note object could be added, and if not the error addNote would give.
@@ -190,7 +190,7 @@ def _tags(col: Any, tags: Any) -> List[str]:
     return col.tags.split(" ".join(tags))
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def updateNoteFields(ctx: Context, note: Dict[str, Any]) -> None:
     """Set some fields of a note, then append its media as addNote does.
 
@@ -213,7 +213,7 @@ def updateNoteFields(ctx: Context, note: Dict[str, Any]) -> None:
         col.update_note(anki_note)
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def updateNote(ctx: Context, note: Dict[str, Any]) -> None:
     """Set a note's fields (as updateNoteFields, media too), replace its tags, or both.
 
@@ -244,7 +244,7 @@ def updateNote(ctx: Context, note: Dict[str, Any]) -> None:
         col.update_note(anki_note)
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def updateNoteModel(ctx: Context, note: Dict[str, Any]) -> None:
     """Change a note's note type: every field is cleared, then the given ones are set, and the
     tags are replaced.
@@ -307,7 +307,7 @@ def _tag_string(tags: TagList) -> str:
     return tags if isinstance(tags, str) else " ".join(tags)
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def updateNoteTags(ctx: Context, note: NoteIdParam,
                    tags: Annotated[TagList, Message("Must provide tags as a list of strings")]
                    ) -> None:
@@ -329,7 +329,7 @@ def updateNoteTags(ctx: Context, note: NoteIdParam,
         col.update_note(anki_note)
 
 
-@api()
+@api(effect="read")
 def getNoteTags(ctx: Context, note: NoteIdParam) -> List[str]:
     """A note's tags.
 
@@ -349,7 +349,7 @@ def _tagged_notes(ctx: Context, nids: List[NoteId]) -> List[NoteId]:
     return nids
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def addTags(ctx: Context, notes: List[NoteId], tags: TagList, add: bool = True) -> None:
     """Add tags to notes, or remove them with `add: false`.
 
@@ -374,7 +374,7 @@ def addTags(ctx: Context, notes: List[NoteId], tags: TagList, add: bool = True) 
     return None
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def removeTags(ctx: Context, notes: List[NoteId], tags: TagList) -> None:
     """Remove tags from notes.
 
@@ -395,13 +395,13 @@ def removeTags(ctx: Context, notes: List[NoteId], tags: TagList) -> None:
     return None
 
 
-@api()
+@api(effect="read")
 def getTags(ctx: Context) -> List[str]:
     """Every tag of the collection, also those no note uses any more (until clearUnusedTags)."""
     return ctx.col.tags.all()
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def clearUnusedTags(ctx: Context) -> None:
     """Remove the tags no note uses from the collection's tag list."""
     with ctx.op("clearUnusedTags") as col:
@@ -426,7 +426,7 @@ def _replace_tag(ctx: Context, name: str, nids: List[NoteId], old: str, new: str
             col.update_notes(changed)
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def replaceTags(ctx: Context, notes: List[NoteId], tag_to_replace: str,
                 replace_with_tag: str) -> None:
     """In the given notes, replace a tag with another.
@@ -442,7 +442,7 @@ def replaceTags(ctx: Context, notes: List[NoteId], tag_to_replace: str,
     _replace_tag(ctx, "replaceTags", notes, tag_to_replace, replace_with_tag)
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def replaceTagsInAllNotes(ctx: Context, tag_to_replace: str, replace_with_tag: str) -> None:
     """Replace a tag with another in every note of the collection, as replaceTags does.
 
@@ -460,7 +460,7 @@ def replaceTagsInAllNotes(ctx: Context, tag_to_replace: str, replace_with_tag: s
 
 # -- finding and reading -----------------------------------------------------------------
 
-@api()
+@api(effect="read")
 def findNotes(ctx: Context, query: Optional[str] = None) -> List[int]:
     """The ids of the notes a search finds (Anki's search syntax, as in the Browser).
 
@@ -479,7 +479,7 @@ def _rows(col: Any, sql: str, ids: List[int]) -> List[Any]:
     return select_in(col.db, sql, ids)
 
 
-@api()
+@api(effect="read")
 def notesInfo(ctx: Context, notes: Optional[List[int]] = None,
               query: Optional[str] = None) -> List[Union[NoteInfo, NoNote]]:
     """The notes with the given ids, or those a search finds: fields, tags, note type, cards.
@@ -533,7 +533,7 @@ def notesInfo(ctx: Context, notes: Optional[List[int]] = None,
     return result
 
 
-@api()
+@api(effect="read")
 def notesModTime(ctx: Context, notes: List[int]) -> List[Union[NoteModTime, NoNote]]:
     """The modification time of each note; `{}` for an unknown id.
 
@@ -547,7 +547,7 @@ def notesModTime(ctx: Context, notes: List[int]) -> List[Union[NoteModTime, NoNo
 
 # -- deleting ------------------------------------------------------------------------------
 
-@api()
+@api(effect="destructive", idempotent=True)
 def deleteNotes(ctx: Context, notes: List[NoteId]) -> None:
     """Delete notes and all their cards; unknown ids are ignored. Undone as one step.
 
@@ -558,7 +558,7 @@ def deleteNotes(ctx: Context, notes: List[NoteId]) -> None:
         col.remove_notes(notes)
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def removeEmptyNotes(ctx: Context) -> None:
     """Delete every note type that no note uses.
 

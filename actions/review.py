@@ -35,13 +35,13 @@ def _reviewer(ctx: Context) -> Optional[Reviewer]:
     return reviewer if reviewing(ctx) else None
 
 
-@api(collection=False)
+@api(collection=False, effect="read")
 def guiReviewActive(ctx: Context) -> bool:
     """Whether Anki is reviewing: the main window shows the reviewer, with a card."""
     return reviewing(ctx)
 
 
-@api(collection=False)
+@api(collection=False, effect="read")
 def guiCurrentCard(ctx: Context) -> Optional[CurrentCard]:
     """The card under review; null when not reviewing (v6; newer upstream answers an error).
 
@@ -84,7 +84,7 @@ def guiCurrentCard(ctx: Context) -> Optional[CurrentCard]:
     return current
 
 
-@api(collection=False)
+@api(collection=False, effect="write", idempotent=True)
 def guiStartCardTimer(ctx: Context) -> bool:
     """Restart the answer timer of the card under review; false when not reviewing (or a
     dialog is in the way)."""
@@ -95,7 +95,7 @@ def guiStartCardTimer(ctx: Context) -> bool:
     return True
 
 
-@api(collection=False)
+@api(collection=False, effect="write", idempotent=True)
 def guiShowQuestion(ctx: Context) -> bool:
     """Show the question side of the card under review; false when not reviewing (or a dialog
     is in the way)."""
@@ -106,7 +106,7 @@ def guiShowQuestion(ctx: Context) -> bool:
     return True
 
 
-@api(collection=False)
+@api(collection=False, effect="write", idempotent=True)
 def guiShowAnswer(ctx: Context) -> bool:
     """Show the answer side of the card under review; false when not reviewing (or a dialog is
     in the way)."""
@@ -117,7 +117,7 @@ def guiShowAnswer(ctx: Context) -> bool:
     return reviewer.state == "answer"
 
 
-@api(collection=False)
+@api(collection=False, effect="destructive")
 def guiAnswerCard(ctx: Context, ease: int) -> bool:
     """Answer the card under review as its answer button does; true once the answer is
     recorded and the reviewer moved on.
@@ -159,7 +159,7 @@ def guiAnswerCard(ctx: Context, ease: int) -> bool:
     return bool(answered)
 
 
-@api(collection=False)
+@api(collection=False, effect="write")
 def guiPlayAudio(ctx: Context) -> bool:
     """Replay the audio of the side shown of the card under review; false when not reviewing
     (or a dialog is in the way)."""

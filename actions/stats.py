@@ -38,7 +38,7 @@ def _day_start_ms(col: Any) -> int:
     return (col.sched.day_cutoff - 86400) * 1000
 
 
-@api()
+@api(effect="read")
 def getNumCardsReviewedToday(ctx: Context) -> int:
     """How many reviews were logged since the current scheduler day started.
 
@@ -48,7 +48,7 @@ def getNumCardsReviewedToday(ctx: Context) -> int:
     return col_db(col).scalar("select count() from revlog where id >= ?", _day_start_ms(col)) or 0
 
 
-@api()
+@api(effect="read")
 def getNumCardsReviewedByDay(ctx: Context) -> List[List[Union[str, int]]]:
     """The number of reviews of each day that has any, newest first: `[["2021-02-28", 124], ...]`.
 
@@ -64,7 +64,7 @@ def getNumCardsReviewedByDay(ctx: Context) -> List[List[Union[str, int]]]:
     return [[day, count] for day, count in rows]
 
 
-@api()
+@api(effect="read")
 def getCollectionStatsHTML(ctx: Context, wholeCollection: bool = True) -> str:
     """Anki's statistics report, as HTML.
 
@@ -81,7 +81,7 @@ def _deck_id_or_none(col: Any, name: str) -> Optional[int]:
     return col.decks.id_for_name(name) or None
 
 
-@api()
+@api(effect="read")
 def cardReviews(ctx: Context, deck: str, startID: int) -> List[List[int]]:
     """The review-log rows of a deck's cards after a given review, oldest first.
 
@@ -103,7 +103,7 @@ def cardReviews(ctx: Context, deck: str, startID: int) -> List[List[int]]:
     return [list(row) for row in rows]
 
 
-@api()
+@api(effect="read")
 def getReviewsOfCards(ctx: Context, cards: List[int]) -> Dict[str, List[Review]]:
     """The review-log rows of each card, oldest first, keyed by card id (as a string).
 
@@ -121,7 +121,7 @@ def getReviewsOfCards(ctx: Context, cards: List[int]) -> Dict[str, List[Review]]
     return result
 
 
-@api()
+@api(effect="read")
 def getLatestReviewID(ctx: Context, deck: str) -> int:
     """The largest review-log id (epoch ms) of a deck's cards; `0` when they have none.
 
@@ -167,7 +167,7 @@ def _check_cards(col: Any, cids: List[int]) -> None:
             raise Exception("Card was not found: %d" % cid)
 
 
-@api()
+@api(effect="destructive", idempotent=True)
 def insertReviews(ctx: Context, reviews: List[List[int]]) -> None:
     """Add rows to the review log; an empty list does nothing.
 

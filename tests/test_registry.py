@@ -275,6 +275,19 @@ def test_the_add_on_declares_what_is_served_without_key_or_to_any_origin() -> No
     assert registry.find("requestPermission", 6).params == []
 
 
+
+def test_every_action_of_the_add_on_declares_its_effect() -> None:
+    """MCP's tool annotations come from @api's effect= and idempotent=: every action declares
+    an effect (undeclared, None, would count as destructive)."""
+    registry = addon_module("AnkiConnect").ACTIONS
+    actions = [a for name in registry.names() for a in registry.declared(name)]
+    assert len({a.name for a in actions}) == 123
+    undeclared = sorted({a.name for a in actions if a.effect is None})
+    assert undeclared == [], "no effect= declared: %s" % undeclared
+    unknown = sorted({a.name for a in actions if a.effect not in _registry.EFFECTS})
+    assert unknown == [], "effect= not one of %s: %s" % (_registry.EFFECTS, unknown)
+    assert all(a.idempotent for a in actions if a.effect == "read")
+
 # -- the add-on's modules ------------------------------------------------------------------
 
 ADDON_ROOT = Path(__file__).resolve().parent.parent
