@@ -55,12 +55,15 @@ class RequestFacts:
     - origin_allowed: whether config webCorsOriginList allows that origin (an action declared
       `any_origin=True` is also served to a refused one);
     - authorised: whether the request, or the request it is part of (a multi), carried a valid
-      API key (or none is configured).
+      API key (or none is configured);
+    - policy: for a request through MCP (mcp.py), what refuses an action the config does not
+      let assistants run (its error text, or None), for the request and a multi's sub-requests.
     """
 
     origin: Optional[str] = None
     origin_allowed: bool = True
     authorised: bool = False
+    policy: Optional[Callable[[Any], Optional[str]]] = None
 
 
 class Deferred(Generic[T]):

@@ -73,6 +73,9 @@ class Dispatcher:
             facts = dataclasses.replace(facts, authorised=True)
         if action is None:
             return _error("unsupported action")
+        refusal = facts.policy(action) if facts.policy is not None else None
+        if refusal:
+            return _error(refusal)
         problem = action.call_error(params)
         if not problem and action.check is not None:  # the params' declared types (schema.py)
             problem = action.check(params)

@@ -139,6 +139,7 @@ class Hub:
         self.client_limit = client_limit
         self.buffer: Deque[Tuple[int, str, bytes]] = collections.deque(maxlen=self.size)
         self.subscribers: List[Subscriber] = []
+        self.listeners: List[Callable[[str, Dict[str, Any]], None]] = []  # in-process (mcp.py)
         self._heartbeat = timer(heartbeat, self._beat)
         self._beating = False
         self._left_at: Optional[float] = None  # when the last subscriber left
@@ -163,7 +164,7 @@ class Hub:
     def listening(self) -> bool:
         """Whether changes must be tracked: somebody listens, or left less than RESUME_GRACE
         seconds ago (and may resume)."""
-        if self.subscribers:
+        if self.subscribers or self.listeners:
             return True
         return self._left_at is not None and self.clock() - self._left_at < RESUME_GRACE
 
@@ -183,21 +184,45 @@ class Hub:
         for sub in list(self.subscribers):
             if sub.wants(kind):
                 self._send(sub, event)
+        for listener in list(self.listeners):
+            try:
+                listener(kind, body)
+            except Exception as exc:  # a listener's failure is its own
+                print("AnkiConnect: an event listener failed: %r" % exc)
 
     # -- subscribers ---------------------------------------------------------------------
+
+    def listen(self, func: Callable[[str, Dict[str, Any]], None]) -> Callable[[], None]:
+        """An in-process listener of every event (while it listens, changes are tracked); the
+        function that removes it."""
+        self._arrive()
+        self.listeners.append(func)
+
+        def remove() -> None:
+            if func in self.listeners:
+                self.listeners.remove(func)
+                self._maybe_left()
+
+        return remove
+
+    def _arrive(self) -> None:
+        if not self.listening():
+            self.tracking_stopped()  # a fresh start: nothing before now can resume
+            if self.on_first is not None:
+                self.on_first()
+        self._left_at = None
+
+    def _maybe_left(self) -> None:
+        if not self.subscribers and not self.listeners:
+            self._left_at = self.clock()
 
     def subscribe(self, channel: "Channel", types: Optional[FrozenSet[str]],
                   last_event_id: Optional[str]) -> None:
         """A new subscriber on an open channel: the preamble, then what it missed (or a reset)."""
         sub = Subscriber(channel, types)
-        first = not self.listening()
+        self._arrive()
         self.subscribers.append(sub)
-        self._left_at = None
         channel.on_close = lambda: self._leave(sub)
-        if first:
-            self.tracking_stopped()  # a fresh start: nothing before now can resume
-            if self.on_first is not None:
-                self.on_first()
         if not self._send(sub, PREAMBLE):
             return
         if last_event_id is not None and last_event_id.strip():
@@ -241,8 +266,8 @@ class Hub:
         if sub in self.subscribers:
             self.subscribers.remove(sub)
             sub.channel.close()
+            self._maybe_left()
             if not self.subscribers:
-                self._left_at = self.clock()
                 if self._beating:
                     self._beating = False
                     self._heartbeat.stop()
