@@ -15,6 +15,7 @@ from .actions import MODULES
 from .changes import CollectionWatcher
 from .dispatch import Dispatcher, InOrder
 from .events import Feed, Hub
+from .mcp import McpServer
 from .qthost import QtHost
 from .registry import Registry
 
@@ -33,7 +34,8 @@ def start(mw: Any, stored: Dict[str, Any]) -> None:
     hub = Hub(host.timer, size=cfg["eventBufferSize"], heartbeat=cfg["eventHeartbeatSeconds"])
     feed = Feed(hub, CollectionWatcher(hub.publish), lambda: mw.col,
                 host.call_soon)
-    queue = InOrder(front.Front(cfg, dispatcher, hub).answer, host.call_soon)
+    mcp = McpServer(cfg, dispatcher, hub)
+    queue = InOrder(front.Front(cfg, dispatcher, hub, mcp).answer, host.call_soon)
     server = web.Server(
         queue.submit,
         host,
@@ -53,7 +55,7 @@ def start(mw: Any, stored: Dict[str, Any]) -> None:
               % (cfg["webBindAddress"], cfg["webBindPort"], exc))
         return
     host.attach_events(feed)
-    _instance.update(ac=dispatcher, server=server, host=host, feed=feed)
+    _instance.update(ac=dispatcher, server=server, host=host, feed=feed, mcp=mcp)
     # Close sockets and notifiers while Qt is still whole, not during interpreter teardown:
     # when the main window is destroyed (newer Anki deletes it before quitting; its child
     # notifiers are still whole while it emits `destroyed`), or else at aboutToQuit.
@@ -73,7 +75,9 @@ def stop() -> None:
     server = _instance.pop("server", None)
     if server is None:
         return
-    feed = _instance.get("feed")
+    feed, mcp = _instance.get("feed"), _instance.get("mcp")
+    if mcp is not None:
+        mcp.close()
     if feed is not None:
         feed.hub.close()
     server.close()

@@ -28,6 +28,10 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     "eventBufferSize": 1000,
     "eventHeartbeatSeconds": 15,
     "eventClientBufferSize": 1024 * 1024,
+    "mcpEnabled": True,
+    "mcpReadOnly": False,
+    "mcpTools": None,
+    "mcpDestructiveTools": False,
 }
 
 ENV_BIND_ADDRESS = "ANKICONNECT_BIND_ADDRESS"
@@ -89,6 +93,13 @@ def load_config(stored: Optional[Mapping[str, Any]], environ: Mapping[str, str])
     for key in ("webCorsOriginList", "ignoreOriginList"):
         if not isinstance(config.get(key), list):
             config[key] = list(DEFAULT_CONFIG[key])
+    for key in ("mcpEnabled", "mcpReadOnly", "mcpDestructiveTools"):
+        if not isinstance(config.get(key), bool):
+            config[key] = DEFAULT_CONFIG[key]
+    tools = config.get("mcpTools")
+    if tools is not None and not (isinstance(tools, list)
+                                  and all(isinstance(t, str) for t in tools)):
+        config["mcpTools"] = None
     hosts = config.get("webHostAllowList")
     if isinstance(hosts, str):
         config["webHostAllowList"] = [hosts]

@@ -5,7 +5,7 @@ to a web.Response.
 
 In order: the Host header (DNS rebinding), the CORS preflight, `GET /openapi.json` (the OpenAPI
 3.1 document, to an allowed origin), `GET /events` (the push events of events.py, to an allowed
-origin with the API key), the banner of an empty body, the JSON body, the origin policy (config webCorsOriginList; an action declared `any_origin=True` is
+origin with the API key), `/mcp` (mcp.py, to an allowed origin), the banner of an empty body, the JSON body, the origin policy (config webCorsOriginList; an action declared `any_origin=True` is
 served to a refused origin too), the request's facts for the dispatcher, and the apiLogPath log
 (keys redacted). The API-key policy (`key_ok`) is here too; the dispatcher applies it to each
 request whose action is declared to need a key. No action is named here.
@@ -31,10 +31,12 @@ from .schema import openapi_document
 if TYPE_CHECKING:
     from .dispatch import Dispatcher
     from .events import Hub
+    from .mcp import McpServer
 
 BANNER = b"AnkiConnect v.6"
 OPENAPI_PATH = "/openapi.json"  # GET: the OpenAPI 3.1 document of the API
 EVENTS_PATH = "/events"  # GET: Server-Sent Events (events.py)
+MCP_PATH = "/mcp"  # the Model Context Protocol endpoint (mcp.py)
 REDACTED = "<redacted>"
 
 
@@ -153,10 +155,11 @@ class Front:
     """Answers HTTP requests through the dispatcher (see the module docstring)."""
 
     def __init__(self, config: Mapping[str, Any], dispatcher: "Dispatcher",
-                 events: Optional["Hub"] = None) -> None:
+                 events: Optional["Hub"] = None, mcp: Optional["McpServer"] = None) -> None:
         self.config = config  # the live config: changes hold for the next request
         self.dispatcher = dispatcher
         self.events = events
+        self.mcp = mcp
         self._openapi: Optional[Dict[str, Any]] = None
 
     def answer(self, request: web.Request) -> Answer:
@@ -184,13 +187,19 @@ class Front:
                 ("Access-Control-Allow-Origin", allow or origin or "*"),
                 ("Access-Control-Allow-Headers",
                  request.header("access-control-request-headers") or "*"),
-                ("Access-Control-Allow-Methods", "POST, GET, OPTIONS"),
+                ("Access-Control-Allow-Methods", "POST, GET, DELETE, OPTIONS"),
             ]
             if (request.header("access-control-request-private-network") or "").lower() == "true":
                 headers.append(("Access-Control-Allow-Private-Network", "true"))
             return web.Response(200, b"", headers)
 
         path, _, query = request.target.partition("?")
+        if path == MCP_PATH and self.mcp is not None:
+            if allow is None:
+                return self._forbidden(origin)
+            return self.mcp.answer(request, origin, cors_headers(allow) + [
+                ("Access-Control-Expose-Headers", "Mcp-Session-Id")],
+                lambda key: key_ok(self.config, key))
         if request.method == "GET" and path == OPENAPI_PATH:
             if allow is None:
                 return self._forbidden(origin)
