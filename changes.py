@@ -17,7 +17,7 @@ The algorithm, per scan:
   (their model, decks and first field read just before) and that are gone; if the note count
   then differs from what those explain (an import of notes that keep old `mod`s, a sync that
   removed notes, an undo), every id is compared once, and the notes found gone are reported by
-  id only.
+  id only. Undoing an edit puts the note's old `mod` back: it is not seen as an update.
 - Answers: revlog rows after the last one seen with an ease (1..4): real answers, not the rows a
   reschedule or a forget writes.
 - Decks and note types (first, so that a note's new deck has its name): their tables are small; each is compared with the last one seen (added,
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import array
 import bisect
+import heapq
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .actions.common import col_db
@@ -122,8 +123,9 @@ class CollectionWatcher:
 
         added = [nid for nid in candidates if not self._known(nid)]
         updated = [nid for nid in candidates if self._known(nid)]
-        gone = [nid for nid in self._deleting if not db.scalar(
-            "select 1 from notes where id = ?", nid)]
+        still = {row[0] for row in select_in(db, "select id from notes where id in (%s)",
+                                             list(self._deleting))}
+        gone = [nid for nid in self._deleting if nid not in still]
         deleted_infos = [self._deleting[nid] for nid in gone]
         self._deleting = {}
         count = db.scalar("select count() from notes") or 0
@@ -156,8 +158,8 @@ class CollectionWatcher:
         return at < len(self._ids) and self._ids[at] == nid
 
     def _learn(self, nids: List[int]) -> None:
-        if len(nids) > 16:
-            self._ids = array.array("q", sorted(self._ids.tolist() + nids))
+        if len(nids) > 16:  # one merge of two sorted runs
+            self._ids = array.array("q", heapq.merge(self._ids, sorted(nids)))
             return
         for nid in nids:
             self._ids.insert(bisect.bisect_left(self._ids, nid), nid)

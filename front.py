@@ -187,7 +187,8 @@ class Front:
                 ("Access-Control-Allow-Origin", allow or origin or "*"),
                 ("Access-Control-Allow-Headers",
                  request.header("access-control-request-headers") or "*"),
-                ("Access-Control-Allow-Methods", "POST, GET, DELETE, OPTIONS"),
+                ("Access-Control-Allow-Methods", "POST, GET, DELETE, OPTIONS"
+                 if request.target.partition("?")[0] == MCP_PATH else "POST, GET, OPTIONS"),
             ]
             if (request.header("access-control-request-private-network") or "").lower() == "true":
                 headers.append(("Access-Control-Allow-Private-Network", "true"))

@@ -230,6 +230,22 @@ def test_key_origin_and_host(anki: Any) -> None:
         anki.set_config(**old)
 
 
+def test_preflight_of_a_browser_client(anki: Any) -> None:
+    status, head, _ = anki.http(None, method="OPTIONS", path="/mcp", headers={
+        "Origin": "http://localhost:6274", "Access-Control-Request-Method": "DELETE",
+        "Access-Control-Request-Headers": "content-type, mcp-session-id, mcp-protocol-version"})
+    assert status == 200
+    assert head["access-control-allow-methods"] == "POST, GET, DELETE, OPTIONS"
+    assert head["access-control-allow-headers"] == \
+        "content-type, mcp-session-id, mcp-protocol-version"
+    # and a page may read the session id it is given
+    status, head, _ = anki.http(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+                                            "params": {"protocolVersion": "2025-11-25"}}),
+                                path="/mcp", headers={"Origin": "http://localhost:6274"})
+    assert status == 200 and head["access-control-allow-origin"] == "http://localhost:6274"
+    assert head["access-control-expose-headers"] == "Mcp-Session-Id"
+
+
 def test_resources_and_their_updates(anki: Any) -> None:
     client = Mcp(anki)
     uris = {r["uri"]: r for r in client.result("resources/list")["resources"]}
