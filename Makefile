@@ -74,9 +74,19 @@ $(BUILD_VENV)/.stamp: requirements/build.txt
 	$(BUILD_PY) $(PIP) -r requirements/build.txt
 	touch $@
 
-# The third-party clients tests/test_clients.py drives (PyPI into the tests venv, npm into
-# tests/clients/node_modules): the full suite needs them, the smoke set does not.
-clients: $(TEST_VENV)/.clients-stamp tests/clients/node_modules/.stamp
+# The third-party clients tests/test_clients.py, test_events_clients.py and test_mcp_clients.py
+# drive (PyPI into the tests venv, npm into tests/clients/node_modules, the MCP SDK into
+# .venv/mcp-sdk): the full suite needs them, the smoke set does not.
+MCP_VENV := .venv/mcp-sdk
+clients: $(TEST_VENV)/.clients-stamp $(MCP_VENV)/.stamp tests/clients/node_modules/.stamp
+
+# the official MCP Python SDK (tests/test_mcp_clients.py): a Python 3.13 venv of its own for
+# every ANKI (it needs h11 0.16.0, which the tests venv must not hold: tests/test_package.py)
+$(MCP_VENV)/.stamp: tests/clients/requirements-mcp.txt
+	@python_bin="$(BUILD_PYTHON)"; test -n "$$python_bin" || exit 1; \
+	  rm -rf "$(MCP_VENV)" && "$$python_bin" -m venv "$(MCP_VENV)"
+	$(MCP_VENV)/bin/python $(PIP) -r tests/clients/requirements-mcp.txt
+	touch $@
 
 $(TEST_VENV)/.clients-stamp: $(TEST_VENV)/.stamp tests/clients/requirements.txt
 	$(PY) $(PIP) -r tests/clients/requirements.txt

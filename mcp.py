@@ -55,6 +55,7 @@ INSTRUCTIONS = (
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 RESOURCE_NOT_FOUND = -32002
+REFUSED = -32001  # the server's own: MCP is off, or no valid API key
 
 RESOURCES = {
     "anki://decks": ("Decks", "Every deck: its id and full name (levels joined by ::).",
@@ -114,13 +115,12 @@ class McpServer:
     def answer(self, request: web.Request, origin: Optional[str],
                cors: List[Any], key_ok: Callable[[Any], bool]) -> Answer:
         if not self.config.get("mcpEnabled", True):
-            return web.Response.json({"result": None, "error": "MCP is off (config mcpEnabled)"},
-                                     status=404, headers=cors)
+            return self._http_error(404, REFUSED, "MCP is off (config mcpEnabled)", cors)
         bearer = request.header("authorization") or ""
         key = bearer[7:].strip() if bearer[:7].lower() == "bearer " else None
         if not key_ok(key):
-            return web.Response.json({"result": None, "error": "valid api key must be provided"},
-                                     status=401, headers=cors + [("WWW-Authenticate", "Bearer")])
+            return self._http_error(401, REFUSED, "valid api key must be provided",
+                                    cors + [("WWW-Authenticate", "Bearer")])
         version = request.header("mcp-protocol-version")
         if version is not None and version not in PROTOCOL_VERSIONS:
             return self._http_error(400, INVALID_REQUEST,

@@ -200,7 +200,8 @@ def test_the_config_decides_what_an_assistant_may_run(anki: Any, deck: str) -> N
         assert anki.call("findNotes", query="deck:%s" % json.dumps(deck)) == [nid]
         anki.set_config(mcpEnabled=False)
         status, _, reply = client.post({"jsonrpc": "2.0", "id": 9, "method": "ping"})
-        assert status == 404 and reply["error"] == "MCP is off (config mcpEnabled)"
+        assert status == 404 and reply["error"] == {"code": -32001,
+                                                    "message": "MCP is off (config mcpEnabled)"}
     finally:
         anki.set_config(**old, mcpTools=None, mcpEnabled=True)
         anki.call("deleteNotes", notes=[nid])
@@ -215,7 +216,8 @@ def test_key_origin_and_host(anki: Any) -> None:
                                                        "method": "initialize", "params": {}}),
                                            path="/mcp", headers=headers)
             assert status == 401 and head["www-authenticate"] == "Bearer"
-            assert json.loads(body)["error"] == "valid api key must be provided"
+            assert json.loads(body) == {"jsonrpc": "2.0", "id": None, "error": {
+                "code": -32001, "message": "valid api key must be provided"}}
         assert Mcp(anki, headers={"Authorization": "Bearer sesame"}).result("ping") == {}
     finally:
         anki.set_config(**old)
