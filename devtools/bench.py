@@ -3,6 +3,12 @@ anki.collection.Collection, in one run, reported as ratios.
 
 The large collection (100,000 Basic notes) is built once with one bulk insert and cached under
 build/bench/; every run starts Anki on a copy of it, and the in-process side works on another copy.
+
+Then the same HTTP figures again with 100 push-event subscribers connected (`GET /events`, every
+type, each reading all the time) before the timed work starts, side by side with the figures
+without them, as ratios; with what each subscriber received (the 5,000 notes of addNotes come as
+note.added events), and whether every one received the same events (none dropped).
+Environment ANKICONNECT_BENCH_SUBSCRIBERS=N: another number of subscribers; 0 leaves this out.
 """
 
 from __future__ import annotations
@@ -10,12 +16,15 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import selectors
 import shutil
 import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -32,6 +41,178 @@ from harness import Anki, addon_module, start_anki, stop_anki  # noqa: E402
 LARGE = 100_000
 BULK = 5_000
 CACHE = ROOT / "build" / "bench"
+SUBSCRIBERS = int(os.environ.get("ANKICONNECT_BENCH_SUBSCRIBERS", "100"))
+
+
+class Subscribers:
+    """`count` clients of `GET /events` (every type), each on its own connection, all read by one
+    selectors loop in a thread of this process, continuously, as fast as the data comes.
+
+    Per subscriber it counts the events of each type, the note ids of the note events, the
+    comment lines (heartbeats), and a CRC of every event's bytes: subscribers that saw the same
+    events in the same order have the same CRC. `live` is false for one the server dropped."""
+
+    class One:
+        __slots__ = ("sock", "raw", "chunked", "body", "types", "note_ids", "comments",
+                     "crc", "live", "error", "first")
+
+        def __init__(self, sock: socket.socket, chunked: bool, rest: bytes, keep: bool) -> None:
+            self.sock = sock
+            self.raw = bytearray()  # as received (chunked framing included)
+            self.chunked = chunked
+            self.body = bytearray()  # the event stream, framing removed
+            self.types: Dict[str, int] = {}
+            self.note_ids: Dict[str, int] = {}
+            self.comments = 0
+            self.crc = 0
+            self.live = True
+            self.error: Optional[str] = None
+            # subscriber 0 only: its events as received, to check their note ids
+            self.first: Optional[List[bytes]] = [] if keep else None
+            self.feed(rest)
+
+        def feed(self, data: bytes) -> None:
+            if self.chunked:
+                raw = self.raw
+                raw += data
+                pos = 0
+                while True:
+                    eol = raw.find(b"\r\n", pos)
+                    if eol < 0:
+                        break
+                    size = int(bytes(raw[pos:eol]).split(b";")[0], 16)
+                    if size == 0:  # the server ended the stream
+                        self.live = False
+                        pos = eol + 2
+                        break
+                    if len(raw) < eol + 2 + size + 2:
+                        break
+                    self.body += raw[eol + 2:eol + 2 + size]
+                    pos = eol + 2 + size + 2
+                del raw[:pos]
+            else:
+                self.body += data
+            body = self.body
+            end = body.rfind(b"\n\n")
+            if end < 0:
+                return
+            blocks = bytes(body[:end]).split(b"\n\n")
+            del body[:end + 2]
+            for block in blocks:
+                self.event(block)
+
+        def event(self, block: bytes) -> None:
+            kind = None
+            for line in block.split(b"\n"):
+                if line == b": ping":  # the heartbeat
+                    self.comments += 1
+                elif line.startswith(b"event: "):
+                    kind = line[7:].decode()
+            if kind is None:  # comments, the retry: preamble
+                return
+            self.types[kind] = self.types.get(kind, 0) + 1
+            self.crc = zlib.crc32(block, self.crc)
+            if kind.startswith("note."):
+                # a JSON string cannot hold an unescaped quote: this counts the note objects
+                self.note_ids[kind] = self.note_ids.get(kind, 0) + block.count(b'"noteId":')
+            if self.first is not None:
+                self.first.append(block)
+
+    def __init__(self, anki: Anki, count: int) -> None:
+        self.subs: List[Subscribers.One] = []
+        self._stop = False
+        self._selector = selectors.DefaultSelector()
+        self._thread: Optional[threading.Thread] = None
+        try:
+            for i in range(count):
+                self.subs.append(self._open(anki, keep=i == 0))
+        except Exception:
+            self.close()
+            raise
+        for sub in self.subs:
+            sub.sock.setblocking(False)
+            self._selector.register(sub.sock, selectors.EVENT_READ, sub)
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _open(anki: Anki, keep: bool) -> "Subscribers.One":
+        sock = socket.create_connection((anki.host, anki.port), timeout=60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(b"GET /events HTTP/1.1\r\nHost: %s:%d\r\nAccept: text/event-stream\r\n\r\n"
+                     % (anki.host.encode(), anki.port))
+        head = b""
+        while b"\r\n\r\n" not in head:  # the subscription is live once the head arrived
+            data = sock.recv(65536)
+            if not data:
+                raise RuntimeError("GET /events: the connection closed: %r" % head)
+            head += data
+        head, _, rest = head.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, _, v in
+                   (line.partition(":") for line in lines[1:])}
+        if lines[0].split()[1:2] != ["200"] or \
+                not headers.get("content-type", "").startswith("text/event-stream"):
+            sock.close()
+            raise RuntimeError("GET /events: %s %r" % (lines[0], rest[:300]))
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        return Subscribers.One(sock, chunked, rest, keep)
+
+    def _loop(self) -> None:
+        while not self._stop and self._selector.get_map():
+            for key, _ in self._selector.select(0.2):
+                sub = key.data
+                try:
+                    data = sub.sock.recv(1 << 18)
+                except BlockingIOError:
+                    continue
+                except OSError as exc:
+                    data, sub.error = b"", str(exc)
+                if data:
+                    sub.feed(data)
+                if not data or not sub.live:
+                    sub.live = False
+                    self._selector.unregister(sub.sock)
+
+    def notes(self, kind: str) -> int:
+        """The fewest note ids of `kind` any subscriber has received so far."""
+        return min(sub.note_ids.get(kind, 0) for sub in self.subs)
+
+    def wait_notes(self, kind: str, count: int, timeout: float = 60) -> Optional[float]:
+        """Wait until every subscriber has received `count` note ids of `kind`: the
+        perf_counter time it happened (within 2 ms), None after `timeout` seconds."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.notes(kind) >= count:
+                return time.perf_counter()
+            if not any(sub.live for sub in self.subs):
+                return None
+            time.sleep(0.002)
+        return None
+
+    def summary(self) -> Dict[str, Any]:
+        """What each received: the same for all (or the distribution), and who was dropped."""
+        time.sleep(0.5)  # what is on its way arrives
+        seen: Dict[tuple, int] = {}
+        for sub in self.subs:
+            key = (tuple(sorted(sub.types.items())), tuple(sorted(sub.note_ids.items())),
+                   sub.crc)
+            seen[key] = seen.get(key, 0) + 1
+        return {"count": len(self.subs), "kinds": seen,
+                "dropped": sum(1 for sub in self.subs if not sub.live),
+                "heartbeats": min(sub.comments for sub in self.subs) if self.subs else 0,
+                "first": self.subs[0].first if self.subs else []}
+
+    def close(self) -> None:
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join(5)
+        for sub in self.subs:
+            try:
+                sub.sock.close()
+            except OSError:
+                pass
+        self._selector.close()
 
 
 def anki_version() -> str:
@@ -71,14 +252,32 @@ def note_objects(prefix: str, count: int, deck: str) -> List[Dict[str, Any]]:
 
 
 class Client:
+    """One keep-alive connection. The add-on closes a connection idle for webTimeout (10 s);
+    the runs side by side leave one idle that long, so `fresh()`, before the clock starts,
+    opens a new one after IDLE seconds without a request."""
+
+    IDLE = 5.0
+
     def __init__(self, anki: Anki) -> None:
         self.anki = anki
         self.conn = http.client.HTTPConnection(anki.host, anki.port, timeout=600)
+        self.used = time.monotonic()
+
+    def fresh(self) -> None:
+        if time.monotonic() - self.used > self.IDLE:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.anki.host, self.anki.port, timeout=600)
+            self.conn.connect()
+            self.used = time.monotonic()
 
     def call(self, action: str, **params: Any) -> Any:
-        self.conn.request("POST", "/", body=json.dumps(
-            {"action": action, "version": 6, "params": params}))
-        reply = json.loads(self.conn.getresponse().read())
+        self.fresh()
+        try:
+            self.conn.request("POST", "/", body=json.dumps(
+                {"action": action, "version": 6, "params": params}))
+            reply = json.loads(self.conn.getresponse().read())
+        finally:
+            self.used = time.monotonic()
         if reply["error"] is not None:
             raise RuntimeError("%s: %s" % (action, reply["error"]))
         return reply["result"]
@@ -95,33 +294,38 @@ def percentile(values: List[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def round_trips(anki: Anki, count: int, keep_alive: bool) -> List[float]:
+def round_trips(anki: Anki, count: int, conn: Optional[http.client.HTTPConnection] = None
+                ) -> List[float]:
+    """`count` version requests, each on a new connection, or all on `conn` (keep-alive)."""
     body = json.dumps({"action": "version", "version": 6}).encode()
     times = []
-    conn = http.client.HTTPConnection(anki.host, anki.port, timeout=30)
     for _ in range(count):
-        if not keep_alive:
-            conn = http.client.HTTPConnection(anki.host, anki.port, timeout=30)
+        this = conn or http.client.HTTPConnection(anki.host, anki.port, timeout=30)
         start = time.perf_counter()
-        conn.request("POST", "/", body=body)
-        conn.getresponse().read()
+        this.request("POST", "/", body=body)
+        this.getresponse().read()
         times.append(time.perf_counter() - start)
-        if not keep_alive:
-            conn.close()
-    conn.close()
+        if conn is None:
+            this.close()
     return times
 
 
-def idle_wakeups(anki: Anki, seconds: float = 5.0) -> tuple:
-    host = "__import__('sys').modules['2055492159.AnkiConnect']._instance['host']"
-    deadline = time.monotonic() + 15
-    while anki.probe("result = %s.server.has_connections()" % host) and \
-            time.monotonic() < deadline:
-        time.sleep(0.2)
-    before = anki.probe("result = %s.wakeups" % host)
+HOST = "__import__('sys').modules['2055492159.AnkiConnect']._instance['host']"
+
+
+def idle_wakeups(runs: List["Run"], seconds: float = 5.0) -> None:
+    """Each run's add-on wake-ups in the same `seconds`, once no connection is open on it but
+    its subscribers': run.wakeups, run.timer_active."""
+    for run in runs:
+        deadline = time.monotonic() + 15
+        while run.anki.probe("result = len(%s.server.connections)" % HOST) > len(run.subs) \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+    before = [run.anki.probe("result = %s.wakeups" % HOST) for run in runs]
     time.sleep(seconds)
-    after = anki.probe("result = [%s.wakeups, %s._timer.isActive()]" % (host, host))
-    return after[0] - before, after[1]
+    for run, was in zip(runs, before):
+        after = run.anki.probe("result = [%s.wakeups, %s._timer.isActive()]" % (HOST, HOST))
+        run.wakeups, run.timer_active = after[0] - was, after[1]
 
 
 def in_process(collection: Optional[Path], fronts_new: List[Dict[str, Any]],
@@ -205,70 +409,189 @@ def mixed(fronts: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             for o in fronts[: BULK // 2]] + fronts[BULK // 2:]
 
 
-def bulk_phase(errors: Dict[str, str]) -> tuple:
-    """A new, empty profile: round trips, idle wake-ups, and the 5,000-note actions."""
-    workdir = Path(tempfile.mkdtemp(prefix="ankiconnect-bench-"))
-    base = workdir / "base"
-    base.mkdir()
-    anki = start_anki(base)
-    times: Dict[str, Optional[float]] = {}
+class Run:
+    """One Anki on a new profile (holding a copy of `collection`, if given) and what was
+    measured on it; with `subscribers` event subscribers connected and reading from its start,
+    before any timed work."""
+
+    def __init__(self, subscribers: int = 0, collection: Optional[Path] = None) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="ankiconnect-bench-"))
+        base = self.workdir / "base"
+        base.mkdir()
+        self.errors: Dict[str, str] = {}
+        self.times: Dict[str, Optional[float]] = {}
+        self.new_conn: List[float] = []
+        self.keep: List[float] = []
+        self.lookups: List[float] = []
+        self.wakeups = 0
+        self.timer_active = False
+        self.delivered: Optional[float] = None  # addNotes' start to its events at everyone
+        self.nids: List[int] = []
+        self.events: Optional[Dict[str, Any]] = None
+        self.subs: List[Any] = []
+        self.subscribers: Optional[Subscribers] = None
+        self.anki = start_anki(base, collection=collection)
+        self.client = Client(self.anki)
+        try:
+            if subscribers:
+                self.subscribers = Subscribers(self.anki, subscribers)
+                self.subs = self.subscribers.subs
+        except Exception:
+            self.close()
+            raise
+
+    def measure(self, name: str, func: Callable[[], Any]) -> Any:
+        """The value of func() (timed as self.times[name]); an error is noted, not raised (an
+        action not built yet: report, go on)."""
+        try:
+            seconds, value = timed(func)
+            self.times[name] = seconds
+            return value
+        except Exception as exc:
+            self.times[name] = None
+            self.errors[name] = str(exc)
+            return None
+
+    def close(self) -> None:
+        if self.subscribers is not None:
+            self.events = self.subscribers.summary()
+            self.subscribers.close()
+            self.subscribers = None
+        stop_anki(self.anki)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def rotated(runs: List[Run], turn: int) -> List[Run]:
+    """The runs in the order of this turn: each is first as often as the others."""
+    k = turn % len(runs)
+    return runs[k:] + runs[:k]
+
+
+def interleaved(runs: List[Run], name: str, func: Callable[[Run], Any], repeats: int = 3) -> None:
+    """A repeatable read, first once on each run (its value untimed), then `repeats` turns in
+    which every run does it once, in rotating order: run.times[name], the median."""
+    timings: Dict[int, List[float]] = {id(run): [] for run in runs}
+    for run in runs:
+        run.client.fresh()
+        run.measure(name, lambda: func(run))
+    for turn in range(repeats):
+        for run in rotated(runs, turn):
+            if run.times.get(name) is not None:
+                try:
+                    run.client.fresh()
+                    timings[id(run)].append(timed(lambda: func(run))[0])
+                except Exception as exc:
+                    run.times[name] = None
+                    run.errors[name] = str(exc)
+    for run in runs:
+        if run.times.get(name) is not None:
+            run.times[name] = statistics.median(timings[id(run)])
+
+
+def bulk_phase(subscribers: int) -> List[Run]:
+    """New, empty profiles: round trips, idle wake-ups, and the 5,000-note actions. One Anki
+    without subscribers; with `subscribers`, two more side by side: one with that many
+    subscribers and one without again (for the noise). Every measurement alternates between
+    them, in rotating order, and only one Anki works at a time."""
     fronts = note_objects("bench front", BULK, "Bench")
+    runs: List[Run] = []
     try:
-        new_conn = round_trips(anki, 300, keep_alive=False)
-        keep = round_trips(anki, 1000, keep_alive=True)
-        wakeups, timer_active = idle_wakeups(anki)
-        client = Client(anki)
-        client.call("createDeck", deck="Bench")
-
-        def measure(name: str, func: Callable[[], Any], runs: int = 3) -> Any:
-            try:
-                value = func()  # the first run's value; repeatable reads are timed again
-                times[name] = best(func, runs) if runs > 1 else None
-                return value
-            except Exception as exc:  # an action not built yet: report, go on
-                times[name] = None
-                errors[name] = str(exc)
-                return None
-
-        seconds, nids = timed(lambda: measure("addNotes",
-                                              lambda: client.call("addNotes", notes=fronts), 1))
-        times["addNotes"] = seconds if nids else None
+        runs.append(Run())
+        if subscribers:
+            runs.append(Run(subscribers))
+            runs.append(Run())
+        keep_conns = {id(run): http.client.HTTPConnection(run.anki.host, run.anki.port, timeout=30)
+                      for run in runs}
+        # untimed: the Anki started last is still bringing up its windows' web views, which
+        # took the CPU from the first requests (p99 30 ms instead of 3)
+        time.sleep(2)
+        for run in runs:
+            round_trips(run.anki, 30)
+            round_trips(run.anki, 100, keep_conns[id(run)])
+        for turn in range(10):
+            for run in rotated(runs, turn):
+                run.new_conn += round_trips(run.anki, 30)
+                run.keep += round_trips(run.anki, 100, keep_conns[id(run)])
+        for conn in keep_conns.values():
+            conn.close()
+        idle_wakeups(runs)
+        for run in runs:
+            run.client.call("createDeck", deck="Bench")
+            if run.subscribers is not None:  # its deck.changed reaches everyone first
+                wait_for(lambda: min(s.types.get("deck.changed", 0) for s in run.subs) > 0)
+        for run in runs:
+            run.client.fresh()
+            began = time.perf_counter()
+            nids = run.measure("addNotes", lambda: run.client.call("addNotes", notes=fronts))
+            run.nids = [n for n in nids or [] if n]
+            if not run.nids:
+                run.times["addNotes"] = None
+            if run.subscribers is not None and run.nids:
+                # every subscriber has the 5,000 notes as note.added events before going on
+                delivered = run.subscribers.wait_notes("note.added", len(run.nids))
+                run.delivered = None if delivered is None else delivered - began
         check = mixed(fronts)
-        measure("canAddNotes", lambda: client.call("canAddNotes", notes=check))
-        measure("canAddNotesWithErrorDetail",
-                lambda: client.call("canAddNotesWithErrorDetail", notes=check))
-        if nids:
-            measure("notesInfo", lambda: client.call("notesInfo", notes=[n for n in nids if n]))
-            cids = client.call("findCards", query="deck:Bench")
-            measure("cardsInfo", lambda: client.call("cardsInfo", cards=cids))
+        interleaved(runs, "canAddNotes", lambda run: run.client.call("canAddNotes", notes=check))
+        interleaved(runs, "canAddNotesWithErrorDetail",
+                    lambda run: run.client.call("canAddNotesWithErrorDetail", notes=check))
+        with_notes = [run for run in runs if run.nids]
+        interleaved(with_notes, "notesInfo",
+                    lambda run: run.client.call("notesInfo", notes=run.nids))
+        cids = {id(run): run.client.call("findCards", query="deck:Bench") for run in with_notes}
+        interleaved(with_notes, "cardsInfo",
+                    lambda run: run.client.call("cardsInfo", cards=cids[id(run)]))
     finally:
-        stop_anki(anki)
-        shutil.rmtree(workdir, ignore_errors=True)
-    return new_conn, keep, wakeups, timer_active, times, fronts
+        for run in runs:
+            run.close()
+    return runs
 
 
-def lookup_phase(large: Path, errors: Dict[str, str]) -> tuple:
-    """A profile holding the large collection: Yomitan's 20-note lookup, and 5,000 notes."""
-    workdir = Path(tempfile.mkdtemp(prefix="ankiconnect-bench-"))
-    base = workdir / "base"
-    base.mkdir()
-    anki = start_anki(base, collection=large)
-    lookup = note_objects("large front", 10, "Large") + note_objects("unseen front", 10, "Large")
-    lookups: List[float] = []
-    bulk: Optional[float] = None
+def wait_for(check: Callable[[], Any], timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def lookup_phase(large: Path, subscribers: int,
+                 lookup: List[Dict[str, Any]]) -> List[Run]:
+    """Profiles holding the large collection: Yomitan's 20-note lookup, and 5,000 notes; as
+    bulk_phase, one Anki, or three side by side (without, with subscribers, without again)."""
+    runs: List[Run] = []
     try:
-        client = Client(anki)
-        client.call("canAddNotes", notes=lookup)  # warm
-        for _ in range(50):
-            lookups.append(timed(lambda: client.call("canAddNotes", notes=lookup))[0])
+        runs.append(Run(collection=large))
+        if subscribers:
+            runs.append(Run(subscribers, collection=large))
+            runs.append(Run(collection=large))
         check = mixed(note_objects("large front", BULK, "Large"))
-        bulk = best(lambda: client.call("canAddNotes", notes=check))
-    except Exception as exc:
-        errors["lookup"] = str(exc)
+        time.sleep(2)  # as in bulk_phase: the last Anki started settles
+        for run in runs:
+            run.measure("lookup", lambda: run.client.call("canAddNotes", notes=lookup))
+        live = [run for run in runs if run.times.get("lookup") is not None]
+        try:
+            for turn in range(10):
+                for run in rotated(live, turn):
+                    for _ in range(5):
+                        run.client.fresh()
+                        run.lookups.append(
+                            timed(lambda: run.client.call("canAddNotes", notes=lookup))[0])
+            bulk: Dict[int, List[float]] = {id(run): [] for run in live}
+            for turn in range(3):
+                for run in rotated(live, turn):
+                    run.client.fresh()
+                    bulk[id(run)].append(
+                        timed(lambda: run.client.call("canAddNotes", notes=check))[0])
+            for run in live:
+                run.times["bulk"] = statistics.median(bulk[id(run)])
+        except Exception as exc:
+            for run in runs:
+                run.errors["lookup"] = str(exc)
     finally:
-        stop_anki(anki)
-        shutil.rmtree(workdir, ignore_errors=True)
-    return lookups, bulk, lookup
+        for run in runs:
+            run.close()
+    return runs
 
 
 def check_costs(fronts: List[Dict[str, Any]], http_times: Dict[str, Optional[float]]) -> None:
@@ -296,12 +619,19 @@ def main() -> None:
     if not hasattr(Collection, "add_notes"):
         print("in-process addNotes: one col.add_note per note (this release has no "
               "col.add_notes)")
-    errors: Dict[str, str] = {}
-    new_conn, keep, wakeups, timer_active, http_times, fronts = bulk_phase(errors)
+    bulk = bulk_phase(SUBSCRIBERS)
+    plain = bulk[0]
+    new_conn, keep, wakeups, timer_active = (plain.new_conn, plain.keep, plain.wakeups,
+                                             plain.timer_active)
+    http_times, errors = plain.times, plain.errors
+    fronts = note_objects("bench front", BULK, "Bench")
     direct = in_process(None, fronts, [])
     start, large = timed(build_large_collection)
     print("large collection: %d notes (%.1f s to build or load from cache)" % (LARGE, start))
-    lookups, bulk_large, lookup = lookup_phase(large, errors)
+    lookup = note_objects("large front", 10, "Large") + note_objects("unseen front", 10, "Large")
+    looked = lookup_phase(large, SUBSCRIBERS, lookup)
+    lookups, bulk_large = looked[0].lookups, looked[0].times.get("bulk")
+    errors.update(looked[0].errors)
     direct_lookup = in_process(large, [], lookup)["lookup"]
 
     print()
@@ -323,7 +653,7 @@ def main() -> None:
     for name in ["addNotes", "canAddNotes", "canAddNotesWithErrorDetail", "notesInfo", "cardsInfo"]:
         ours = http_times.get(name)
         ref = direct.get(baseline.get(name, name))
-        if ours is None:
+        if ours is None or ref is None:
             print("  %-28s  n/a: %s" % (name, errors.get(name, "not measured")))
             continue
         print("  %-28s %7.3f s  %7.3f s  %6.2fx   (%s)" % (
@@ -344,6 +674,101 @@ def main() -> None:
             print("  canAddNotes of %d notes against it: %.3f s" % (BULK, bulk_large))
     else:
         print("Yomitan lookup: n/a: %s" % errors.get("lookup"))
+    if len(bulk) == 3 and len(looked) == 3:
+        print()
+        report_subscribers(bulk, looked)
+
+
+def report_subscribers(bulk: List[Run], looked: List[Run]) -> None:
+    """The HTTP figures with SUBSCRIBERS event subscribers beside those without them."""
+    print("%d event subscribers (GET /events, every type, each reading all the time in one "
+          "thread of this process)" % SUBSCRIBERS)
+    print("  three Ankis side by side on new profiles (the lookup: on copies of the large one):"
+          " without subscribers")
+    print("  (the figures above), with them (connected before the first request), and without"
+          " again; every")
+    print("  measurement alternates between the three in rotating order, one Anki working at a"
+          " time")
+    print("  ratio = with / the mean of both without; noise = without again / without")
+    print("  %-44s %10s %10s %10s %7s %7s" % ("", "without", "with", "again", "ratio", "noise"))
+    rows: List[tuple] = []
+
+    def ms(values: List[float], q: Optional[float]) -> Optional[float]:
+        if not values:
+            return None
+        return statistics.median(values) if q is None else percentile(values, q)
+
+    for label, key, q in [("version round trip, new connection, median", "new_conn", None),
+                          ("version round trip, new connection, p99", "new_conn", 0.99),
+                          ("version round trip, keep-alive, median", "keep", None),
+                          ("version round trip, keep-alive, p99", "keep", 0.99)]:
+        rows.append((label, [ms(getattr(run, key), q) for run in bulk], "ms"))
+    for name in ["addNotes", "canAddNotes", "canAddNotesWithErrorDetail", "notesInfo", "cardsInfo"]:
+        rows.append(("%s (%d notes)" % (name, BULK), [run.times.get(name) for run in bulk], "s"))
+    for label, q in [("Yomitan lookup (%d notes present), median" % LARGE, None),
+                     ("Yomitan lookup, p99", 0.99)]:
+        rows.append((label, [ms(run.lookups, q) for run in looked], "ms"))
+    rows.append(("canAddNotes of %d against %d notes" % (BULK, LARGE),
+                 [run.times.get("bulk") for run in looked], "s"))
+    for label, (without, with_, again), unit in rows:
+        if without is None or with_ is None or again is None:
+            print("  %-44s n/a" % label)
+            continue
+
+        def cell(value: float) -> str:
+            return "%.2f ms" % (value * 1000) if unit == "ms" else "%.3f s" % value
+
+        print("  %-44s %10s %10s %10s %6.2fx %6.2fx" % (
+            label, cell(without), cell(with_), cell(again), with_ / ((without + again) / 2),
+            again / without))
+    print("  %-44s %10d %10d %10d" % ("idle: add-on wake-ups in 5 s", bulk[0].wakeups,
+                                      bulk[1].wakeups, bulk[2].wakeups))
+    print("  (with subscribers the once-a-second housekeeping timer runs, as for any open "
+          "connection; a heartbeat every 15 s)")
+    subs = bulk[1]
+    if subs.delivered is not None:
+        print("  addNotes of %d notes with subscribers: its reply after %.3f s; every subscriber "
+              "had all %d notes (note.added) %.3f s after the request" % (
+                  BULK, subs.times.get("addNotes") or 0, BULK, subs.delivered))
+    elif subs.nids:
+        print("  addNotes: NOT every subscriber received the %d notes in 60 s" % BULK)
+    for run in (bulk[1], bulk[2], looked[1], looked[2]):
+        for name, problem in run.errors.items():
+            print("  %s, %s: %s" % ("with subscribers" if run.subs else "without again", name,
+                                    problem))
+    for what, run, nids in [("the 5,000-note actions", bulk[1], bulk[1].nids),
+                            ("the lookup", looked[1], None)]:
+        if run.events is not None:
+            print("  " + describe_events(what, run.events, nids))
+
+
+def describe_events(what: str, events: Dict[str, Any], nids: Optional[List[int]]) -> str:
+    """What every subscriber received, and whether they all received the same."""
+    kinds = events["kinds"]
+    (types, note_ids, _), _ = max(kinds.items(), key=lambda item: item[1])
+    text = ", ".join("%s %d%s" % (kind, number, " with %d notes" % dict(note_ids)[kind]
+                                   if kind in dict(note_ids) else "")
+                     for kind, number in types) or "no events"
+    ok = []
+    if nids is not None:
+        got: List[int] = []
+        for block in events["first"]:
+            for line in block.split(b"\n"):
+                if line.startswith(b"data: "):
+                    data = json.loads(line[6:])
+                    if data.get("type") == "note.added":
+                        got.extend(data["noteIds"])
+        ok.append("their note ids are those addNotes returned" if sorted(got) == sorted(nids)
+                  else "NOT the note ids addNotes returned (%d of %d)" % (
+                      len(set(got) & set(nids)), len(nids)))
+    if len(kinds) == 1 and not events["dropped"]:
+        same = "all %d received the same events, in the same order (CRC), none dropped" % (
+            events["count"])
+    else:
+        same = "NOT all the same: %d dropped; %s" % (events["dropped"], "; ".join(
+            "%d received %s" % (n, dict(t) or "nothing") for (t, _, _), n in kinds.items()))
+    return "during %s each subscriber received: %s (%d heartbeats); %s" % (
+        what, text, events["heartbeats"], "; ".join(ok + [same]))
 
 
 if __name__ == "__main__":
