@@ -380,3 +380,26 @@ class EventStream:
         except OSError:
             pass
         self.conn.close()
+
+
+# the running add-on's events hub, as probe code
+HUB = "__import__('sys').modules['2055492159.AnkiConnect']._instance['feed'].hub"
+
+
+def event_streams(anki: "Anki", require_ok: bool = False) -> Any:
+    """For a fixture (`yield from`): a function that opens EventStreams (asserting a 200 when
+    `require_ok`); at the end every one is closed, and the hub must see every client go."""
+    opened: list = []
+
+    def open_stream(query: str = "", **kw: Any) -> EventStream:
+        s = EventStream(anki, query, **kw)
+        if require_ok:
+            assert s.status == 200, s.body
+        opened.append(s)
+        return s
+
+    yield open_stream
+    for s in opened:
+        s.close()
+    wait_until(lambda: anki.probe("result = len(%s.subscribers)" % HUB) == 0, "streams to end",
+               20)

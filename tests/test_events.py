@@ -14,10 +14,9 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from harness import EventStream, close_windows, wait_until
+from harness import EventStream, HUB, close_windows, event_streams, wait_until
 from test_graphical import Pending
 
-HUB = "__import__('sys').modules['2055492159.AnkiConnect']._instance['feed'].hub"
 
 
 def note(deck: str, front: str, back: str = "back") -> Dict[str, Any]:
@@ -31,18 +30,7 @@ def info(nid: int, deck: str, front: str, model: str = "Basic") -> Dict[str, Any
 
 @pytest.fixture
 def stream(anki: Any) -> Iterator[Any]:
-    opened: List[EventStream] = []
-
-    def open_stream(query: str = "", **kw: Any) -> EventStream:
-        s = EventStream(anki, query, **kw)
-        opened.append(s)
-        return s
-
-    yield open_stream
-    for s in opened:
-        s.close()
-    # every stream is gone from the hub (the server saw the client go)
-    wait_until(lambda: anki.probe("result = len(%s.subscribers)" % HUB) == 0, "streams to end", 20)
+    yield from event_streams(anki)
 
 
 def notes_of(events: List[Dict[str, Any]], kind: str) -> List[Dict[str, Any]]:

@@ -15,10 +15,9 @@ from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
-from harness import EventStream, start_anki, stop_anki, wait_until
+from harness import EventStream, HUB, event_streams, start_anki, stop_anki, wait_until
 
 PROFILE = "User 1"  # the profile devtools/launch.py creates
-HUB = "__import__('sys').modules['2055492159.AnkiConnect']._instance['feed'].hub"
 
 
 @pytest.fixture(scope="module")
@@ -34,19 +33,7 @@ def own_anki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture
 def stream(own_anki: Any) -> Iterator[Callable[..., EventStream]]:
-    opened: List[EventStream] = []
-
-    def open_stream(query: str = "") -> EventStream:
-        s = EventStream(own_anki, query)
-        assert s.status == 200, s.body
-        opened.append(s)
-        return s
-
-    yield open_stream
-    for s in opened:
-        s.close()
-    wait_until(lambda: own_anki.probe("result = len(%s.subscribers)" % HUB) == 0,
-               "streams to end", 20)
+    yield from event_streams(own_anki, require_ok=True)
 
 
 def open_profile_state(anki: Any) -> List[Any]:

@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
-from harness import EventStream, anki_python, free_port, wait_until
+from harness import EventStream, HUB, anki_python, event_streams, free_port, wait_until
 
 USER, PASSWORD = "ac-user", "ac-pass"
 
@@ -255,25 +255,12 @@ def test_sync_full_sync_required_then_normal_sync(anki, deck, logged_in, tmp_pat
 
 # -- push events (GET /events) of a sync ---------------------------------------------------
 
-HUB = "__import__('sys').modules['2055492159.AnkiConnect']._instance['feed'].hub"
 DAY = 86400
 
 
 @pytest.fixture
 def stream(anki: Any) -> Iterator[Callable[..., EventStream]]:
-    opened: List[EventStream] = []
-
-    def open_stream(query: str = "") -> EventStream:
-        s = EventStream(anki, query)
-        assert s.status == 200, s.body
-        opened.append(s)
-        return s
-
-    yield open_stream
-    for s in opened:
-        s.close()
-    # every stream is gone from the hub (the server saw the client go)
-    wait_until(lambda: anki.probe("result = len(%s.subscribers)" % HUB) == 0, "streams to end", 20)
+    yield from event_streams(anki, require_ok=True)
 
 
 def api_sync(anki: Any) -> None:
