@@ -403,3 +403,19 @@ def event_streams(anki: "Anki", require_ok: bool = False) -> Any:
         s.close()
     wait_until(lambda: anki.probe("result = len(%s.subscribers)" % HUB) == 0, "streams to end",
                20)
+
+
+def end_driver(proc: subprocess.Popen, timeout: float, what: str) -> int:
+    """Close a client driver's stdin (its signal to finish) and wait for it; its exit code.
+    AssertionError, the process killed, if it does not exit within `timeout` seconds."""
+    try:
+        assert proc.stdin is not None
+        proc.stdin.close()
+    except OSError:
+        pass
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError("%s did not exit when its stdin closed" % what) from None

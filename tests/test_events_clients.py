@@ -29,6 +29,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 import pytest
 
 from conftest import Anki
+from harness import end_driver
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
 INSTALL_NPM = "npm ci --prefix tests/clients"
@@ -104,16 +105,7 @@ class EventsClient:
     def close(self) -> None:
         """Close stdin: the script closes its EventSource and exits."""
         try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("the eventsource client did not exit when its stdin closed")
+            code = end_driver(self.proc, 30, "the eventsource client")
         finally:
             self.reader.join(timeout=10)
             self.stderr.close()

@@ -31,7 +31,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 from conftest import Anki
-from harness import AnkiError, wait_until
+from harness import AnkiError, end_driver, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ROOT / "tests" / "clients"
@@ -135,17 +135,7 @@ class Driver:
     def close(self) -> None:
         """Close stdin: the driver leaves its client (ending the session) and exits."""
         try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            code = self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("the %s SDK's driver did not exit when its stdin closed"
-                                 % self.sdk)
+            code = end_driver(self.proc, 60, "the %s SDK's driver" % self.sdk)
         finally:
             self.reader.join(timeout=10)
         stderr = self._stderr_text()
