@@ -131,6 +131,12 @@ def key_ok(config: Mapping[str, Any], key: Any) -> bool:
     return hmac.compare_digest(key.encode("utf-8"), str(expected).encode("utf-8"))
 
 
+def bearer(request: web.Request) -> Optional[str]:
+    """The key of an `Authorization: Bearer <key>` header (None without one)."""
+    value = request.header("authorization") or ""
+    return value[7:].strip() if value[:7].lower() == "bearer " else None
+
+
 # -- the request log ---------------------------------------------------------
 
 def redact_keys(request: Any) -> Any:
@@ -252,10 +258,7 @@ class Front:
         hub = self.events
         assert hub is not None
         headers = cors_headers(allow)
-        bearer = request.header("authorization") or ""
-        keys = [_first(query, "key"), bearer[7:].strip() if bearer[:7].lower() == "bearer "
-                else None]
-        if not any(key_ok(self.config, key) for key in keys):
+        if not any(key_ok(self.config, key) for key in (_first(query, "key"), bearer(request))):
             return web.Response.json({"result": None, "error": KEY_ERROR}, status=401,
                                      headers=headers + [("WWW-Authenticate", "Bearer")])
         try:

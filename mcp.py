@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Unio
 from . import web, webstream
 from .config import API_VERSION
 from .context import Deferred, RequestFacts
+from .front import bearer
 
 if TYPE_CHECKING:
     from .dispatch import Dispatcher
@@ -116,9 +117,7 @@ class McpServer:
                cors: List[Any], key_ok: Callable[[Any], bool]) -> Answer:
         if not self.config.get("mcpEnabled", True):
             return self._http_error(404, REFUSED, "MCP is off (config mcpEnabled)", cors)
-        bearer = request.header("authorization") or ""
-        key = bearer[7:].strip() if bearer[:7].lower() == "bearer " else None
-        if not key_ok(key):
+        if not key_ok(bearer(request)):
             return self._http_error(401, REFUSED, "valid api key must be provided",
                                     cors + [("WWW-Authenticate", "Bearer")])
         version = request.header("mcp-protocol-version")
