@@ -7,11 +7,27 @@ always reached over HTTP.
 
 import json
 import os
+import sys
 import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aqt import mw
+from aqt.qt import QObject, pyqtSignal
+
+
+class _Main(QObject):
+    """Runs each probe from its own queued event on the main thread. (Not taskman.run_on_main:
+    it runs the closures queued so far one after another, so a probe queued beside a closure
+    that opens a blocking dialog, say the reviewer's "continue?" after an answer, would wait
+    until that dialog closed.)"""
+
+    run = pyqtSignal(object)
+
+    def __init__(self):
+        super().__init__()
+        self.run.connect(lambda func: func())
+
 
 
 def _run_on_main(code):
@@ -28,14 +44,25 @@ def _run_on_main(code):
         finally:
             done.set()
 
-    mw.taskman.run_on_main(run)
+    _main.run.emit(run)
     if not done.wait(120):
-        return {"result": None, "error": "probe: main thread did not run the code in 120 s"}
+        return {"result": None,
+                "error": "probe: main thread did not run the code in 120 s\n" + _stacks()}
     try:
         return {"result": json.loads(json.dumps(box.get("result"), default=repr)),
                 "error": box.get("error")}
     except Exception:
         return {"result": None, "error": traceback.format_exc()}
+
+
+def _stacks():
+    """Where every thread is now (the main thread first): what held the main thread."""
+    main = threading.main_thread().ident
+    names = {t.ident: t.name for t in threading.enumerate()}
+    frames = sorted(sys._current_frames().items(), key=lambda item: item[0] != main)
+    return "\n".join("thread %s:\n%s" % (names.get(ident, ident),
+                                           "".join(traceback.format_stack(frame)))
+                     for ident, frame in frames)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -54,5 +81,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 _port = os.environ.get("ANKICONNECT_TEST_PROBE_PORT")
 if _port and mw is not None:
+    _main = _Main()  # made here, on the main thread, so its events are handled there
     _server = ThreadingHTTPServer(("127.0.0.1", int(_port)), _Handler)
     threading.Thread(target=_server.serve_forever, daemon=True).start()
