@@ -77,6 +77,30 @@ def check_reply(request: Any, reply: Any) -> None:
 Anki.reply_check = staticmethod(check_reply)
 
 
+# -- a failing test's report shows what its Anki printed meanwhile (tracebacks Anki only logs) --
+
+_LOG_STARTS = pytest.StashKey[Dict[Path, int]]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    ankis = [value for value in getattr(item, "funcargs", {}).values()
+             if isinstance(value, Anki) and value.log.exists()]
+    if call.when == "setup":  # where the log stood when the test began
+        item.stash[_LOG_STARTS] = {anki.log: anki.log.stat().st_size for anki in ankis}
+    if not report.failed:
+        return
+    starts = item.stash.get(_LOG_STARTS, {})
+    for anki in ankis:
+        with open(anki.log, "rb") as log:
+            log.seek(starts.get(anki.log, 0))
+            text = log.read()[-8000:].decode("utf-8", "replace")
+        if text.strip():
+            report.sections.append(("what Anki printed (%s)" % anki.log.name, text))
+
+
 @pytest.fixture(scope="session")
 def anki(tmp_path_factory: pytest.TempPathFactory) -> Any:
     base = tmp_path_factory.mktemp("anki") / "base"
