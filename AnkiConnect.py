@@ -55,7 +55,11 @@ def start(mw: Any, stored: Dict[str, Any]) -> None:
               % (cfg["webBindAddress"], cfg["webBindPort"], exc))
         return
     host.attach_events(feed)
-    _instance.update(ac=dispatcher, server=server, host=host, feed=feed, mcp=mcp)
+    from . import compat
+
+    unguard = compat.guard_bottom_bar(mw)
+    _instance.update(ac=dispatcher, server=server, host=host, feed=feed, mcp=mcp,
+                     unguard=unguard)
     # Close sockets and notifiers while Qt is still whole, not during interpreter teardown:
     # when the main window is destroyed (newer Anki deletes it before quitting; its child
     # notifiers are still whole while it emits `destroyed`), or else at aboutToQuit.
@@ -64,8 +68,6 @@ def start(mw: Any, stored: Dict[str, Any]) -> None:
     if app is not None:
         app.aboutToQuit.connect(stop)
     print("AnkiConnect: listening on %s" % ", ".join("%s:%s" % b for b in bound))
-    from . import compat
-
     # macOS would otherwise suspend the server whenever Anki is in the background
     compat.disable_app_nap()
 
@@ -81,6 +83,7 @@ def stop() -> None:
     if feed is not None:
         feed.hub.close()
     server.close()
+    _instance.pop("unguard", lambda: None)()
     host = _instance.get("host")
     if host is not None:
         host.detach()

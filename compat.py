@@ -77,6 +77,38 @@ def qt_exec(obj: Any) -> Any:
     return run()
 
 
+# -- Anki's own windows --------------------------------------------------------------
+
+@shim(since="23.10", change="the reviewer's bottom bar animates to its page's height "
+                            "(BottomWebView.animate_height)")
+def guard_bottom_bar(mw: Any) -> Callable[[], None]:
+    """Keep the reviewer's bottom bar from raising when its height comes back missing; a
+    function that takes the guard off again.
+
+    The bar measures its page with a JavaScript callback. When the page is replaced meanwhile,
+    as when a client shows a deck's overview and starts its review at once, the callback gets
+    None, and 23.10 .. 24.11 pass it to setFixedHeight: a TypeError, and Anki's "Anki
+    encountered a problem" in front of every later request. 25.02 checks for None in the one
+    callback it had then; the method itself still takes none, so the guard stays on every
+    release that has it. Only this bar's own attribute is set; the class is untouched.
+    """
+    bar: Any = getattr(mw, "bottomWeb", None)
+    animate = getattr(bar, "animate_height", None)
+    if animate is None:  # before 23.10: the bar does not animate
+        return lambda: None
+
+    def animate_height(height: Any) -> None:
+        if height is not None:
+            animate(height)
+
+    bar.animate_height = animate_height
+
+    def unguard() -> None:
+        if bar.__dict__.get("animate_height") is animate_height:
+            del bar.animate_height
+    return unguard
+
+
 # -- undo and refresh ------------------------------------------------------------------
 
 def everything_changed() -> Any:
