@@ -5,7 +5,6 @@ waits the actions' Context offers, which keep that loop turning."""
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
@@ -148,27 +147,11 @@ class QtHost:
         """
         from aqt.qt import QEventLoop
 
-        from . import compat
+        from . import compat, util
 
-        box: Dict[str, Any] = {}
         loop = QEventLoop()
-
-        def run() -> None:
-            try:
-                box["value"] = func()
-            except BaseException as exc:  # handed back to the main thread
-                box["error"] = exc
-            finally:
-                box["done"] = True
-                self.mw.taskman.run_on_main(loop.quit)
-
-        worker = threading.Thread(target=run, name="AnkiConnect-io", daemon=True)
-        worker.start()
-        while "done" not in box:
-            compat.qt_exec(loop)
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+        return util.in_worker(func, lambda: compat.qt_exec(loop),
+                              lambda: self.mw.taskman.run_on_main(loop.quit))
 
     def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
         """Keep Anki's event loop turning until `condition()` (checked on the main thread, every

@@ -1,14 +1,17 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""Generic helpers with no better home: ids, chunks of ids, and the chunked `... in (?,?,...)`
-query.
+"""Generic helpers with no better home: ids, chunks of ids, the chunked `... in (?,?,...)`
+query, and a function run in a worker thread while the caller's loop turns.
 
 No Anki imports and no imports of the add-on's own: tests import this module on its own.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Sequence
+import threading
+from typing import Any, Callable, Dict, Iterable, List, Sequence, TypeVar
+
+T = TypeVar("T")
 
 _INT64 = 1 << 63
 
@@ -41,3 +44,27 @@ def select_in(db: Any, sql: str, ids: Sequence[Any], size: int = CHUNK) -> List[
         placeholders = ",".join("?" * len(part))
         rows.extend(db.all(sql % ((placeholders,) * marks), *(part * marks)))
     return rows
+
+
+def in_worker(func: Callable[[], T], turn: Callable[[], None],
+              wake: Callable[[], None] = lambda: None) -> T:
+    """`func()` in a worker thread while `turn()` runs the caller's event loop, again and again
+    until `func` ended (`wake()`, called from the worker then, ends a turn that waits); its
+    value, or its exception raised here."""
+    box: Dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = func()
+        except BaseException as exc:  # handed back to the caller's thread
+            box["error"] = exc
+        finally:
+            box["done"] = True
+            wake()
+
+    threading.Thread(target=run, name="AnkiConnect-io", daemon=True).start()
+    while "done" not in box:
+        turn()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

@@ -1,9 +1,13 @@
-"""The generic helpers (util.py alone, no Anki): ids, chunks, and the chunked IN query."""
+"""The generic helpers (util.py alone, no Anki): ids, chunks, the chunked IN query, and the
+worker thread the hosts' run_in_thread use."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any, List
+
+import pytest
 
 import util
 
@@ -60,3 +64,26 @@ def test_select_in_binds_each_chunk_at_every_placeholder() -> None:
                           [10, 12], size=1)
     assert sorted(row[0] for row in rows) == [1, 2, 3, 4]
     assert [args for _sql, args in db.queries] == [(10, 10), (12, 12)]
+
+
+def test_in_worker_turns_the_loop_until_the_worker_ends() -> None:
+    import threading
+
+    release = threading.Event()
+    turns: List[int] = []
+    woken: List[int] = []
+
+    def turn() -> None:
+        turns.append(1)
+        if len(turns) == 3:
+            release.set()  # the caller's loop runs while the worker waits
+        time.sleep(0.01)
+
+    def work() -> str:
+        assert release.wait(10)
+        return threading.current_thread().name
+
+    assert util.in_worker(work, turn, lambda: woken.append(1)) == "AnkiConnect-io"
+    assert len(turns) >= 3 and woken == [1]
+    with pytest.raises(KeyError, match="from the worker"):
+        util.in_worker(lambda: {}["from the worker"], lambda: time.sleep(0.01))
