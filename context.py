@@ -138,7 +138,7 @@ class Context:
     @property
     def col(self) -> Collection:
         """The open collection; ApiError (the reply's error) when no profile is open."""
-        col = getattr(self.mw, "col", None) if self.mw is not None else None
+        col = self._dispatcher.collection()
         if col is None:
             raise ApiError(NO_COLLECTION)
         return col

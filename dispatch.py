@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, List, Optional, Tuple
 
 from .context import Context, Deferred, RequestFacts
 
@@ -25,19 +25,27 @@ if TYPE_CHECKING:
     from .registry import Action, Registry
 
 KEY_ERROR = "valid api key must be provided"
+WINDOW_ERROR = ("%s needs Anki's window, and this server runs without one (ankiconnect serve): "
+                "run it in the Anki desktop app with the add-on")
 
 
 class Dispatcher:
     """Answers request objects with the registry's actions. `authorise(key)` tells whether a
-    request's "key" is valid (front.key_ok over the live config); `host` (qthost.QtHost, or None
-    outside Anki) backs the Context's waits."""
+    request's "key" is valid (front.key_ok over the live config); `host` (qthost.QtHost,
+    headless.Host, or None in tests) backs the Context's waits; `collection()` is the open
+    collection or None (by default Anki's, `mw.col`). `window_only` names the actions a server
+    without Anki's window leaves out of `registry`: they get WINDOW_ERROR, not "unsupported"."""
 
     def __init__(self, registry: "Registry", config: "Config", mw: Any,
-                 authorise: Callable[[Any], bool], host: Any = None) -> None:
+                 authorise: Callable[[Any], bool], host: Any = None,
+                 collection: Optional[Callable[[], Any]] = None,
+                 window_only: Iterable[str] = ()) -> None:
         self.registry = registry
         self.config = config
         self.mw = mw
         self.host = host
+        self.collection = collection or (lambda: getattr(mw, "col", None))
+        self.window_only = frozenset(window_only)
         self._authorise = authorise
 
     def any_origin(self, req: Any) -> bool:
@@ -72,6 +80,8 @@ class Dispatcher:
                 return _error(KEY_ERROR)
             facts = dataclasses.replace(facts, authorised=True)
         if action is None:
+            if action_name in self.window_only:
+                return _error(WINDOW_ERROR % action_name)
             return _error("unsupported action")
         refusal = facts.policy(action) if facts.policy is not None else None
         if refusal:

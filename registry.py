@@ -37,6 +37,7 @@ class Declaration(NamedTuple):
     any_origin: bool = False
     effect: Optional[str] = None
     idempotent: bool = False
+    window: bool = False
 
 
 EFFECTS = ("read", "write", "destructive")
@@ -45,7 +46,7 @@ EFFECTS = ("read", "write", "destructive")
 def api(name: Optional[str] = None, versions: Versions = (1, None), collection: bool = True,
         aliases: Iterable[str] = (), renamed_from: Optional[Mapping[str, int]] = None,
         key: bool = True, any_origin: bool = False, effect: Optional[str] = None,
-        idempotent: bool = False) -> Callable:
+        idempotent: bool = False, window: bool = False) -> Callable:
     """Mark a function as an action; the registry checks the declaration when it is built.
 
     - name: the action name (default: the function's name).
@@ -64,6 +65,8 @@ def api(name: Optional[str] = None, versions: Versions = (1, None), collection: 
       "destructive" (may change or remove what exists). Every action of actions/ declares it
       (tested); undeclared counts as destructive.
     - idempotent: True when a second identical call changes nothing more ("read" always is).
+    - window: True for an action that needs Anki's window (its screens, dialogs or profiles); a
+      server without one (headless.py) refuses it, by name, with an error that says so.
     """
     if name is not None and not isinstance(name, str):
         raise RegistryError("@api takes keyword arguments: write @api() above %s, not @api"
@@ -72,7 +75,7 @@ def api(name: Optional[str] = None, versions: Versions = (1, None), collection: 
     def decorate(func: Callable) -> Callable:
         declaration = Declaration(name or func.__name__, versions, collection, aliases,
                                   dict(renamed_from or {}), bool(key), bool(any_origin), effect,
-                                  bool(idempotent))
+                                  bool(idempotent), bool(window))
         func.__dict__.setdefault("_api", []).append(declaration)
         return func
 
@@ -84,12 +87,12 @@ class Action:
 
     __slots__ = ("name", "func", "min_version", "max_version", "needs_collection", "alias_of",
                  "needs_key", "any_origin", "params", "required", "spec", "check", "effect",
-                 "idempotent")
+                 "idempotent", "needs_window")
 
     def __init__(self, name: str, func: Callable, min_version: int, max_version: Optional[int],
                  needs_collection: bool, alias_of: Optional[str] = None, needs_key: bool = True,
                  any_origin: bool = False, effect: Optional[str] = None,
-                 idempotent: bool = False) -> None:
+                 idempotent: bool = False, needs_window: bool = False) -> None:
         self.name = name
         self.func = func
         self.min_version = min_version
@@ -100,6 +103,7 @@ class Action:
         self.any_origin = any_origin  # True: served to an origin the CORS list refuses
         self.effect = effect  # "read", "write", "destructive"; None: undeclared (destructive)
         self.idempotent = idempotent or effect == "read"
+        self.needs_window = needs_window  # True: not served without Anki's window
         params = _params(name, func)
         self.params = [p.name for p in params]
         self.required = [p.name for p in params if p.default is inspect.Parameter.empty]
@@ -179,6 +183,16 @@ class Registry:
     def __contains__(self, name: Any) -> bool:
         return name in self._actions
 
+    def subset(self, keep: Callable[[Action], bool]) -> "Registry":
+        """The actions `keep` accepts, as a registry of their own (a name none of whose
+        actions is kept is not served there)."""
+        kept = Registry()
+        for name, actions in self._actions.items():
+            chosen = [action for action in actions if keep(action)]
+            if chosen:
+                kept._actions[name] = chosen
+        return kept
+
     def _add(self, action: Action) -> None:
         for other in self._actions.get(action.name, ()):
             if other.alias_of is not None and action.alias_of is not None:
@@ -198,7 +212,8 @@ class Registry:
 
 def _declared_actions(func: Callable, declaration: Declaration) -> List[Action]:
     """The actions one declaration serves: its old names, its name, then its aliases."""
-    name, versions, collection, aliases, renamed_from, key, any_origin, effect, idem = declaration
+    (name, versions, collection, aliases, renamed_from, key, any_origin, effect, idem,
+     window) = declaration
     where = _where(func)
     if effect is not None and effect not in EFFECTS:
         raise RegistryError("action '%s' of %s has effect %r: want one of %s"
@@ -207,7 +222,7 @@ def _declared_actions(func: Callable, declaration: Declaration) -> List[Action]:
         raise RegistryError("action '%s' of %s is declared idempotent without an effect"
                             % (name, where))
     flags: Dict[str, Any] = dict(needs_key=key, any_origin=any_origin, effect=effect,
-                                 idempotent=idem)
+                                 idempotent=idem, needs_window=window)
     if not (isinstance(versions, tuple) and len(versions) == 2 and _is_version(versions[0])
             and (versions[1] is None or _is_version(versions[1]))):
         raise RegistryError("action '%s' of %s has a bad version range %r: want (first, last), "

@@ -98,7 +98,7 @@ def _answer_if_kept(current: AddCards, answer: Deferred[Optional[int]],
     current.editor.call_after_note_saved(after_question)
 
 
-@api(effect="write")
+@api(effect="write", window=True)
 def guiAddCards(ctx: Context, note: Optional[NoteToAdd] = None) -> Deferred[Optional[int]]:
     """Open the Add dialog; with `note`, prefilled, answering once the user acts: the new
     note's id when they click Add, null when the dialog closes without adding.
@@ -176,7 +176,7 @@ def guiAddCards(ctx: Context, note: Optional[NoteToAdd] = None) -> Deferred[Opti
     return answer
 
 
-@api(effect="destructive")
+@api(effect="destructive", window=True)
 def guiAddNoteSetData(ctx: Context, note: Changes,
                       append: bool = False) -> Union[Literal[True], AddDialogClosed]:
     """Change what the open Add dialog shows: deck, note type, fields, tags, media; true.

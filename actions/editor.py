@@ -200,7 +200,7 @@ def _edit_dialog_class() -> Any:
     return EditDialog
 
 
-@api(effect="write", idempotent=True)
+@api(effect="write", idempotent=True, window=True)
 def guiEditNote(ctx: Context, note: NoteId) -> None:
     """Open the Edit window on the note.
 

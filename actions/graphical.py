@@ -101,7 +101,7 @@ def _change_rows(ctx: Context, browser: Browser, change: Callable[[], None]) -> 
         gui_hooks.browser_did_change_row.remove(on_row_change)
 
 
-@api(effect="write", idempotent=True)
+@api(effect="write", idempotent=True, window=True)
 def guiBrowse(ctx: Context, query: Optional[str] = None,
               reorderCards: Optional[Reorder] = None) -> List[CardId]:
     """Open or raise the Browser, run the search and sort; the matching card ids, in the order
@@ -160,7 +160,7 @@ def _select_card(ctx: Context, card_id: CardId) -> bool:
     return card_id in browser.table.get_selected_card_ids()
 
 
-@api(collection=False, effect="write", idempotent=True)
+@api(collection=False, effect="write", idempotent=True, window=True)
 def guiSelectCard(ctx: Context, card: CardId) -> bool:
     """Select the card in the open Browser; whether it is selected now.
 
@@ -173,7 +173,7 @@ def guiSelectCard(ctx: Context, card: CardId) -> bool:
     return _select_card(ctx, card)
 
 
-@api(collection=False, effect="write", idempotent=True)
+@api(collection=False, effect="write", idempotent=True, window=True)
 def guiSelectNote(ctx: Context, note: CardId) -> bool:
     """Select the card in the open Browser: upstream's alias of guiSelectCard.
 
@@ -185,7 +185,7 @@ def guiSelectNote(ctx: Context, note: CardId) -> bool:
     return _select_card(ctx, note)
 
 
-@api(collection=False, effect="read")
+@api(collection=False, effect="read", window=True)
 def guiSelectedNotes(ctx: Context) -> List[NoteId]:
     """The ids of the notes selected in the Browser; `[]` when it is closed."""
     browser = browser_window()
@@ -196,7 +196,7 @@ def guiSelectedNotes(ctx: Context) -> List[NoteId]:
 
 # -- Edit > Undo ----------------------------------------------------------------------------------
 
-@api(collection=False, effect="destructive")
+@api(collection=False, effect="destructive", window=True)
 def guiUndo(ctx: Context) -> bool:
     """Edit > Undo; whether something was undone.
 
@@ -244,7 +244,7 @@ def _show_overview(ctx: Context, name: str, action: str) -> bool:
     return True
 
 
-@api(collection=False, effect="write", idempotent=True)
+@api(collection=False, effect="write", idempotent=True, window=True)
 def guiDeckOverview(ctx: Context, name: str) -> bool:
     """Select the deck and show its overview; false when there is no such deck (or a dialog
     is in the way, or no collection is open).
@@ -255,7 +255,7 @@ def guiDeckOverview(ctx: Context, name: str) -> bool:
     return _show_overview(ctx, name, "guiDeckOverview")
 
 
-@api(effect="write", idempotent=True)
+@api(effect="write", idempotent=True, window=True)
 def guiDeckBrowser(ctx: Context) -> None:
     """Show the deck list.
 
@@ -269,7 +269,7 @@ def guiDeckBrowser(ctx: Context) -> None:
     return None
 
 
-@api(collection=False, effect="write", idempotent=True)
+@api(collection=False, effect="write", idempotent=True, window=True)
 def guiDeckReview(ctx: Context, name: str) -> bool:
     """Select the deck and start its review; false when there is no such deck (or a dialog is
     in the way, or no collection is open).
@@ -286,7 +286,7 @@ def guiDeckReview(ctx: Context, name: str) -> bool:
 
 
 
-@api(effect="destructive")
+@api(effect="destructive", window=True)
 def guiImportFile(ctx: Context, path: Optional[str] = None) -> None:
     """Start Anki's import of the file at `path` (on the server), or its file picker.
 
@@ -343,7 +343,7 @@ def _close_anki(mw: AnkiQt) -> None:
     mw.close()
 
 
-@api(collection=False, effect="destructive", idempotent=True)
+@api(collection=False, effect="destructive", idempotent=True, window=True)
 def guiExitAnki(ctx: Context) -> None:
     """Answer, then close Anki about a second later, as its window's close button does.
 
@@ -361,7 +361,7 @@ def guiExitAnki(ctx: Context) -> None:
     return None
 
 
-@api(effect="destructive")
+@api(effect="destructive", window=True)
 def guiCheckDatabase(ctx: Context) -> Literal[True]:
     """Start Tools > Check Database; true, without waiting for the check.
 

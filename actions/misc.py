@@ -234,12 +234,13 @@ def requestPermission(ctx: Context) -> Any:
     `webCorsOriginList`, No with the box ticked to `ignoreOriginList` (both saved in the add-on
     config). Requests from an origin whose question is open share that question and its answer.
     The origin is the request's Origin header, never a param. `requireApikey` is spelled as
-    upstream's code spells it.
+    upstream's code spells it. Without Anki's window (ankiconnect serve) nobody is asked: any
+    other origin is denied.
     """
     if ctx.facts.origin_allowed:
         return _granted(ctx)
     origin = ctx.facts.origin
-    if origin in ctx.config.get("ignoreOriginList", []):
+    if origin in ctx.config.get("ignoreOriginList", []) or ctx.mw is None:
         return {"permission": "denied"}
     origin = origin or ""
     key = ("requestPermission", origin)
@@ -265,19 +266,19 @@ def requestPermission(ctx: Context) -> Any:
 # -- profiles ----------------------------------------------------------------
 
 
-@api(collection=False, effect="read")
+@api(collection=False, effect="read", window=True)
 def getProfiles(ctx: Context) -> List[str]:
     """The names of Anki's profiles."""
     return ctx.mw.pm.profiles()
 
 
-@api(collection=False, effect="read")
+@api(collection=False, effect="read", window=True)
 def getActiveProfile(ctx: Context) -> Optional[str]:
     """The name of the profile Anki has open (null before any profile was opened)."""
     return ctx.mw.pm.name
 
 
-@api(collection=False, effect="destructive", idempotent=True)
+@api(collection=False, effect="destructive", idempotent=True, window=True)
 def loadProfile(ctx: Context, name: str) -> bool:
     """Switch Anki to a profile; false when no profile has this name (matched exactly).
 
@@ -378,15 +379,17 @@ def _refresh_everything(mw: Any) -> None:
 @api(effect="write", idempotent=True)
 def reloadCollection(ctx: Context) -> None:
     """Tell every open Anki window that anything may have changed, so that they show the
-    collection as it is now (what Anki's own reset does)."""
-    _refresh_everything(ctx.mw)
+    collection as it is now (what Anki's own reset does). Without Anki's window (ankiconnect
+    serve) there is none to tell: null all the same."""
+    if ctx.mw is not None:
+        _refresh_everything(ctx.mw)
     return None
 
 
 # -- sync ----------------------------------------------------------------------
 
 
-@api(effect="destructive", idempotent=True)
+@api(effect="destructive", idempotent=True, window=True)
 def sync(ctx: Context) -> None:
     """Sync the collection (and the media, where enabled) with AnkiWeb, then start Anki's
     regular sync (progress, media, refreshed windows), as upstream.
@@ -495,7 +498,7 @@ def _update_from_ankiweb(ctx: Context, answer: Deferred) -> None:
                                  step(checked))
 
 
-@api(collection=False, effect="destructive", idempotent=True)
+@api(collection=False, effect="destructive", idempotent=True, window=True)
 def upgrade(ctx: Context) -> Deferred[bool]:
     """Offer to update AnkiConnect from AnkiWeb; true once a newer version is installed.
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+
 from typing import Annotated, Any, Dict, List, Optional, Union
 
 from anki.models import NotetypeId
@@ -505,7 +507,9 @@ def notesInfo(ctx: Context, notes: Optional[List[int]] = None,
     for nid, cid in _rows(col, "select nid, id from cards where nid in (%s) order by nid, ord",
                           list(found)):
         cards.setdefault(nid, []).append(cid)
-    profile = ctx.mw.pm.name if ctx.mw is not None and getattr(ctx.mw, "pm", None) else None
+    # the profile's name; without Anki's window, that of the profile folder holding the file
+    profile = (ctx.mw.pm.name if ctx.mw is not None and getattr(ctx.mw, "pm", None)
+               else os.path.basename(os.path.dirname(col.path)))
     models: Dict[int, Any] = {}
     result: List[Union[NoteInfo, NoNote]] = []
     for nid in nids:

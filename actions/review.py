@@ -35,13 +35,13 @@ def _reviewer(ctx: Context) -> Optional[Reviewer]:
     return reviewer if reviewing(ctx) else None
 
 
-@api(collection=False, effect="read")
+@api(collection=False, effect="read", window=True)
 def guiReviewActive(ctx: Context) -> bool:
     """Whether Anki is reviewing: the main window shows the reviewer, with a card."""
     return reviewing(ctx)
 
 
-@api(collection=False, effect="read")
+@api(collection=False, effect="read", window=True)
 def guiCurrentCard(ctx: Context) -> Optional[CurrentCard]:
     """The card under review; null when not reviewing (v6; newer upstream answers an error).
 
@@ -84,7 +84,7 @@ def guiCurrentCard(ctx: Context) -> Optional[CurrentCard]:
     return current
 
 
-@api(collection=False, effect="write", idempotent=True)
+@api(collection=False, effect="write", idempotent=True, window=True)
 def guiStartCardTimer(ctx: Context) -> bool:
     """Restart the answer timer of the card under review; false when not reviewing (or a
     dialog is in the way)."""
@@ -95,7 +95,7 @@ def guiStartCardTimer(ctx: Context) -> bool:
     return True
 
 
-@api(collection=False, effect="write", idempotent=True)
+@api(collection=False, effect="write", idempotent=True, window=True)
 def guiShowQuestion(ctx: Context) -> bool:
     """Show the question side of the card under review; false when not reviewing (or a dialog
     is in the way)."""
@@ -106,7 +106,7 @@ def guiShowQuestion(ctx: Context) -> bool:
     return True
 
 
-@api(collection=False, effect="write", idempotent=True)
+@api(collection=False, effect="write", idempotent=True, window=True)
 def guiShowAnswer(ctx: Context) -> bool:
     """Show the answer side of the card under review; false when not reviewing (or a dialog is
     in the way)."""
@@ -117,7 +117,7 @@ def guiShowAnswer(ctx: Context) -> bool:
     return reviewer.state == "answer"
 
 
-@api(collection=False, effect="destructive")
+@api(collection=False, effect="destructive", window=True)
 def guiAnswerCard(ctx: Context, ease: int) -> bool:
     """Answer the card under review as its answer button does; true once the answer is
     recorded and the reviewer moved on.
@@ -159,7 +159,7 @@ def guiAnswerCard(ctx: Context, ease: int) -> bool:
     return bool(answered)
 
 
-@api(collection=False, effect="write")
+@api(collection=False, effect="write", window=True)
 def guiPlayAudio(ctx: Context) -> bool:
     """Replay the audio of the side shown of the card under review; false when not reviewing
     (or a dialog is in the way)."""

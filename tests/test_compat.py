@@ -252,8 +252,8 @@ ANKI_OBJECTS = frozenset([
 
 # (the object as written, the attribute) -> why it is not a release check. Keep this short.
 ALLOWED = {
-    ("self.mw", "col"): "duck typing: mw.col exists in every release (None without a profile); "
-                        "the default covers a main window that is not set up",
+    ("mw", "col"): "duck typing: mw.col exists in every release (None without a profile); the "
+                   "default covers no main window (headless.py) or one that is not set up",
     ("mw", "app"): "duck typing: AnkiQt.app exists in every release; the default covers a main "
                    "window that is not set up",
     ("ctx.mw", "addonManager"): "duck typing: ctx.mw may be None (no main window)",

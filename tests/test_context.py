@@ -50,6 +50,7 @@ def dispatcher(mw: Any = None, host: Any = None) -> Any:
     handled: List[Any] = []
     return types.SimpleNamespace(
         mw=mw, config={"apiVersion": 6}, host=host, registry=object(), handled=handled,
+        collection=lambda: None if mw is None else mw.col,
         handle=lambda req, facts: handled.append((req, facts)) or "reply")
 
 
