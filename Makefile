@@ -17,6 +17,9 @@
 #                          tests/clients/requirements.txt) beside the same Anki pins, for the test
 #                          process and the benchmark's in-process side.
 #   .venv/build            vendoring (requirements/build.txt), which bundles requirements-addon.txt.
+#   .venv/headless-<release>  the `anki` library alone, with the dependencies it names, pinned
+#                          as in requirements/anki-<release>.txt: what `pip install anki` gives a
+#                          machine without Anki's desktop; tests/test_headless.py serves from it.
 # Each release's requirements name the Python its desktop build ships (2.1.50 .. 25.02: 3.9;
 # 25.07 and later: 3.13), found by devtools/matrix.py (a pythonX.Y on PATH, or pyenv's).
 # PYTHON=/path/to/python overrides it.
@@ -27,6 +30,7 @@ REQS := requirements/anki-$(ANKI).txt
 ANKI_VENV := .venv/anki-$(ANKI)
 TEST_VENV := .venv/tests-$(ANKI)
 BUILD_VENV := .venv/build
+HEADLESS_VENV := .venv/headless-$(ANKI)
 ANKI_PY := $(ANKI_VENV)/bin/python
 PY := $(TEST_VENV)/bin/python
 BUILD_PY := $(BUILD_VENV)/bin/python
@@ -45,7 +49,7 @@ export ANKICONNECT_RELEASE := $(ANKI)
 
 .PHONY: venv anki-venv build-venv clients run test typecheck smoke test-matrix package install bench clean reference
 
-venv: anki-venv $(TEST_VENV)/.stamp build-venv
+venv: anki-venv $(TEST_VENV)/.stamp build-venv $(HEADLESS_VENV)/.stamp
 anki-venv: $(ANKI_VENV)/.stamp
 build-venv: $(BUILD_VENV)/.stamp
 
@@ -58,6 +62,12 @@ $(ANKI_VENV)/.stamp: $(REQS)
 	  echo "creating $(ANKI_VENV) with $$python_bin"; \
 	  rm -rf "$(ANKI_VENV)" && "$$python_bin" -m venv "$(ANKI_VENV)"
 	$(ANKI_PY) $(PIP) -r $(REQS)
+	touch $@
+
+$(HEADLESS_VENV)/.stamp: $(REQS)
+	@python_bin="$(PYTHON)"; test -n "$$python_bin" || exit 1; \
+	  rm -rf "$(HEADLESS_VENV)" && "$$python_bin" -m venv "$(HEADLESS_VENV)"
+	$(HEADLESS_VENV)/bin/python $(PIP) "anki==$(ANKI)" -c $(REQS)
 	touch $@
 
 $(TEST_VENV)/.stamp: $(REQS) requirements/tests-3.9.txt requirements/tests-3.13.txt

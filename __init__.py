@@ -2,7 +2,8 @@
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
 """AnkiConnect: Anki's add-on entry point.
 
-Importing this package outside a running Anki starts nothing. This file alone is read by every
+Importing this package outside a running Anki starts nothing and imports nothing of Anki's
+desktop (aqt, Qt): `python -m ankiconnect serve` (__main__.py) serves without it. This file alone is read by every
 Anki, old ones included, so it keeps to syntax that older Pythons parse (Anki 2.1.0 shipped 3.6),
 and it checks the Anki release before importing anything of the add-on's own.
 
@@ -61,6 +62,10 @@ def _refuse(message):
 
 
 def _start():
+    import sys
+
+    if "aqt" not in sys.modules:  # not inside Anki (Anki imports aqt before its add-ons), e.g.
+        return                    # `python -m ankiconnect serve`: nothing of Qt's is imported
     try:
         from aqt import mw
     except ImportError:

@@ -230,6 +230,47 @@ def start_anki(base: Path, env_extra: Optional[Dict[str, str]] = None,
     raise RuntimeError("Anki did not answer in 180 s:\n" + log.read_text()[-4000:])
 
 
+HEADLESS_PACKAGE = "ankiconnect"  # the package name `python -m ankiconnect serve` runs
+
+
+def headless_python() -> str:
+    """The interpreter of the venv with the `anki` library alone (Makefile:
+    .venv/headless-<release>): no aqt, no Qt, as `pip install anki` gives a server."""
+    release = os.environ.get("ANKICONNECT_RELEASE") or release_of_this_process()
+    python = ROOT / ".venv" / ("headless-" + release) / "bin" / "python"
+    if not python.exists():
+        raise RuntimeError("no %s: run `make venv ANKI=%s` (make test does)" % (python, release))
+    return str(python)
+
+
+def start_headless(collection: Path, *args: str, wait: bool = True) -> Anki:
+    """`python -m ankiconnect serve --collection <collection> --port <free> <args>` from the
+    built package, in the venv with the anki library alone; an Anki without a probe, once it
+    serves (`wait`), or as soon as it started. Its output goes to <collection>.<port>.log."""
+    if "headless" not in _built:
+        site = Path(tempfile.mkdtemp(prefix="ankiconnect-headless-"))
+        with zipfile.ZipFile(package.build(site / "AnkiConnect.ankiaddon")) as zf:
+            zf.extractall(site / HEADLESS_PACKAGE)
+        _built["headless"] = site
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(_built["headless"]))
+    env.pop("RUST_BACKTRACE", None)  # as in start_anki: a user's machine does not set it
+    log = collection.parent / ("%s.%d.log" % (collection.name, port))
+    proc = subprocess.Popen(
+        [headless_python(), "-m", HEADLESS_PACKAGE, "serve", "--collection", str(collection),
+         "--port", str(port)] + list(args),
+        stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
+    server = Anki(collection.parent, port, 0, proc, log)
+    if wait:
+        def serving() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError("ankiconnect serve exited (%s):\n%s"
+                                   % (proc.returncode, log.read_text()[-4000:]))
+            return b"AnkiConnect: serving" in log.read_bytes()
+        wait_until(serving, "ankiconnect serve to listen", timeout=60)
+    return server
+
+
 def stop_anki(anki: Anki) -> None:
     if anki.proc.poll() is None:
         anki.proc.terminate()

@@ -1,0 +1,233 @@
+# Copyright: the AnkiConnect authors
+# License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
+"""Serving without Anki's window: `python -m ankiconnect serve --collection PATH` (__main__.py)
+opens a collection with the `anki` library alone (no Qt, no aqt, no display) and serves the same
+wire protocol from the same action code as the add-on.
+
+The pieces are the add-on's own: web.Server on a `selectors` loop (web.SelectorWatcher) instead
+of Qt's socket notifiers, the same Dispatcher, Front, events Hub and Feed, and MCP server. What
+differs is this Host, which runs everything on one thread:
+
+- one loop turn: run what call_soon queued, then wait on the sockets until the next timer is due
+  (at most TURN seconds, so that a signal is noticed), then fire the due timers;
+- Context.run_in_thread runs its function in a thread and turns the loop until it ends, and
+  Context.wait_until turns it until its condition holds: as QtHost's nested event loops do, so
+  requests that arrive meanwhile are read and queued (dispatch.InOrder), answered in order;
+- the actions declared `window=True` (registry.py) are left out of the registry served here
+  (apiReflect and MCP's tool list leave them out too) and answer dispatch.WINDOW_ERROR;
+- no Anki window hears of changes, so the events Feed scans after every request instead.
+
+A collection another program holds open (a desktop Anki) is refused before anything is served:
+the anki library opens it exclusively and the second open fails at once, touching nothing.
+SIGTERM and SIGINT finish the request in progress, close the collection and exit 0.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import time
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, TypeVar
+
+from . import util, web
+
+T = TypeVar("T")
+
+TURN = 0.2  # seconds: the longest wait on the sockets, and so the longest a signal waits
+WAIT_STEP = 0.02  # seconds: how often wait_until looks at its condition
+LOCKED = ("the collection %s is open in another program (a desktop Anki?): close it there, "
+          "then start again")
+
+
+class ServeError(Exception):
+    """What stops the server from starting: its message is what the user reads."""
+
+
+class _Timer:
+    """A repeating timer of Host (start() and stop(), as QtHost.timer's QTimer)."""
+
+    def __init__(self, seconds: float, func: Callable[[], None]) -> None:
+        self.seconds = max(0.001, seconds)
+        self.func = func
+        self.due: Optional[float] = None
+
+    def start(self) -> None:
+        self.due = time.monotonic() + self.seconds
+
+    def stop(self) -> None:
+        self.due = None
+
+
+class Host:
+    """web.Server's watcher and the Context's waits on one thread, without Qt."""
+
+    def __init__(self) -> None:
+        self.watcher = web.SelectorWatcher()
+        self._soon: Deque[Callable[[], None]] = collections.deque()
+        self._timers: List[_Timer] = []
+
+    @property
+    def server(self) -> Optional[web.Server]:
+        return self.watcher.server
+
+    @server.setter
+    def server(self, server: Optional[web.Server]) -> None:
+        self.watcher.server = server
+
+    # -- watcher interface for web.Server ---------------------------------------------
+
+    def watch(self, sock: Any, read: bool, write: bool) -> None:
+        self.watcher.watch(sock, read, write)
+
+    def unwatch(self, sock: Any) -> None:
+        self.watcher.unwatch(sock)
+
+    # -- what the add-on's parts ask of a host -----------------------------------------
+
+    def call_soon(self, func: Callable[[], None]) -> None:
+        self._soon.append(func)
+
+    def timer(self, seconds: float, func: Callable[[], None]) -> _Timer:
+        timer = _Timer(seconds, func)
+        self._timers.append(timer)
+        return timer
+
+    def run_in_thread(self, func: Callable[[], T]) -> T:
+        """`func()` in a thread while the loop turns; its value, or its exception raised here."""
+        return util.in_worker(func, lambda: self.turn(WAIT_STEP))
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() >= deadline:
+                return condition()
+            self.turn(WAIT_STEP)
+        return True
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def turn(self, timeout: float = TURN) -> None:
+        """One turn of the loop: queued calls, the sockets (waiting at most `timeout`, less
+        when a timer is due sooner), the due timers."""
+        for _ in range(len(self._soon)):
+            self._soon.popleft()()
+        now = time.monotonic()
+        due = [t.due for t in self._timers if t.due is not None]
+        wait = 0.0 if self._soon else min([timeout] + [max(0.0, d - now) for d in due])
+        if self.watcher.server is not None:
+            self.watcher.run_once(wait)
+        elif wait:
+            time.sleep(wait)
+        now = time.monotonic()
+        for timer in self._timers:
+            if timer.due is not None and timer.due <= now:
+                timer.due = now + timer.seconds
+                timer.func()
+
+
+def open_collection(path: str) -> Any:
+    """The collection at `path` (made there when the file does not exist but its folder does);
+    ServeError when another program holds it open or it cannot be opened."""
+    from anki.collection import Collection
+    from anki.errors import DBError
+
+    path = os.path.abspath(path)
+    if not os.path.exists(path) and not os.path.isdir(os.path.dirname(path)):
+        raise ServeError("no such folder for the collection: %s" % os.path.dirname(path))
+    existed = os.path.exists(path)
+    try:
+        return Collection(path)
+    except DBError as exc:  # "Anki already open, or media currently syncing." (26.09)
+        if existed:
+            raise ServeError(LOCKED % path + (" (%s)" % exc if str(exc) else ""))
+        raise ServeError("cannot make a collection at %s: %s" % (path, exc))
+
+
+def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = None,
+          stored: Optional[Mapping[str, Any]] = None,
+          ready: Optional[Callable[[List[Any]], None]] = None) -> int:
+    """Serve the collection at `collection` until SIGTERM or SIGINT; the exit status.
+
+    `stored` is the config as config.json holds it (the environment overrides it as in the
+    add-on), `bind` and `port` override both; `ready(bound)` is called once listening."""
+    import anki.lang
+
+    if anki.lang.current_i18n is None:  # what Anki's window sets up: strip_html needs it
+        anki.lang.set_lang("en")
+
+    from . import config as config_module
+    from . import front
+    from .AnkiConnect import ACTIONS
+    from .changes import CollectionWatcher
+    from .dispatch import Dispatcher, InOrder
+    from .events import Feed, Hub
+    from .mcp import McpServer
+
+    cfg = config_module.load_config(stored, os.environ)
+    if bind is not None:
+        cfg["webBindAddress"] = bind
+    if port is not None:
+        cfg["webBindPort"] = port
+    col = open_collection(collection)
+    stopping: List[int] = []
+    try:
+        host = Host()
+        served = ACTIONS.subset(lambda action: not action.needs_window)
+        window_only = [name for name in ACTIONS.names() if name not in served]
+        dispatcher = Dispatcher(served, cfg, None, lambda key: front.key_ok(cfg, key), host,
+                                collection=lambda: col, window_only=window_only)
+        hub = Hub(host.timer, size=cfg["eventBufferSize"],
+                  heartbeat=cfg["eventHeartbeatSeconds"])
+        feed = Feed(hub, CollectionWatcher(hub.publish), lambda: col, host.call_soon)
+        mcp = McpServer(cfg, dispatcher, hub)
+        answer = front.Front(cfg, dispatcher, hub, mcp).answer
+
+        def answer_and_look(request: Any) -> Any:
+            try:
+                return answer(request)
+            finally:
+                feed.changed()  # no window hears of changes here: look after every request
+
+        server = web.Server(
+            InOrder(answer_and_look, host.call_soon).submit, host,
+            address=cfg["webBindAddress"], port=cfg["webBindPort"], backlog=cfg["webBacklog"],
+            max_body=cfg["webMaxBodySize"], idle_timeout=cfg["webTimeout"] / 1000.0,
+            error_headers=lambda: front.cors_headers(cfg["webCorsOriginList"][0]
+                                                     if cfg["webCorsOriginList"] else "*"))
+        host.server = server
+        try:
+            bound = server.listen()
+        except OSError as exc:
+            raise ServeError("cannot listen on %s:%s: %s"
+                             % (cfg["webBindAddress"], cfg["webBindPort"], exc))
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda signum, _frame: stopping.append(signum))
+        print("AnkiConnect: serving %s on %s" % (
+            col.path, ", ".join("%s:%s" % b for b in bound)), flush=True)
+        if ready is not None:
+            ready(bound)
+        while not stopping:
+            host.turn()
+        mcp.close()
+        hub.close()
+        server.close()
+    finally:
+        col.close()
+    print("AnkiConnect: stopped (signal %d), the collection closed" % stopping[0], flush=True)
+    return 0
+
+
+def read_config(path: Optional[str]) -> Dict[str, Any]:
+    """The JSON object in the file `path` (none: {}); ServeError when it is not one."""
+    if not path:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise ServeError("cannot read the config %s: %s" % (path, exc))
+    if not isinstance(value, dict):
+        raise ServeError("the config %s must hold a JSON object" % path)
+    return value

@@ -1,0 +1,147 @@
+"""`python -m ankiconnect serve` (headless.py): the API on a collection without Anki's window.
+
+It runs as a machine with only Python gets it: the built package under the name `ankiconnect`,
+in a venv that holds the `anki` library and the dependencies it names, nothing else (Makefile:
+.venv/headless-<release>; no aqt, no Qt). The collection sits in a profile-like folder
+("User 1"). What a client sees is the add-on's own answers: the v6 document's samples, the
+events stream; the actions that need Anki's window answer an error that says so; a collection
+another program holds is refused and left as it was; SIGTERM closes it cleanly, exit status 0.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from harness import EventStream, addon_module, headless_python, start_headless, stop_anki
+
+WINDOW = ("%s needs Anki's window, and this server runs without one (ankiconnect serve): run it "
+          "in the Anki desktop app with the add-on")
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("headless") / "User 1"
+    folder.mkdir()
+    return folder / "collection.anki2"
+
+
+@pytest.fixture(scope="module")
+def server(collection: Path) -> Iterator[Any]:
+    running = start_headless(collection)
+    yield running
+    stop_anki(running)
+
+
+def test_the_venv_has_no_desktop_and_the_server_loads_no_qt(server: Any) -> None:
+    found = subprocess.run([headless_python(), "-c", "import aqt"], capture_output=True)
+    assert found.returncode != 0 and b"No module named 'aqt'" in found.stderr
+    libraries = Path("/proc/%d/maps" % server.proc.pid).read_text()
+    assert "rsbridge" in libraries  # the anki library's backend is loaded
+    assert "Qt" not in libraries
+
+
+def test_v6_samples_answer_as_in_the_add_on(server: Any) -> None:
+    assert server.request({"action": "version", "version": 6}) == {"result": 6, "error": None}
+    assert "Default" in server.call("deckNames")
+    note = server.call("addNote", note={
+        "deckName": "Default", "modelName": "Basic",
+        "fields": {"Front": "front content", "Back": "back content"}, "tags": ["yomichan"]})
+    assert server.call("findNotes", query="deck:current front:\"front content\"") == [note]
+    info = server.call("notesInfo", notes=[note])
+    assert info[0]["fields"] == {"Front": {"value": "front content", "order": 0},
+                                 "Back": {"value": "back content", "order": 1}}
+    assert info[0]["tags"] == ["yomichan"] and info[0]["modelName"] == "Basic"
+    assert info[0]["profile"] == "User 1"  # the profile folder the collection is in
+    # Yomitan's duplicate check; a bare version-4 answer as well
+    assert server.call("canAddNotes", notes=[
+        {"deckName": "Default", "modelName": "Basic",
+         "fields": {"Front": "front content", "Back": "x"}},
+        {"deckName": "Default", "modelName": "Basic",
+         "fields": {"Front": "new word", "Back": "x"}}]) == [False, True]
+    assert server.request({"action": "deckNames"}) == server.call("deckNames")
+
+
+def test_window_actions_answer_that_they_need_the_window(server: Any) -> None:
+    assert server.error("guiBrowse", query="deck:current") == WINDOW % "guiBrowse"
+    assert server.error("guiCurrentCard") == WINDOW % "guiCurrentCard"
+    assert server.error("sync") == WINDOW % "sync"
+    assert server.call("multi", actions=[{"action": "deckNames"},
+                                          {"action": "guiDeckReview",
+                                           "params": {"name": "Default"}}])[1] == \
+        {"result": None, "error": WINDOW % "guiDeckReview"}
+    assert server.error("noSuchAction") == "unsupported action"
+    # the window does not come into it for a bad param either: the same answer first
+    assert server.error("guiBrowse", query=42) == WINDOW % "guiBrowse"
+
+
+def test_api_reflect_lists_what_this_server_serves(server: Any) -> None:
+    actions = addon_module("AnkiConnect").ACTIONS
+    window = {name for name in actions.names()
+              if all(a.needs_window for a in actions.declared(name))}
+    assert {"guiBrowse", "guiAnswerCard", "getProfiles", "sync"} <= window
+    listed = server.call("apiReflect", scopes=["actions"], actions=None)["actions"]
+    assert set(listed) == set(actions.names()) - window
+
+
+def test_permission_without_anybody_to_ask(server: Any) -> None:
+    status, _headers, body = server.http({"action": "requestPermission", "version": 6},
+                                         headers={"Origin": "https://example.com"})
+    assert status == 200 and json.loads(body) == {"result": {"permission": "denied"},
+                                                  "error": None}
+    granted = server.call("requestPermission")  # no Origin: a script, allowed
+    assert granted["permission"] == "granted"
+
+
+def test_events_stream_the_changes_made_through_the_api(server: Any) -> None:
+    stream = EventStream(server, "?types=note.added,note.updated")
+    try:
+        assert stream.status == 200
+        note = server.call("addNote", note={"deckName": "Default", "modelName": "Basic",
+                                            "fields": {"Front": "<b>pushed</b>", "Back": "b"}})
+        event = stream.until("note.added")[-1]
+        assert event["data"]["noteIds"] == [note]
+        assert event["data"]["notes"][0]["firstField"] == "pushed"
+        server.call("updateNoteFields", note={"id": note, "fields": {"Back": "changed"}})
+        assert stream.until("note.updated")[-1]["data"]["noteIds"] == [note]
+    finally:
+        stream.close()
+
+
+def test_a_collection_open_elsewhere_is_refused_and_left_alone(server: Any,
+                                                               collection: Path) -> None:
+    before = server.call("findNotes", query="")
+    second = start_headless(collection, wait=False)
+    assert second.proc.wait(60) == 2
+    said = second.log.read_text()
+    assert "ankiconnect: the collection %s is open in another program (a desktop Anki?): " \
+           "close it there, then start again" % collection in said, said
+    assert server.call("findNotes", query="") == before  # the first server goes on
+
+
+def test_sigterm_closes_the_collection_and_exits_0(tmp_path: Path) -> None:
+    folder = tmp_path / "User 1"
+    folder.mkdir()
+    collection = folder / "collection.anki2"
+    own = start_headless(collection)
+    try:
+        note = own.call("addNote", note={"deckName": "Default", "modelName": "Basic",
+                                         "fields": {"Front": "kept", "Back": "b"}})
+        own.proc.send_signal(signal.SIGTERM)
+        assert own.proc.wait(60) == 0, own.log.read_text()
+    finally:
+        stop_anki(own)
+    assert "AnkiConnect: stopped (signal 15), the collection closed" in own.log.read_text()
+    from anki.collection import Collection
+
+    col = Collection(str(collection))  # opens: nothing holds it any more
+    try:
+        assert col.db.scalar("pragma integrity_check") == "ok"
+        assert col.get_note(note)["Front"] == "kept"
+    finally:
+        col.close()
