@@ -15,7 +15,9 @@ differs is this Host, which runs everything on one thread:
   requests that arrive meanwhile are read and queued (dispatch.InOrder), answered in order;
 - the actions declared `window=True` (registry.py) are left out of the registry served here
   (apiReflect and MCP's tool list leave them out too) and answer dispatch.WINDOW_ERROR;
-- no Anki window hears of changes, so the events Feed scans after every request instead.
+- no Anki window hears of changes, so the events Feed scans after every request instead; and
+  nobody saves the collection later, so every request's changes are committed when it ends
+  (compat.commit: before 23.10 the collection holds a transaction open until it is saved).
 
 A collection another program holds open (a desktop Anki) is refused before anything is served:
 the anki library opens it exclusively and the second open fails at once, touching nothing.
@@ -157,8 +159,8 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
     if anki.lang.current_i18n is None:  # what Anki's window sets up: strip_html needs it
         anki.lang.set_lang("en")
 
+    from . import compat, front
     from . import config as config_module
-    from . import front
     from .AnkiConnect import ACTIONS
     from .changes import CollectionWatcher
     from .dispatch import Dispatcher, InOrder
@@ -188,6 +190,7 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
             try:
                 return answer(request)
             finally:
+                compat.commit(col)  # nobody saves it later: a kill keeps every answered change
                 feed.changed()  # no window hears of changes here: look after every request
 
         server = web.Server(

@@ -10,11 +10,13 @@ another program holds is refused and left as it was; SIGTERM closes it cleanly, 
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
+import time
 import subprocess
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Dict, Iterator
 
 import pytest
 
@@ -145,3 +147,57 @@ def test_sigterm_closes_the_collection_and_exits_0(tmp_path: Path) -> None:
         assert col.get_note(note)["Front"] == "kept"
     finally:
         col.close()
+
+
+def test_sigkill_in_the_middle_of_add_notes_leaves_all_or_none(tmp_path: Path) -> None:
+    """A server killed outright while it adds 5,000 notes: the collection passes SQLite's
+    integrity check and Anki's own Check Database, and holds all of those notes or none (and
+    every note of a request answered before)."""
+    import threading
+
+    folder = tmp_path / "User 1"
+    folder.mkdir()
+    collection = folder / "collection.anki2"
+    own = start_headless(collection)
+    def batch(word: str) -> Dict[str, Any]:
+        return {"action": "addNotes", "version": 6, "params": {"notes": [
+            {"deckName": "Default", "modelName": "Basic",
+             "fields": {"Front": "%s %d" % (word, i), "Back": "b"}} for i in range(5000)]}}
+
+    try:
+        # how long such a request takes here, to aim the kill at its middle (no assertion)
+        started = time.monotonic()
+        assert own.http(batch("first"), timeout=120)[0] == 200
+        took = time.monotonic() - started
+        def send() -> None:
+            try:
+                own.http(batch("killed"), timeout=120)
+            except (OSError, http.client.HTTPException):
+                pass  # the server is killed before it answers
+
+        sender = threading.Thread(target=send, daemon=True)
+        log_size = own.log.stat().st_size
+        sender.start()
+        time.sleep(took / 2)
+        own.proc.kill()
+        assert own.proc.wait(60) == -signal.SIGKILL
+        sender.join(60)
+        assert own.log.stat().st_size == log_size  # nothing was printed meanwhile: no error
+    finally:
+        stop_anki(own)
+    from anki.collection import Collection
+
+    col = Collection(str(collection))
+    try:
+        assert col.db.scalar("pragma integrity_check") == "ok"
+        added = len(col.find_notes("front:killed*"))
+        assert added in (0, 5000), added
+        assert len(col.find_notes("front:first*")) == 5000  # answered before: it stays
+        report, ok = col.fix_integrity()
+    finally:
+        col.close()
+    fresh = Collection(str(tmp_path / "fresh.anki2"))  # what the check says of a sound one
+    try:
+        assert ok and report == fresh.fix_integrity()[0], report
+    finally:
+        fresh.close()
