@@ -7,6 +7,7 @@
 #   make test-matrix              the smoke set against every release in MATRIX, then a summary
 #   make bench ANKI=2.1.50        the benchmark on one release
 #   make package                  build/AnkiConnect.ankiaddon, what users install
+#   make dist                     build/ankiconnect-<version>-py3-none-any.whl: ankiconnect serve
 #   make reference                README.md's API reference, regenerated (devtools/reference.py)
 #   make typecheck                mypy over the built package (part of make test)
 #
@@ -19,7 +20,8 @@
 #   .venv/build            vendoring (requirements/build.txt), which bundles requirements-addon.txt.
 #   .venv/headless-<release>  the `anki` library alone, with the dependencies it names, pinned
 #                          as in requirements/anki-<release>.txt: what `pip install anki` gives a
-#                          machine without Anki's desktop; tests/test_headless.py serves from it.
+#                          machine without Anki's desktop; tests/test_headless.py installs the
+#                          wheel (make dist) into it and runs its `ankiconnect serve`.
 # Each release's requirements name the Python its desktop build ships (2.1.50 .. 25.02: 3.9;
 # 25.07 and later: 3.13), found by devtools/matrix.py (a pythonX.Y on PATH, or pyenv's).
 # PYTHON=/path/to/python overrides it.
@@ -47,7 +49,7 @@ PIP := -m pip install -q --disable-pip-version-check
 export ANKICONNECT_ANKI_PYTHON := $(CURDIR)/$(ANKI_PY)
 export ANKICONNECT_RELEASE := $(ANKI)
 
-.PHONY: venv anki-venv build-venv clients run test typecheck smoke test-matrix package install bench clean reference
+.PHONY: venv anki-venv build-venv clients run test typecheck smoke test-matrix package dist install bench clean reference
 
 venv: anki-venv $(TEST_VENV)/.stamp build-venv $(HEADLESS_VENV)/.stamp
 anki-venv: $(ANKI_VENV)/.stamp
@@ -132,6 +134,9 @@ test-matrix:
 
 package: build-venv
 	$(BUILD_PY) devtools/package.py --out $(PACKAGE)
+
+dist: build-venv
+	$(BUILD_PY) devtools/package.py --wheel build
 
 bench: venv
 	$(PY) devtools/bench.py

@@ -230,9 +230,6 @@ def start_anki(base: Path, env_extra: Optional[Dict[str, str]] = None,
     raise RuntimeError("Anki did not answer in 180 s:\n" + log.read_text()[-4000:])
 
 
-HEADLESS_PACKAGE = "ankiconnect"  # the package name `python -m ankiconnect serve` runs
-
-
 def headless_python() -> str:
     """The interpreter of the venv with the `anki` library alone (Makefile:
     .venv/headless-<release>): no aqt, no Qt, as `pip install anki` gives a server."""
@@ -243,22 +240,35 @@ def headless_python() -> str:
     return str(python)
 
 
+def install_wheel() -> Path:
+    """The `ankiconnect` command: the wheel (make dist) built from this checkout and installed
+    into the headless venv, as `pip install ankiconnect-*.whl` does (its dependency, anki, is
+    there already: `pip check` must agree); once per test session."""
+    if "wheel" not in _built:
+        wheel = package.build_wheel(Path(tempfile.mkdtemp(prefix="ankiconnect-wheel-")))
+        python = headless_python()
+        for command in (["install", "-q", "--force-reinstall", "--no-deps", str(wheel)],
+                        ["check"]):
+            done = subprocess.run([python, "-m", "pip", "--disable-pip-version-check"] + command,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            if done.returncode != 0:
+                raise RuntimeError("pip %s: %s" % (command[0], done.stdout.decode()))
+        _built["wheel"] = Path(python).parent / "ankiconnect"
+    return _built["wheel"]
+
+
 def start_headless(collection: Path, *args: str, wait: bool = True) -> Anki:
-    """`python -m ankiconnect serve --collection <collection> --port <free> <args>` from the
-    built package, in the venv with the anki library alone; an Anki without a probe, once it
-    serves (`wait`), or as soon as it started. Its output goes to <collection>.<port>.log."""
-    if "headless" not in _built:
-        site = Path(tempfile.mkdtemp(prefix="ankiconnect-headless-"))
-        with zipfile.ZipFile(package.build(site / "AnkiConnect.ankiaddon")) as zf:
-            zf.extractall(site / HEADLESS_PACKAGE)
-        _built["headless"] = site
+    """`ankiconnect serve --collection <collection> --port <free> <args>`, the command of the
+    wheel built from this checkout (install_wheel); an Anki without a probe, once it serves
+    (`wait`), or as soon as it started. Its output goes to <collection>.<port>.log."""
+    command = install_wheel()
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(_built["headless"]))
+    env = dict(os.environ)
     env.pop("RUST_BACKTRACE", None)  # as in start_anki: a user's machine does not set it
     log = collection.parent / ("%s.%d.log" % (collection.name, port))
     proc = subprocess.Popen(
-        [headless_python(), "-m", HEADLESS_PACKAGE, "serve", "--collection", str(collection),
-         "--port", str(port)] + list(args),
+        [str(command), "serve", "--collection", str(collection), "--port", str(port)]
+        + list(args),
         stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
     server = Anki(collection.parent, port, 0, proc, log)
     if wait:

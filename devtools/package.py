@@ -9,12 +9,14 @@ the vendoring configuration changes.
 
     python devtools/package.py --out build/AnkiConnect.ankiaddon
     python devtools/package.py --vendor-into .     # make run / make install: vendor/ in a checkout
+    python devtools/package.py --wheel build        # make dist: the wheel of `ankiconnect serve`
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -125,6 +127,48 @@ def build(out: Path) -> Path:
     return out
 
 
+WHEEL_PROJECT = """\
+# written by devtools/package.py (make dist): the add-on's files as the package `ankiconnect`
+[build-system]
+requires = ["flit_core==4.2.0"]
+build-backend = "flit_core.buildapi"
+
+[project]
+name = "ankiconnect"
+version = "%(version)s"
+description = "The AnkiConnect API without Anki's window: ankiconnect serve --collection PATH"
+license = "GPL-3.0-or-later"
+license-files = ["ankiconnect/LICENSE"]
+requires-python = ">=3.9"
+dependencies = ["anki>=2.1.50"]
+
+[project.scripts]
+ankiconnect = "ankiconnect.__main__:main"
+"""
+
+
+def build_wheel(out_dir: Path) -> Path:
+    """build/ankiconnect-<version>-py3-none-any.whl: the add-on's files (bundled h11 included)
+    as the package `ankiconnect`, with the command `ankiconnect` (__main__.main) and `anki` as
+    its dependency; built by flit_core (requirements/build.txt) in the build venv."""
+    version = json.loads((ROOT / "manifest.json").read_text())["human_version"]
+    stage = ROOT / "build" / "wheel-src"
+    shutil.rmtree(stage, ignore_errors=True)
+    with zipfile.ZipFile(build(stage / "AnkiConnect.ankiaddon")) as zf:
+        zf.extractall(stage / "ankiconnect")
+    (stage / "AnkiConnect.ankiaddon").unlink()
+    (stage / "pyproject.toml").write_text(WHEEL_PROJECT % {"version": version})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    python = DEFAULT_BUILD_BIN / "python"
+    proc = subprocess.run([str(python), "-m", "pip", "wheel", "-q", "--no-deps",
+                           "--no-build-isolation", "--disable-pip-version-check", "-w",
+                           str(out_dir), str(stage)], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise SystemExit("building the wheel failed:\n" + proc.stdout.decode("utf-8", "replace"))
+    return out_dir / ("ankiconnect-%s-py3-none-any.whl" % version)
+
+
 def vendor_into(target: Path) -> None:
     """Put the bundled dependencies into a checkout's vendor/ (make run, make install)."""
     dest_root = target / "vendor"
@@ -139,8 +183,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=str(ROOT / "build" / "AnkiConnect.ankiaddon"))
     parser.add_argument("--vendor-into", help="put the bundled dependencies into FOLDER/vendor")
+    parser.add_argument("--wheel", help="build the wheel (ankiconnect serve) into FOLDER")
     args = parser.parse_args()
-    if args.vendor_into:
+    if args.wheel:
+        print(build_wheel(Path(args.wheel)))
+    elif args.vendor_into:
         vendor_into(Path(args.vendor_into))
         print("vendored into %s" % Path(args.vendor_into, "vendor"))
     else:

@@ -1,8 +1,8 @@
 """`python -m ankiconnect serve` (headless.py): the API on a collection without Anki's window.
 
-It runs as a machine with only Python gets it: the built package under the name `ankiconnect`,
-in a venv that holds the `anki` library and the dependencies it names, nothing else (Makefile:
-.venv/headless-<release>; no aqt, no Qt). The collection sits in a profile-like folder
+It runs as a machine with only Python gets it: the wheel built from the checkout (make dist),
+installed into a venv that holds the `anki` library and the dependencies it names, nothing else
+(Makefile: .venv/headless-<release>; no aqt, no Qt), started as its command `ankiconnect serve`. The collection sits in a profile-like folder
 ("User 1"). What a client sees is the add-on's own answers: the v6 document's samples, the
 events stream; the actions that need Anki's window answer an error that says so; a collection
 another program holds is refused and left as it was; SIGTERM closes it cleanly, exit status 0.
