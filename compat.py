@@ -251,23 +251,30 @@ def answer_card(col: Any, card: Any, ease: int) -> None:
 
 # -- sync -------------------------------------------------------------------------------
 
+@shim(since="23.10", change="col.sync_collection(auth, sync_media): one call syncs the collection "
+                            "and starts the media sync")
+def syncs_media_along(col: Any) -> bool:
+    """Whether the release's collection sync starts the media sync too (23.10 and later; see
+    sync_collection): what a sync without Anki's window needs."""
+    import inspect
+
+    return "sync_media" in inspect.signature(col.sync_collection).parameters
+
+
 @shim(since="23.10", change="col.sync_collection(auth, sync_media): the media sync starts with "
                             "the collection's (before, separately)")
 @shim(since="23.10", change="saving is automatic (before, the collection held a transaction open "
                             "that a sync must not find: Anki's sync saved with trx=False first)")
-def sync_collection(mw: Any, col: Any, auth: Any,
+def sync_collection(col: Any, auth: Any, media: bool,
                     run: Callable[[Callable[[], Any]], Any] = lambda work: work()) -> Any:
     """Sync the collection with AnkiWeb through `run` (the action's ctx.run_in_thread: off the
-    main thread); its SyncOutput. Media too where the release syncs it along (and the profile
-    wants it); before 23.10 the GUI sync that follows does the media.
+    main thread); its SyncOutput. Media too (`media`: the profile wants it) where the release
+    syncs it along, in the background; before 23.10 the GUI sync that follows does the media.
 
     Before 23.10 the collection keeps a transaction open between saves; a sync inside it fails
     ("cannot start a transaction within a transaction"), so it is committed first and opened
     again after, as Anki's own sync does."""
-    import inspect
-
-    if "sync_media" in inspect.signature(col.sync_collection).parameters:
-        media = mw.pm.media_syncing_enabled()
+    if syncs_media_along(col):
         return run(lambda: col.sync_collection(auth, media))
     col.save(trx=False)
     try:

@@ -12,7 +12,8 @@ documented member of Context:
   `ctx.run_in_thread(func)` for blocking I/O, `ctx.wait_until(condition, timeout)` for a window
   or a step Anki finishes later, and `ctx.later()`, a Deferred the action returns to answer
   once something happens (the user clicks Add) while other requests are served;
-- `ctx.config` (the live add-on config), `ctx.mw` (Anki's main window);
+- `ctx.config` (the live add-on config), `ctx.mw` (Anki's main window; None without it, where
+  `ctx.host_sync()` syncs with the server's own login);
 - `ctx.facts`: what the front established about the request (RequestFacts);
 - `ctx.registry` (the actions served) and `ctx.handle(request, facts)` (a sub-request through
   the dispatcher), for apiReflect and multi.
@@ -152,6 +153,11 @@ class Context:
 
         with compat.undoable(self.mw, col, "AnkiConnect: " + name):
             yield col
+
+    def host_sync(self) -> None:
+        """Sync with the login of a server without Anki's window (headless.Host.sync; its
+        errors are the reply's); in Anki its profile holds the login and the action syncs."""
+        self._dispatcher.host.sync(self.col, self.run_in_thread)
 
     # -- waiting -----------------------------------------------------------------
 

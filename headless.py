@@ -1,6 +1,6 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""Serving without Anki's window: `python -m ankiconnect serve --collection PATH` (__main__.py)
+"""Serving without Anki's window: `ankiconnect serve --collection PATH` (__main__.py; `make dist`)
 opens a collection with the `anki` library alone (no Qt, no aqt, no display) and serves the same
 wire protocol from the same action code as the add-on.
 
@@ -18,6 +18,11 @@ differs is this Host, which runs everything on one thread:
 - no Anki window hears of changes, so the events Feed scans after every request instead; and
   nobody saves the collection later, so every request's changes are committed when it ends
   (compat.commit: before 23.10 the collection holds a transaction open until it is saved).
+
+Sync (Anki 23.10 and later): `ankiconnect login` keeps the sync key beside the collection (never
+the password), or the environment gives user and password; the `sync` action syncs with that
+login (Host.sync), never a full sync, which `ankiconnect sync --full-upload|--full-download`
+does on purpose with the server stopped; `--sync-every` syncs on a schedule and once at the end.
 
 A collection another program holds open (a desktop Anki) is refused before anything is served:
 the anki library opens it exclusively and the second open fails at once, touching nothing.
@@ -63,12 +68,19 @@ class _Timer:
 
 
 class Host:
-    """web.Server's watcher and the Context's waits on one thread, without Qt."""
+    """web.Server's watcher and the Context's waits on one thread, without Qt; and the sync
+    login the server was started with (`sync_auth`, Anki's SyncAuth, or None)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sync_auth: Any = None) -> None:
         self.watcher = web.SelectorWatcher()
         self._soon: Deque[Callable[[], None]] = collections.deque()
         self._timers: List[_Timer] = []
+        self.sync_auth = sync_auth
+
+    def sync(self, col: Any, run: Callable[[Callable[[], Any]], Any]) -> None:
+        """A normal sync of `col` with the server's login, through `run`; the media sync goes
+        on in the background. A full sync is refused (see FULL_SYNC_ALONE)."""
+        sync_normally(col, self.sync_auth, run)
 
     @property
     def server(self) -> Optional[web.Server]:
@@ -129,6 +141,105 @@ class Host:
                 timer.func()
 
 
+SYNC_FILE = "ankiconnect-sync.json"  # beside the collection: `ankiconnect login`'s sync key
+ENV_USER, ENV_PASSWORD = "ANKICONNECT_SYNC_USER", "ANKICONNECT_SYNC_PASSWORD"
+NEEDS_NEW_SYNC = ("sync without Anki's window needs Anki 23.10 or later: install a newer anki "
+                  "library")
+MEDIA_WAIT = 600.0  # seconds the media sync may take at the end (`ankiconnect sync`, a stop)
+
+
+def _sync_file(collection: str) -> str:
+    return os.path.join(os.path.dirname(os.path.abspath(collection)), SYNC_FILE)
+
+
+def login(col: Any, collection: str, username: str, password: str,
+          endpoint: Optional[str]) -> None:
+    """Log in to AnkiWeb (or the server at `endpoint`) and keep the sync key, the user name
+    and the server in SYNC_FILE beside the collection (readable by its owner only); never the
+    password."""
+    _check_sync(col)
+    auth = col.sync_login(username, password, endpoint or None)
+    path = _sync_file(collection)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        json.dump({"username": username, "hkey": auth.hkey,
+                   "endpoint": auth.endpoint or endpoint or None}, handle)
+    os.chmod(path, 0o600)
+
+
+def sync_login(col: Any, collection: str, endpoint: Optional[str],
+               environ: Mapping[str, str]) -> Any:
+    """The SyncAuth to sync with: a login now with the user and password of the environment
+    (kept in memory only), else the sync key `ankiconnect login` kept; `endpoint` (--sync-url)
+    overrides the server. None when there is neither."""
+    from anki.sync import SyncAuth
+
+    if environ.get(ENV_USER) and environ.get(ENV_PASSWORD):
+        _check_sync(col)
+        return col.sync_login(environ[ENV_USER], environ[ENV_PASSWORD], endpoint or None)
+    path = _sync_file(collection)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        stored = json.load(handle)
+    return SyncAuth(hkey=stored["hkey"], endpoint=endpoint or stored.get("endpoint") or None)
+
+
+def _check_sync(col: Any) -> None:
+    from . import compat
+
+    if not compat.syncs_media_along(col):
+        raise ServeError(NEEDS_NEW_SYNC)
+
+
+def sync_normally(col: Any, auth: Any, run: Callable[[Callable[[], Any]], Any]) -> None:
+    from . import compat
+    from .actions.misc import FULL_SYNC_ALONE, refuse_full_sync
+
+    _check_sync(col)
+    if auth is None:
+        raise Exception("sync: auth not configured")
+    out = compat.sync_collection(col, auth, True, run)
+    if out.new_endpoint:  # AnkiWeb moved the account (23.10 has new_endpoint: 2.1.57 on)
+        auth.endpoint = out.new_endpoint
+    refuse_full_sync(out, FULL_SYNC_ALONE)
+
+
+def wait_for_media(col: Any) -> None:
+    """Until the media sync under way ends (at most MEDIA_WAIT); its error, if it failed."""
+    deadline = time.monotonic() + MEDIA_WAIT
+    while col.media_sync_status().active and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def sync_once(collection: str, endpoint: Optional[str], full: Optional[str]) -> int:
+    """`ankiconnect sync`: one sync of the collection, or the full one `full` names ("upload":
+    this collection replaces the server's, "download": the server's replaces it), media after
+    it; the exit status."""
+    col = open_collection(collection)
+    try:
+        auth = sync_login(col, collection, endpoint, os.environ)
+        if auth is None:
+            raise ServeError("not logged in: run `ankiconnect login --collection %s` or set %s "
+                             "and %s" % (collection, ENV_USER, ENV_PASSWORD))
+        if full is None:
+            sync_normally(col, auth, lambda work: work())
+        else:
+            _check_sync(col)
+            col.close_for_full_sync()
+            col.full_upload_or_download(auth=auth, server_usn=None, upload=full == "upload")
+            col.reopen(after_full_sync=True)
+            col.sync_media(auth)
+        wait_for_media(col)
+    except ServeError:
+        raise
+    except Exception as exc:  # the sync server's or the backend's reason
+        raise ServeError(str(exc))
+    finally:
+        col.close()
+    print("AnkiConnect: synced %s%s" % (collection, " (full %s)" % full if full else ""))
+    return 0
+
+
 def open_collection(path: str) -> Any:
     """The collection at `path` (made there when the file does not exist but its folder does);
     ServeError when another program holds it open or it cannot be opened."""
@@ -148,12 +259,14 @@ def open_collection(path: str) -> Any:
 
 
 def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = None,
-          stored: Optional[Mapping[str, Any]] = None,
-          ready: Optional[Callable[[List[Any]], None]] = None) -> int:
+          stored: Optional[Mapping[str, Any]] = None, sync_url: Optional[str] = None,
+          sync_every: Optional[float] = None) -> int:
     """Serve the collection at `collection` until SIGTERM or SIGINT; the exit status.
 
     `stored` is the config as config.json holds it (the environment overrides it as in the
-    add-on), `bind` and `port` override both; `ready(bound)` is called once listening."""
+    add-on), `bind` and `port` override both. The `sync` action syncs with sync_login's login
+    (at the server `sync_url`, when given); `sync_every` minutes it syncs by itself, and once
+    more when it stops."""
     import anki.lang
 
     if anki.lang.current_i18n is None:  # what Anki's window sets up: strip_html needs it
@@ -175,7 +288,20 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
     col = open_collection(collection)
     stopping: List[int] = []
     try:
-        host = Host()
+        try:
+            host = Host(sync_login(col, collection, sync_url, os.environ))
+        except Exception as exc:  # the login of the environment failed
+            raise ServeError("cannot log in to sync: %s" % exc)
+
+        def sync_now() -> None:
+            try:
+                sync_normally(col, host.sync_auth, host.run_in_thread)
+                print("AnkiConnect: synced", flush=True)
+            except Exception as exc:  # the server goes on; the next time may work
+                print("AnkiConnect: sync failed: %s" % exc, flush=True)
+
+        if sync_every:
+            host.timer(sync_every * 60, sync_now).start()
         served = ACTIONS.subset(lambda action: not action.needs_window)
         window_only = [name for name in ACTIONS.names() if name not in served]
         dispatcher = Dispatcher(served, cfg, None, lambda key: front.key_ok(cfg, key), host,
@@ -209,10 +335,11 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
             signal.signal(number, lambda signum, _frame: stopping.append(signum))
         print("AnkiConnect: serving %s on %s" % (
             col.path, ", ".join("%s:%s" % b for b in bound)), flush=True)
-        if ready is not None:
-            ready(bound)
         while not stopping:
             host.turn()
+        if sync_every:
+            sync_now()
+            wait_for_media(col)
         mcp.close()
         hub.close()
         server.close()

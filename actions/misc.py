@@ -389,13 +389,31 @@ def reloadCollection(ctx: Context) -> None:
 # -- sync ----------------------------------------------------------------------
 
 
-@api(effect="destructive", idempotent=True, window=True)
+FULL_SYNC = ("Sync status %d (%s) not one of [%d, %d] (NO_CHANGES, NORMAL_SYNC): the server "
+             "wants a full sync, which replaces one side's collection; %s")
+FULL_SYNC_IN_ANKI = "start it from Anki's Sync button and choose which side to keep"
+FULL_SYNC_ALONE = ("stop the server and run `ankiconnect sync --collection <path> --full-upload` "
+                   "or `--full-download` to choose which side to keep")
+
+
+def refuse_full_sync(out: Any, how: str) -> None:
+    """The error of a sync whose output `out` wants a full sync; `how` says how to do one."""
+    if out.required not in (out.NO_CHANGES, out.NORMAL_SYNC):
+        names = type(out).ChangesRequired
+        raise Exception(FULL_SYNC % (out.required, names.Name(out.required), out.NO_CHANGES,
+                                     out.NORMAL_SYNC, how))
+
+
+@api(effect="destructive", idempotent=True)
 def sync(ctx: Context) -> None:
     """Sync the collection (and the media, where enabled) with AnkiWeb, then start Anki's
     regular sync (progress, media, refreshed windows), as upstream.
 
     A sync that needs a full upload or download (which replaces one side's collection) is
     refused: the user starts it from Anki's Sync button and chooses the side to keep.
+    Without Anki's window (ankiconnect serve, Anki 23.10 and later) the login is the server's
+    (`ankiconnect login`, or the environment), the media sync goes on after the reply, and a
+    full sync is `ankiconnect sync --full-upload` or `--full-download`.
 
     Errors:
     - `sync: auth not configured`: not logged in to AnkiWeb.
@@ -404,21 +422,18 @@ def sync(ctx: Context) -> None:
     - `<Anki's reason>`: the sync fails (e.g. AnkiWeb cannot be reached).
     """
     mw = ctx.mw
+    if mw is None:
+        ctx.host_sync()
+        return None
     auth = mw.pm.sync_auth()
     if not auth:
         raise Exception("sync: auth not configured")
     col = ctx.col
     # media too where the release syncs it along; else the GUI sync below does it
-    out = compat.sync_collection(mw, col, auth, run=ctx.run_in_thread)
+    out = compat.sync_collection(col, auth, mw.pm.media_syncing_enabled(), run=ctx.run_in_thread)
     compat.remember_sync_endpoint(mw.pm, out)  # AnkiWeb may have moved the account
     mw.pm.set_host_number(out.host_number)
-    if out.required not in (out.NO_CHANGES, out.NORMAL_SYNC):
-        names = type(out).ChangesRequired
-        raise Exception(
-            "Sync status %d (%s) not one of [%d, %d] (NO_CHANGES, NORMAL_SYNC): the server "
-            "wants a full sync, which replaces one side's collection; start it from Anki's "
-            "Sync button and choose which side to keep"
-            % (out.required, names.Name(out.required), out.NO_CHANGES, out.NORMAL_SYNC))
+    refuse_full_sync(out, FULL_SYNC_IN_ANKI)
     if mw.media_syncer.is_syncing():
         _refresh_everything(mw)
     else:

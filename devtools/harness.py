@@ -240,6 +240,16 @@ def headless_python() -> str:
     return str(python)
 
 
+def headless_syncs() -> bool:
+    """Whether the anki library of this release syncs without Anki's window (23.10 and later:
+    one call syncs the collection and starts the media; headless.NEEDS_NEW_SYNC before)."""
+    import inspect
+
+    from anki.collection import Collection
+
+    return "sync_media" in inspect.signature(Collection.sync_collection).parameters
+
+
 def install_wheel() -> Path:
     """The `ankiconnect` command: the wheel (make dist) built from this checkout and installed
     into the headless venv, as `pip install ankiconnect-*.whl` does (its dependency, anki, is

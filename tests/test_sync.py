@@ -438,3 +438,74 @@ def test_notes_from_another_device_arrive_as_note_events(anki: Any, deck: str, d
     assert kinds(notes.drain(0.5)) == ["note.added", "note.added", "note.updated",
                                        "note.deleted", "note.added"]
     anki.call("deleteNotes", notes=[mine, old, third])
+
+
+# -- the same server and a collection without Anki's window (ankiconnect serve) -------------
+
+def ankiconnect(*args: str, password: str = "") -> subprocess.CompletedProcess:
+    """The wheel's `ankiconnect` command with `args`, the password in the environment."""
+    from harness import install_wheel
+
+    env = dict(os.environ, ANKICONNECT_SYNC_PASSWORD=password)
+    env.pop("RUST_BACKTRACE", None)
+    return subprocess.run([str(install_wheel())] + list(args), env=env, capture_output=True,
+                          text=True, timeout=300, stdin=subprocess.DEVNULL)
+
+
+def test_headless_server_and_anki_sync_notes_both_ways(anki: Any, deck: str, synced: str,
+                                                       tmp_path: Path) -> None:
+    """A server without Anki's window logs in (keeping the sync key, never the password),
+    takes the server's collection with a full download it is told to do, and from then on a
+    note added through it reaches Anki (the add-on, syncing through the API), and one added in
+    Anki comes back."""
+    from harness import headless_syncs, start_headless, stop_anki
+
+    folder = tmp_path / "User 1"
+    folder.mkdir()
+    collection = str(folder / "collection.anki2")
+    login = ankiconnect("login", "--collection", collection, "--sync-url", synced, "--user", USER,
+                        password=PASSWORD)
+    if not headless_syncs():
+        assert login.returncode == 2
+        needs = ("sync without Anki's window needs Anki 23.10 or later: install a newer anki "
+                 "library")
+        assert login.stderr == "ankiconnect: %s\n" % needs
+        server = start_headless(folder / "collection.anki2")
+        try:
+            assert server.error("sync") == needs
+        finally:
+            stop_anki(server)
+        return
+    assert login.returncode == 0, login.stderr
+    kept = (folder / "ankiconnect-sync.json")
+    wrong = ankiconnect("login", "--collection", str(tmp_path / "collection.anki2"), "--sync-url",
+                        synced, "--user", USER, password="not the password")
+    assert wrong.returncode == 2 and wrong.stderr.startswith("ankiconnect: cannot log in: ")
+    assert not (tmp_path / "ankiconnect-sync.json").exists()
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert PASSWORD not in kept.read_text() and USER in kept.read_text()
+
+    # a new collection and the server's: only a full sync joins them, and only when told
+    refused = ankiconnect("sync", "--collection", collection)
+    assert refused.returncode == 2
+    assert "wants a full sync" in refused.stderr and "--full-download" in refused.stderr
+    downloaded = ankiconnect("sync", "--collection", collection, "--full-download")
+    assert downloaded.returncode == 0, downloaded.stderr
+
+    server = start_headless(folder / "collection.anki2")
+    try:
+        assert deck in server.call("deckNames")
+        ours = server.call("addNote", note={"deckName": deck, "modelName": "Basic",
+                                            "fields": {"Front": "from the server", "Back": "b"}})
+        assert server.invoke("sync") == {"result": None, "error": None}
+        api_sync(anki)
+        assert anki.call("findNotes", query='"front:from the server"') == [ours]
+
+        theirs = add_note(anki, deck, "from Anki's window")
+        api_sync(anki)
+        assert server.invoke("sync") == {"result": None, "error": None}
+        assert server.call("findNotes", query='"front:from Anki\'s window"') == [theirs]
+        server.proc.terminate()
+        assert server.proc.wait(60) == 0, server.log.read_text()
+    finally:
+        stop_anki(server)
