@@ -267,13 +267,15 @@ def install_wheel() -> Path:
     return _built["wheel"]
 
 
-def start_headless(collection: Path, *args: str, wait: bool = True) -> Anki:
+def start_headless(collection: Path, *args: str, wait: bool = True,
+                   environ: Optional[Dict[str, str]] = None) -> Anki:
     """`ankiconnect serve --collection <collection> --port <free> <args>`, the command of the
-    wheel built from this checkout (install_wheel); an Anki without a probe, once it serves
-    (`wait`), or as soon as it started. Its output goes to <collection>.<port>.log."""
+    wheel built from this checkout (install_wheel), with `environ` added to the environment; an
+    Anki without a probe, once it serves (`wait`), or as soon as it started. Its output goes to
+    <collection>.<port>.log."""
     command = install_wheel()
     port = free_port()
-    env = dict(os.environ)
+    env = dict(os.environ, **(environ or {}))
     env.pop("RUST_BACKTRACE", None)  # as in start_anki: a user's machine does not set it
     log = collection.parent / ("%s.%d.log" % (collection.name, port))
     proc = subprocess.Popen(

@@ -509,3 +509,28 @@ def test_headless_server_and_anki_sync_notes_both_ways(anki: Any, deck: str, syn
         assert server.proc.wait(60) == 0, server.log.read_text()
     finally:
         stop_anki(server)
+
+    # the login from the environment instead (kept in memory only), and a sync on a schedule
+    # and at the end: what Anki adds meanwhile arrives without a request
+    later = add_note(anki, deck, "picked up on schedule")
+    api_sync(anki)
+    kept.unlink()
+    server = start_headless(folder / "collection.anki2", "--sync-url", synced, "--sync-every",
+                            "0.02", environ={"ANKICONNECT_SYNC_USER": USER,
+                                             "ANKICONNECT_SYNC_PASSWORD": PASSWORD})
+    try:
+        wait_until(lambda: server.call("findNotes", query='"front:picked up on schedule"'),
+                   "the scheduled sync", timeout=60)
+        assert server.call("findNotes", query='"front:picked up on schedule"') == [later]
+        last = server.call("addNote", note={"deckName": deck, "modelName": "Basic",
+                                            "fields": {"Front": "sent at the end", "Back": "b"}})
+        server.proc.terminate()
+        assert server.proc.wait(120) == 0, server.log.read_text()
+    finally:
+        stop_anki(server)
+    # the last sync is the one after the signal
+    assert server.log.read_text().splitlines()[-2:] == [
+        "AnkiConnect: synced", "AnkiConnect: stopped (signal 15), the collection closed"]
+    assert not kept.exists()
+    api_sync(anki)
+    assert anki.call("findNotes", query='"front:sent at the end"') == [last]
