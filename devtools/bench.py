@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "devtools"))
 sys.path.insert(0, str(ROOT))
 
 import compat  # noqa: E402  (the add-on's compat.py: col.add_notes where the release has it)
-from harness import Anki, addon_module, start_anki, stop_anki  # noqa: E402
+from harness import Anki, addon_module, start_anki, start_headless, stop_anki  # noqa: E402
 
 LARGE = 100_000
 BULK = 5_000
@@ -412,9 +412,11 @@ def mixed(fronts: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 class Run:
     """One Anki on a new profile (holding a copy of `collection`, if given) and what was
     measured on it; with `subscribers` event subscribers connected and reading from its start,
-    before any timed work."""
+    before any timed work. `headless`: `ankiconnect serve` (the wheel) on such a collection
+    instead of an Anki with the add-on."""
 
-    def __init__(self, subscribers: int = 0, collection: Optional[Path] = None) -> None:
+    def __init__(self, subscribers: int = 0, collection: Optional[Path] = None,
+                 headless: bool = False) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="ankiconnect-bench-"))
         base = self.workdir / "base"
         base.mkdir()
@@ -430,7 +432,15 @@ class Run:
         self.events: Optional[Dict[str, Any]] = None
         self.subs: List[Any] = []
         self.subscribers: Optional[Subscribers] = None
-        self.anki = start_anki(base, collection=collection)
+        self.headless = headless
+        if headless:
+            (base / "User 1").mkdir()
+            own = base / "User 1" / "collection.anki2"
+            if collection is not None:
+                shutil.copyfile(collection, own)
+            self.anki = start_headless(own)
+        else:
+            self.anki = start_anki(base, collection=collection)
         self.client = Client(self.anki)
         try:
             if subscribers:
@@ -500,6 +510,7 @@ def bulk_phase(subscribers: int) -> List[Run]:
         if subscribers:
             runs.append(Run(subscribers))
             runs.append(Run())
+        runs.append(Run(headless=True))
         keep_conns = {id(run): http.client.HTTPConnection(run.anki.host, run.anki.port, timeout=30)
                       for run in runs}
         # untimed: the Anki started last is still bringing up its windows' web views, which
@@ -514,7 +525,7 @@ def bulk_phase(subscribers: int) -> List[Run]:
                 run.keep += round_trips(run.anki, 100, keep_conns[id(run)])
         for conn in keep_conns.values():
             conn.close()
-        idle_wakeups(runs)
+        idle_wakeups([run for run in runs if not run.headless])
         for run in runs:
             run.client.call("createDeck", deck="Bench")
             if run.subscribers is not None:  # its deck.changed reaches everyone first
@@ -565,6 +576,7 @@ def lookup_phase(large: Path, subscribers: int,
         if subscribers:
             runs.append(Run(subscribers, collection=large))
             runs.append(Run(collection=large))
+        runs.append(Run(collection=large, headless=True))
         check = mixed(note_objects("large front", BULK, "Large"))
         time.sleep(2)  # as in bulk_phase: the last Anki started settles
         for run in runs:
@@ -620,6 +632,7 @@ def main() -> None:
         print("in-process addNotes: one col.add_note per note (this release has no "
               "col.add_notes)")
     bulk = bulk_phase(SUBSCRIBERS)
+    alone = bulk.pop()  # the headless server (last); the rest are Ankis with the add-on
     plain = bulk[0]
     new_conn, keep, wakeups, timer_active = (plain.new_conn, plain.keep, plain.wakeups,
                                              plain.timer_active)
@@ -630,6 +643,7 @@ def main() -> None:
     print("large collection: %d notes (%.1f s to build or load from cache)" % (LARGE, start))
     lookup = note_objects("large front", 10, "Large") + note_objects("unseen front", 10, "Large")
     looked = lookup_phase(large, SUBSCRIBERS, lookup)
+    looked_alone = looked.pop()
     lookups, bulk_large = looked[0].lookups, looked[0].times.get("bulk")
     errors.update(looked[0].errors)
     direct_lookup = in_process(large, [], lookup)["lookup"]
@@ -674,9 +688,42 @@ def main() -> None:
             print("  canAddNotes of %d notes against it: %.3f s" % (BULK, bulk_large))
     else:
         print("Yomitan lookup: n/a: %s" % errors.get("lookup"))
+    print()
+    report_headless(plain, alone, looked[0], looked_alone, direct, direct_lookup)
     if len(bulk) == 3 and len(looked) == 3:
         print()
         report_subscribers(bulk, looked)
+
+
+def report_headless(addon: Run, alone: Run, addon_large: Run, alone_large: Run,
+                    direct: Dict[str, Any], direct_lookup: float) -> None:
+    """The same figures from `ankiconnect serve` (the wheel, no Qt) beside the add-on's and the
+    in-process floor; measured alternating with the add-on's Ankis, as those with each other."""
+    print("without Anki's window: ankiconnect serve (the wheel, on the anki library alone)")
+    print("  %-34s %10s %10s %10s %8s" % ("", "add-on", "headless", "in-process", "ratio"))
+
+    def row(name: str, ours: Optional[float], theirs: Optional[float], floor: Optional[float],
+            unit: str = "s") -> None:
+        scale = 1000 if unit == "ms" else 1
+        cells = ["%10.3f" % (v * scale) if v is not None else "%10s" % "n/a"
+                 for v in (ours, theirs, floor)]
+        ratio = "%7.2fx" % (theirs / floor) if theirs and floor else "%8s" % ""
+        print("  %-34s %s %s %s %s" % (name, cells[0], cells[1], cells[2], ratio))
+
+    for name, values in [("version, new connection (ms)", (addon.new_conn, alone.new_conn)),
+                         ("version, keep-alive (ms)", (addon.keep, alone.keep)),
+                         ("lookup, median (ms)", (addon_large.lookups, alone_large.lookups))]:
+        a, b = (statistics.median(v) if v else None for v in values)
+        row(name, a, b, direct_lookup if name.startswith("lookup") else None, "ms")
+    baseline = {"canAddNotesWithErrorDetail": "canAddNotes"}
+    for name in ["addNotes", "canAddNotes", "canAddNotesWithErrorDetail", "notesInfo",
+                 "cardsInfo"]:
+        row("%s %d (s)" % (name, BULK), addon.times.get(name), alone.times.get(name),
+            direct.get(baseline.get(name, name)))
+    for run in (alone, alone_large):
+        for name, error in run.errors.items():
+            print("  headless %s: %s" % (name, error))
+    print("  (ratio = headless / in-process)")
 
 
 def report_subscribers(bulk: List[Run], looked: List[Run]) -> None:
