@@ -134,7 +134,8 @@ def test_a_collection_open_elsewhere_is_refused_and_left_alone(server: Any,
     assert server.call("findNotes", query="") == before  # the first server goes on
 
 
-def test_sigterm_closes_the_collection_and_exits_0(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_closes_the_collection_and_exits_0(tmp_path: Path, signum: int) -> None:
     folder = tmp_path / "User 1"
     folder.mkdir()
     collection = folder / "collection.anki2"
@@ -142,11 +143,12 @@ def test_sigterm_closes_the_collection_and_exits_0(tmp_path: Path) -> None:
     try:
         note = own.call("addNote", note={"deckName": "Default", "modelName": "Basic",
                                          "fields": {"Front": "kept", "Back": "b"}})
-        own.proc.send_signal(signal.SIGTERM)
+        own.proc.send_signal(signum)
         assert own.proc.wait(60) == 0, own.log.read_text()
     finally:
         stop_anki(own)
-    assert "AnkiConnect: stopped (signal 15), the collection closed" in own.log.read_text()
+    assert "AnkiConnect: stopped (signal %d), the collection closed" % signum \
+        in own.log.read_text()
     from anki.collection import Collection
 
     col = Collection(str(collection))  # opens: nothing holds it any more
