@@ -126,7 +126,7 @@ class Host:
         """One turn of the loop: queued calls, the sockets (waiting at most `timeout`, less
         when a timer is due sooner), the due timers."""
         for _ in range(len(self._soon)):
-            self._soon.popleft()()
+            _guarded(self._soon.popleft())
         now = time.monotonic()
         due = [t.due for t in self._timers if t.due is not None]
         wait = 0.0 if self._soon else min([timeout] + [max(0.0, d - now) for d in due])
@@ -138,7 +138,7 @@ class Host:
         for timer in self._timers:
             if timer.due is not None and timer.due <= now:
                 timer.due = now + timer.seconds
-                timer.func()
+                _guarded(timer.func)
 
 
 SYNC_FILE = "ankiconnect-sync.json"  # beside the collection: `ankiconnect login`'s sync key
@@ -238,6 +238,17 @@ def sync_once(collection: str, endpoint: Optional[str], full: Optional[str]) -> 
         col.close()
     print("AnkiConnect: synced %s%s" % (collection, " (full %s)" % full if full else ""))
     return 0
+
+
+def _guarded(func: Callable[[], None]) -> None:
+    """Run a queued call or a timer: what it raises is printed, and the server goes on (as Qt's
+    event loop goes on after an exception in a slot)."""
+    try:
+        func()
+    except Exception:
+        import traceback
+
+        print("AnkiConnect: error in a queued call:\n" + traceback.format_exc(), flush=True)
 
 
 def open_collection(path: str) -> Any:

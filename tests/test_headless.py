@@ -211,3 +211,19 @@ def test_sigkill_in_the_middle_of_add_notes_leaves_all_or_none(tmp_path: Path) -
         assert ok and report == fresh.fix_integrity()[0], report
     finally:
         fresh.close()
+
+
+def test_the_loop_goes_on_after_a_call_or_a_timer_that_raises(capsys: Any) -> None:
+    """headless.Host alone: what a queued call or a timer raises is printed; the calls and
+    timers after it still run (a server that stopped there would hold every client)."""
+    host = addon_module("headless").Host()
+    ran = []
+    host.call_soon(lambda: [][0])
+    host.call_soon(lambda: ran.append("the next call"))
+    timer = host.timer(0.001, lambda: ran.append("the timer") or {}["x"])
+    timer.start()
+    for _ in range(3):
+        host.turn(0.01)
+    assert ran[0] == "the next call" and ran.count("the timer") >= 2
+    printed = capsys.readouterr().out
+    assert "IndexError" in printed and "KeyError" in printed
