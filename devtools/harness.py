@@ -30,10 +30,17 @@ def anki_python() -> str:
     given = os.environ.get("ANKICONNECT_ANKI_PYTHON")
     if given:
         return given
+    return venv_python("anki", "anki-venv")
+
+
+def venv_python(kind: str, target: str) -> str:
+    """The interpreter of .venv/<kind>-<release> for the release under test (Makefile's
+    `make <target> ANKI=<release>` makes it)."""
     release = os.environ.get("ANKICONNECT_RELEASE") or release_of_this_process()
-    python = ROOT / ".venv" / ("anki-" + release) / "bin" / "python"
+    python = ROOT / ".venv" / ("%s-%s" % (kind, release)) / "bin" / "python"
     if not python.exists():
-        raise RuntimeError("no %s: run `make anki-venv ANKI=%s` (make test does)" % (python, release))
+        raise RuntimeError("no %s: run `make %s ANKI=%s` (make test does)"
+                           % (python, target, release))
     return str(python)
 
 
@@ -233,11 +240,7 @@ def start_anki(base: Path, env_extra: Optional[Dict[str, str]] = None,
 def headless_python() -> str:
     """The interpreter of the venv with the `anki` library alone (Makefile:
     .venv/headless-<release>): no aqt, no Qt, as `pip install anki` gives a server."""
-    release = os.environ.get("ANKICONNECT_RELEASE") or release_of_this_process()
-    python = ROOT / ".venv" / ("headless-" + release) / "bin" / "python"
-    if not python.exists():
-        raise RuntimeError("no %s: run `make venv ANKI=%s` (make test does)" % (python, release))
-    return str(python)
+    return venv_python("headless", "venv")
 
 
 def headless_syncs() -> bool:
