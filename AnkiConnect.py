@@ -8,7 +8,7 @@ together when Anki starts the add-on; closes them again when Anki quits.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from . import config, front, web
 from .actions import MODULES
@@ -26,18 +26,28 @@ ACTIONS = Registry.from_modules(MODULES)  # raises RegistryError on a bad declar
 _instance: Dict[str, Any] = {}
 
 
-def start(mw: Any, stored: Dict[str, Any]) -> None:
-    """Start serving inside a running Anki (called from __init__.py)."""
-    cfg = config.load_config(stored, os.environ)
-    host = QtHost(mw)
-    dispatcher = Dispatcher(ACTIONS, cfg, mw, lambda key: front.key_ok(cfg, key), host)
+def assemble(cfg: config.Config, dispatcher: Dispatcher, host: Any,
+             collection: Callable[[], Any],
+             after_request: Optional[Callable[[Feed], None]] = None
+             ) -> Tuple[web.Server, Hub, Feed, McpServer]:
+    """What every host serves with (QtHost here, headless.Host without Anki's window): the
+    events hub and its feed on `collection()`, MCP, the front, the in-order queue and the
+    web.Server (set as the host's, not listening yet) with the config's address, limits and
+    error headers. `after_request(feed)` runs after each request is answered."""
     hub = Hub(host.timer, size=cfg["eventBufferSize"], heartbeat=cfg["eventHeartbeatSeconds"])
-    feed = Feed(hub, CollectionWatcher(hub.publish), lambda: mw.col,
-                host.call_soon)
+    feed = Feed(hub, CollectionWatcher(hub.publish), collection, host.call_soon)
     mcp = McpServer(cfg, dispatcher, hub)
-    queue = InOrder(front.Front(cfg, dispatcher, hub, mcp).answer, host.call_soon)
+    answer = front.Front(cfg, dispatcher, hub, mcp).answer
+
+    def answer_then(request: web.Request) -> Any:
+        try:
+            return answer(request)
+        finally:
+            if after_request is not None:
+                after_request(feed)
+
     server = web.Server(
-        queue.submit,
+        InOrder(answer if after_request is None else answer_then, host.call_soon).submit,
         host,
         address=cfg["webBindAddress"],
         port=cfg["webBindPort"],
@@ -48,6 +58,15 @@ def start(mw: Any, stored: Dict[str, Any]) -> None:
                                                  if cfg["webCorsOriginList"] else "*"),
     )
     host.server = server
+    return server, hub, feed, mcp
+
+
+def start(mw: Any, stored: Dict[str, Any]) -> None:
+    """Start serving inside a running Anki (called from __init__.py)."""
+    cfg = config.load_config(stored, os.environ)
+    host = QtHost(mw)
+    dispatcher = Dispatcher(ACTIONS, cfg, mw, lambda key: front.key_ok(cfg, key), host)
+    server, _hub, feed, mcp = assemble(cfg, dispatcher, host, lambda: mw.col)
     try:
         bound = server.listen()
     except OSError as exc:

@@ -67,16 +67,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         password = os.environ.get(headless.ENV_PASSWORD) or getpass.getpass("Password: ")
         col = headless.open_collection(args.collection)
         try:
-            headless.login(col, args.collection, user, password, args.sync_url)
+            kept = headless.login(col, args.collection, user, password, args.sync_url)
         except headless.ServeError:
             raise
         except Exception as exc:  # the sync server's reason (a wrong password, say)
             raise headless.ServeError("cannot log in: %s" % exc)
         finally:
             col.close()
-        print("AnkiConnect: logged in as %s; the sync key is in %s" % (
-            user, os.path.join(os.path.dirname(os.path.abspath(args.collection)),
-                               headless.SYNC_FILE)))
+        print("AnkiConnect: logged in as %s; the sync key is in %s" % (user, kept))
         return 0
     except headless.ServeError as exc:
         print("ankiconnect: %s" % exc, file=sys.stderr)

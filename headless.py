@@ -153,10 +153,10 @@ def _sync_file(collection: str) -> str:
 
 
 def login(col: Any, collection: str, username: str, password: str,
-          endpoint: Optional[str]) -> None:
+          endpoint: Optional[str]) -> str:
     """Log in to AnkiWeb (or the server at `endpoint`) and keep the sync key, the user name
     and the server in SYNC_FILE beside the collection (readable by its owner only); never the
-    password."""
+    password. The file's path."""
     _check_sync(col)
     auth = col.sync_login(username, password, endpoint or None)
     path = _sync_file(collection)
@@ -164,6 +164,7 @@ def login(col: Any, collection: str, username: str, password: str,
         json.dump({"username": username, "hkey": auth.hkey,
                    "endpoint": auth.endpoint or endpoint or None}, handle)
     os.chmod(path, 0o600)
+    return path
 
 
 def sync_login(col: Any, collection: str, endpoint: Optional[str],
@@ -193,11 +194,11 @@ def _check_sync(col: Any) -> None:
 
 def sync_normally(col: Any, auth: Any, run: Callable[[Callable[[], Any]], Any]) -> None:
     from . import compat
-    from .actions.misc import FULL_SYNC_ALONE, refuse_full_sync
+    from .actions.misc import FULL_SYNC_ALONE, NOT_LOGGED_IN, refuse_full_sync
 
     _check_sync(col)
     if auth is None:
-        raise Exception("sync: auth not configured")
+        raise Exception(NOT_LOGGED_IN)
     out = compat.sync_collection(col, auth, True, run)
     if out.new_endpoint:  # AnkiWeb moved the account (23.10 has new_endpoint: 2.1.57 on)
         auth.endpoint = out.new_endpoint
@@ -285,11 +286,8 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
 
     from . import compat, front
     from . import config as config_module
-    from .AnkiConnect import ACTIONS
-    from .changes import CollectionWatcher
-    from .dispatch import Dispatcher, InOrder
-    from .events import Feed, Hub
-    from .mcp import McpServer
+    from .AnkiConnect import ACTIONS, assemble
+    from .dispatch import Dispatcher
 
     cfg = config_module.load_config(stored, os.environ)
     if bind is not None:
@@ -317,26 +315,12 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
         window_only = [name for name in ACTIONS.names() if name not in served]
         dispatcher = Dispatcher(served, cfg, None, lambda key: front.key_ok(cfg, key), host,
                                 collection=lambda: col, window_only=window_only)
-        hub = Hub(host.timer, size=cfg["eventBufferSize"],
-                  heartbeat=cfg["eventHeartbeatSeconds"])
-        feed = Feed(hub, CollectionWatcher(hub.publish), lambda: col, host.call_soon)
-        mcp = McpServer(cfg, dispatcher, hub)
-        answer = front.Front(cfg, dispatcher, hub, mcp).answer
 
-        def answer_and_look(request: Any) -> Any:
-            try:
-                return answer(request)
-            finally:
-                compat.commit(col)  # nobody saves it later: a kill keeps every answered change
-                feed.changed()  # no window hears of changes here: look after every request
+        def after_request(feed: Any) -> None:
+            compat.commit(col)  # nobody saves it later: a kill keeps every answered change
+            feed.changed()  # no window hears of changes here: look after every request
 
-        server = web.Server(
-            InOrder(answer_and_look, host.call_soon).submit, host,
-            address=cfg["webBindAddress"], port=cfg["webBindPort"], backlog=cfg["webBacklog"],
-            max_body=cfg["webMaxBodySize"], idle_timeout=cfg["webTimeout"] / 1000.0,
-            error_headers=lambda: front.cors_headers(cfg["webCorsOriginList"][0]
-                                                     if cfg["webCorsOriginList"] else "*"))
-        host.server = server
+        server, hub, _feed, mcp = assemble(cfg, dispatcher, host, lambda: col, after_request)
         try:
             bound = server.listen()
         except OSError as exc:

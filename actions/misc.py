@@ -389,6 +389,7 @@ def reloadCollection(ctx: Context) -> None:
 # -- sync ----------------------------------------------------------------------
 
 
+NOT_LOGGED_IN = "sync: auth not configured"
 FULL_SYNC = ("Sync status %d (%s) not one of [%d, %d] (NO_CHANGES, NORMAL_SYNC): the server "
              "wants a full sync, which replaces one side's collection; %s")
 FULL_SYNC_IN_ANKI = "start it from Anki's Sync button and choose which side to keep"
@@ -427,7 +428,7 @@ def sync(ctx: Context) -> None:
         return None
     auth = mw.pm.sync_auth()
     if not auth:
-        raise Exception("sync: auth not configured")
+        raise Exception(NOT_LOGGED_IN)
     col = ctx.col
     # media too where the release syncs it along; else the GUI sync below does it
     out = compat.sync_collection(col, auth, mw.pm.media_syncing_enabled(), run=ctx.run_in_thread)
