@@ -288,11 +288,18 @@ def sync_collection(col: Any, auth: Any, media: bool,
 def commit(col: Any) -> None:
     """Make every change so far durable, as a crash or a SIGKILL would otherwise lose what the
     open transaction holds (before 23.10; Anki's window commits it every five minutes, and
-    at close). From 23.10 on there is nothing to do."""
-    import inspect
+    at close). From 23.10 on there is nothing to do. (Called after every request of the
+    headless server: the release is looked at once per collection class.)"""
+    holds = _HOLDS_TRANSACTION.get(type(col))
+    if holds is None:
+        import inspect
 
-    if "trx" in inspect.signature(col.save).parameters:
+        holds = _HOLDS_TRANSACTION[type(col)] = "trx" in inspect.signature(col.save).parameters
+    if holds:
         col.save()  # commits when something changed, and opens the next transaction
+
+
+_HOLDS_TRANSACTION: Dict[Any, bool] = {}  # commit's look at each collection class
 
 
 @shim(since="2.1.57", change="SyncOutput.new_endpoint and ProfileManager.set_current_sync_url: "
