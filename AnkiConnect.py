@@ -22,7 +22,8 @@ from .registry import Registry
 ACTIONS = Registry.from_modules(MODULES)  # raises RegistryError on a bad declaration
 
 # what is running: "ac" the dispatcher (its .config is the live config), "server" the
-# web.Server, "host" the QtHost; tests and devtools reach them here
+# web.Server, "host" the QtHost (headless.serve's Host without Anki's window), "feed" and "mcp";
+# tests and devtools reach them here
 _instance: Dict[str, Any] = {}
 
 

@@ -17,7 +17,10 @@ differs is this Host, which runs everything on one thread:
   (apiReflect and MCP's tool list leave them out too) and answer dispatch.WINDOW_ERROR;
 - no Anki window hears of changes, so the events Feed scans after every request instead; and
   nobody saves the collection later, so every request's changes are committed when it ends
-  (compat.commit: before 23.10 the collection holds a transaction open until it is saved).
+  (compat.commit: before 23.10 the collection holds a transaction open until it is saved);
+- where Anki would ask the user first whether a change may force a full sync (its
+  schema_will_change hook: removing an options group of a synced collection), nobody is there
+  to agree, and the change is declined as if they said no (removeDeckConfigId answers false).
 
 Sync (Anki 23.10 and later): `ankiconnect login` keeps the sync key beside the collection (never
 the password), or the environment gives user and password; the `sync` action syncs with that
@@ -76,11 +79,19 @@ class Host:
         self._soon: Deque[Callable[[], None]] = collections.deque()
         self._timers: List[_Timer] = []
         self.sync_auth = sync_auth
+        self.feed: Any = None  # the events Feed, told of every sync (events.Feed.sync_started)
 
     def sync(self, col: Any, run: Callable[[Callable[[], Any]], Any]) -> None:
         """A normal sync of `col` with the server's login, through `run`; the media sync goes
-        on in the background. A full sync is refused (see FULL_SYNC_ALONE)."""
-        sync_normally(col, self.sync_auth, run)
+        on in the background. A full sync is refused (see FULL_SYNC_ALONE). The events stream
+        gets sync.started and sync.finished around it, as Anki's sync hooks give them."""
+        if self.feed is not None:
+            self.feed.sync_started()
+        try:
+            sync_normally(col, self.sync_auth, run)
+        finally:
+            if self.feed is not None:
+                self.feed.sync_finished()
 
     @property
     def server(self) -> Optional[web.Server]:
@@ -103,6 +114,14 @@ class Host:
     def call_soon(self, func: Callable[[], None]) -> None:
         self._soon.append(func)
 
+    def call_from_thread(self, func: Callable[[], None]) -> None:
+        """call_soon from another thread: the loop wakes from its wait on the sockets."""
+        self._soon.append(func)  # (a deque's append is atomic)
+        self.watcher.wake()
+
+    def close(self) -> None:
+        self.watcher.close()
+
     def timer(self, seconds: float, func: Callable[[], None]) -> _Timer:
         timer = _Timer(seconds, func)
         self._timers.append(timer)
@@ -110,7 +129,7 @@ class Host:
 
     def run_in_thread(self, func: Callable[[], T]) -> T:
         """`func()` in a thread while the loop turns; its value, or its exception raised here."""
-        return util.in_worker(func, lambda: self.turn(WAIT_STEP))
+        return util.in_worker(func, self.turn, self.watcher.wake)
 
     def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -130,10 +149,7 @@ class Host:
         now = time.monotonic()
         due = [t.due for t in self._timers if t.due is not None]
         wait = 0.0 if self._soon else min([timeout] + [max(0.0, d - now) for d in due])
-        if self.watcher.server is not None:
-            self.watcher.run_once(wait)
-        elif wait:
-            time.sleep(wait)
+        self.watcher.run_once(wait)
         now = time.monotonic()
         for timer in self._timers:
             if timer.due is not None and timer.due <= now:
@@ -252,6 +268,14 @@ def _guarded(func: Callable[[], None]) -> None:
         print("AnkiConnect: error in a queued call:\n" + traceback.format_exc(), flush=True)
 
 
+def _decline_full_sync(proceed: bool) -> bool:
+    """Anki's question before a change that forces a full sync, answered as a user at its
+    window can: no (nobody is there to agree)."""
+    print("AnkiConnect: declined a change that would force a full sync (Anki asks first in "
+          "its window)", flush=True)
+    return False
+
+
 def open_collection(path: str) -> Any:
     """The collection at `path` (made there when the file does not exist but its folder does);
     ServeError when another program holds it open or it cannot be opened."""
@@ -287,7 +311,10 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
     from . import compat, front
     from . import config as config_module
     from .AnkiConnect import ACTIONS, assemble
+    from .AnkiConnect import _instance as running
     from .dispatch import Dispatcher
+
+    from anki import hooks
 
     cfg = config_module.load_config(stored, os.environ)
     if bind is not None:
@@ -296,6 +323,7 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
         cfg["webBindPort"] = port
     col = open_collection(collection)
     stopping: List[int] = []
+    hooks.schema_will_change.append(_decline_full_sync)
     try:
         try:
             host = Host(sync_login(col, collection, sync_url, os.environ))
@@ -304,7 +332,7 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
 
         def sync_now() -> None:
             try:
-                sync_normally(col, host.sync_auth, host.run_in_thread)
+                host.sync(col, host.run_in_thread)
                 print("AnkiConnect: synced", flush=True)
             except Exception as exc:  # the server goes on; the next time may work
                 print("AnkiConnect: sync failed: %s" % exc, flush=True)
@@ -320,7 +348,9 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
             compat.commit(col)  # nobody saves it later: a kill keeps every answered change
             feed.changed()  # no window hears of changes here: look after every request
 
-        server, hub, _feed, mcp = assemble(cfg, dispatcher, host, lambda: col, after_request)
+        server, hub, host.feed, mcp = assemble(cfg, dispatcher, host, lambda: col,
+                                               after_request)
+        running.update(ac=dispatcher, server=server, host=host, feed=host.feed, mcp=mcp)
         try:
             bound = server.listen()
         except OSError as exc:
@@ -338,7 +368,10 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
         mcp.close()
         hub.close()
         server.close()
+        host.close()
     finally:
+        hooks.schema_will_change.remove(_decline_full_sync)
+        running.clear()
         col.close()
     print("AnkiConnect: stopped (signal %d), the collection closed" % stopping[0], flush=True)
     return 0

@@ -560,7 +560,8 @@ class Server:
 
 
 class SelectorWatcher:
-    """A watcher on `selectors`, for running the server outside Qt (tests, tools)."""
+    """A watcher on `selectors`, for running the server outside Qt (headless.Host, tests).
+    `wake()`, from any thread, ends the wait of run_once at once (a byte on a socket pair)."""
 
     def __init__(self) -> None:
         import selectors
@@ -568,6 +569,21 @@ class SelectorWatcher:
         self._selectors = selectors
         self.selector = selectors.DefaultSelector()
         self.server: Optional[Server] = None
+        self._wake_in, self._wake_out = socket.socketpair()
+        for end in (self._wake_in, self._wake_out):
+            end.setblocking(False)
+        self.selector.register(self._wake_in, selectors.EVENT_READ)
+
+    def wake(self) -> None:
+        try:
+            self._wake_out.send(b"\0")
+        except OSError:  # the pair is full (a wake is pending anyway) or closed
+            pass
+
+    def close(self) -> None:
+        self.selector.close()
+        self._wake_in.close()
+        self._wake_out.close()
 
     def watch(self, sock: socket.socket, read: bool, write: bool) -> None:
         events = (self._selectors.EVENT_READ if read else 0) | (
@@ -586,10 +602,22 @@ class SelectorWatcher:
             pass
 
     def run_once(self, timeout: Optional[float] = 0.1) -> None:
-        assert self.server is not None
+        """Wait at most `timeout` for the sockets (or a wake), and hand what is ready to the
+        server."""
+        server = self.server
         for key, events in self.selector.select(timeout):
+            if key.fileobj is self._wake_in:
+                try:
+                    while self._wake_in.recv(4096):
+                        pass
+                except OSError:  # drained
+                    pass
+                continue
+            if server is None:
+                continue
             if events & self._selectors.EVENT_READ:
-                self.server.on_readable(key.fileobj)  # type: ignore[arg-type]
+                server.on_readable(key.fileobj)  # type: ignore[arg-type]
             if events & self._selectors.EVENT_WRITE:
-                self.server.on_writable(key.fileobj)  # type: ignore[arg-type]
-        self.server.housekeeping()
+                server.on_writable(key.fileobj)  # type: ignore[arg-type]
+        if server is not None:
+            server.housekeeping()

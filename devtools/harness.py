@@ -102,8 +102,10 @@ class Anki:
     """A running Anki with AnkiConnect, and ways to talk to it."""
 
     def __init__(self, base: Path, port: int, probe_port: int, proc: subprocess.Popen,
-                 log: Path) -> None:
+                 log: Path, headless: bool = False) -> None:
         self.base = base
+        self.headless = headless  # `ankiconnect serve` (start_headless), not the add-on in Anki
+        self.package = "ankiconnect" if headless else ADDON_PACKAGE
         self.host = "127.0.0.1"
         self.port = port
         self.probe_port = probe_port
@@ -157,12 +159,20 @@ class Anki:
         return reply["error"]
 
     def probe(self, code: str) -> Any:
-        """Run Python on Anki's main thread (test-only add-on); the value of `result`."""
+        """Run Python on Anki's main thread (test-only add-on), or on the loop of a server
+        without the window (tests/probe_headless.py); the value of `result`. The code sees
+        `col`, the open collection, in both; `mw` only in Anki."""
+        if not self.probe_port:
+            raise AnkiError("this server was started without a probe")
         return probe(self.probe_port, code)
 
     def addon(self) -> str:
-        """Python expression for the add-on's dispatcher object inside Anki."""
-        return "__import__('sys').modules['2055492159.AnkiConnect']._instance['ac']"
+        """Python expression for the add-on's dispatcher object in the server."""
+        return "__import__('sys').modules['%s.AnkiConnect']._instance['ac']" % self.package
+
+    def media_dir(self) -> Path:
+        """The collection's media folder."""
+        return Path(self.probe("result = col.media.dir()"))
 
     def set_config(self, **values: Any) -> Dict[str, Any]:
         """Change the running add-on's effective config; returns the old values."""
@@ -271,21 +281,26 @@ def install_wheel() -> Path:
 
 
 def start_headless(collection: Path, *args: str, wait: bool = True,
-                   environ: Optional[Dict[str, str]] = None) -> Anki:
+                   environ: Optional[Dict[str, str]] = None, probe: bool = False) -> Anki:
     """`ankiconnect serve --collection <collection> --port <free> <args>`, the command of the
-    wheel built from this checkout (install_wheel), with `environ` added to the environment; an
-    Anki without a probe, once it serves (`wait`), or as soon as it started. Its output goes to
-    <collection>.<port>.log."""
+    wheel built from this checkout (install_wheel), with `environ` added to the environment;
+    once it serves (`wait`), or as soon as it started. With `probe`, the same command run by
+    tests/probe_headless.py, whose probe runs test code on the server's loop (Anki.probe).
+    Its output goes to <collection>.<port>.log."""
     command = install_wheel()
     port = free_port()
+    probe_port = free_port() if probe else 0
     env = dict(os.environ, **(environ or {}))
     env.pop("RUST_BACKTRACE", None)  # as in start_anki: a user's machine does not set it
+    if probe:
+        env["ANKICONNECT_TEST_PROBE_PORT"] = str(probe_port)
     log = collection.parent / ("%s.%d.log" % (collection.name, port))
+    launch = ([headless_python(), str(ROOT / "tests" / "probe_headless.py")] if probe
+              else [str(command)])
     proc = subprocess.Popen(
-        [str(command), "serve", "--collection", str(collection), "--port", str(port)]
-        + list(args),
+        launch + ["serve", "--collection", str(collection), "--port", str(port)] + list(args),
         stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
-    server = Anki(collection.parent, port, 0, proc, log)
+    server = Anki(collection.parent, port, probe_port, proc, log, headless=True)
     if wait:
         def serving() -> bool:
             if proc.poll() is not None:

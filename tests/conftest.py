@@ -101,11 +101,50 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
             report.sections.append(("what Anki printed (%s)" % anki.log.name, text))
 
 
+# -- the hosts: a module that sets HOSTS = BOTH runs each of its tests against the add-on in a
+# real Anki and against `ankiconnect serve` (the wheel, without Anki's window), with the same
+# assertions; a test marked @pytest.mark.window("why") only against the add-on. The others
+# run against the add-on. Each host is one server per session.
+
+ADDON, HEADLESS = "addon", "headless"
+BOTH = (ADDON, HEADLESS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "window(why): needs Anki's window: the add-on only, in "
+                            "a module whose tests also run without the window (HOSTS = BOTH)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "anki" not in metafunc.fixturenames:
+        return
+    hosts = getattr(metafunc.module, "HOSTS", (ADDON,))
+    window = metafunc.definition.get_closest_marker("window")
+    if window is not None:
+        if not (window.args and isinstance(window.args[0], str) and window.args[0].strip()):
+            raise pytest.UsageError("%s: @pytest.mark.window needs its reason"
+                                    % metafunc.definition.nodeid)
+        if hosts == (ADDON,):
+            raise pytest.UsageError("%s: @pytest.mark.window in a module that runs on the add-on "
+                                    "only" % metafunc.definition.nodeid)
+        hosts = (ADDON,)
+    metafunc.parametrize("anki", hosts, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def anki(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    base = tmp_path_factory.mktemp("anki") / "base"
-    base.mkdir()
-    instance = start_anki(base)
+def anki(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The server under test: the add-on in a real Anki, or `ankiconnect serve` on a new
+    collection in a folder named as Anki's first profile (its notesInfo profile is the same)."""
+    if request.param == HEADLESS:
+        from harness import start_headless
+
+        folder = tmp_path_factory.mktemp("headless") / "User 1"
+        folder.mkdir()
+        instance = start_headless(folder / "collection.anki2", probe=True)
+    else:
+        base = tmp_path_factory.mktemp("anki") / "base"
+        base.mkdir()
+        instance = start_anki(base)
     yield instance
     stop_anki(instance)
 
@@ -117,8 +156,7 @@ def deck(anki: Anki, request: pytest.FixtureRequest) -> Any:
                               time.monotonic_ns())
     anki.call("createDeck", deck=name)
     yield name
-    anki.probe("col = mw.col\ndid = col.decks.id_for_name(%r)\n"
-               "did and col.decks.remove([did])" % name)
+    anki.probe("did = col.decks.id_for_name(%r)\ndid and col.decks.remove([did])" % name)
 
 
 # -- the smoke set: `pytest --smoke` runs only what tests/smoke.txt lists ------------------------

@@ -12,12 +12,15 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 
+from conftest import BOTH
+
+HOSTS = BOTH
+
 # an id no card or note has (epoch ms in the year 2104); checked by the `things` fixture
 MISSING = 4242424242424
 
 FINGERPRINT = r"""
 import os
-col = mw.col
 def row(sql):
     return list(col.db.first(sql))
 decks = []
@@ -56,7 +59,7 @@ def things(anki: Any) -> Any:
     real beside the bad part; removed (with its deck) after the module."""
     name = "ac-bad-input " + stamp()
     made = anki.probe(
-        "col = mw.col\n"
+        ""
         "did = col.decks.id(%r, create=True)\n"
         "note = col.new_note(col.models.by_name('Basic'))\n"
         "note['Front'] = 'ac-bad-input ' + %r\n"
@@ -70,7 +73,7 @@ def things(anki: Any) -> Any:
     assert made["missing"] == [0, 0]
     made["deck"] = name
     yield made
-    anki.probe("col = mw.col\ncol.remove_notes([%d])\ncol.decks.remove([%d])\n"
+    anki.probe("col.remove_notes([%d])\ncol.decks.remove([%d])\n"
                "for tag in col.tags.all():\n"
                "    tag.startswith('ac-bad-input') and col.tags.remove(tag)"
                % (made["nid"], made["did"]))
@@ -210,12 +213,12 @@ def test_mixed_ids_still_act_on_the_known_ones(anki, things):
     try:
         assert anki.invoke("changeDeck", cards=[MISSING, things["cid"]], deck=target) == {
             "result": None, "error": None}
-        assert anki.probe("col = mw.col\nresult = col.get_card(%d).did == "
+        assert anki.probe("result = col.get_card(%d).did == "
                           "col.decks.id_for_name(%r)" % (things["cid"], target)) is True
         assert anki.invoke("addTags", notes=[MISSING, things["nid"]], tags=tag) == {
             "result": None, "error": None}
         assert tag in anki.call("getNoteTags", note=things["nid"])
     finally:
-        anki.probe("col = mw.col\ncol.set_deck([%d], %d)\n"
+        anki.probe("col.set_deck([%d], %d)\n"
                    "col.decks.remove([col.decks.id_for_name(%r)])"
                    % (things["cid"], things["did"], target))

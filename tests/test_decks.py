@@ -9,8 +9,10 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from conftest import AnkiError
+from conftest import BOTH, AnkiError
 from test_bad_input import fingerprint
+
+HOSTS = BOTH
 
 V6_CONFIG_KEYS = {"lapse", "dyn", "autoplay", "mod", "id", "maxTaken", "new", "name", "rev",
                   "timer", "replayq", "usn"}
@@ -21,13 +23,13 @@ def unique(label: str) -> str:
 
 
 def deck_id(anki: Any, name: str) -> Optional[int]:
-    return anki.probe("result = mw.col.decks.id_for_name(%r)" % name)
+    return anki.probe("result = col.decks.id_for_name(%r)" % name)
 
 
 def add_cards(anki: Any, deck: str, count: int = 1) -> List[int]:
     """`count` Basic notes (one card each) in `deck` (created if missing); their card ids."""
     return anki.probe(
-        "col = mw.col\n"
+        ""
         "did = col.decks.id(%r, create=True)\n"
         "result = []\n"
         "for i in range(%d):\n"
@@ -40,7 +42,7 @@ def add_cards(anki: Any, deck: str, count: int = 1) -> List[int]:
 def card_homes(anki: Any, cids: List[int]) -> List[Any]:
     """[did, odid] per card, None for a card that no longer exists."""
     return anki.probe(
-        "col = mw.col\nresult = []\n"
+        "result = []\n"
         "for cid in %r:\n"
         "    row = col.db.first('select did, odid from cards where id = ?', cid)\n"
         "    result.append(list(row) if row else None)\n" % (cids,))
@@ -48,7 +50,7 @@ def card_homes(anki: Any, cids: List[int]) -> List[Any]:
 
 def make_filtered(anki: Any, name: str, search: str) -> int:
     return anki.probe(
-        "col = mw.col\n"
+        ""
         "fd = col.sched.get_or_create_filtered_deck(deck_id=0)\n"
         "fd.name = %r\n"
         "fd.config.search_terms[0].search = %r\n"
@@ -58,12 +60,12 @@ def make_filtered(anki: Any, name: str, search: str) -> int:
 
 
 def deck_conf(anki: Any, did: int) -> Any:
-    return anki.probe("result = mw.col.decks.get(%d, default=False)['conf']" % did)
+    return anki.probe("result = col.decks.get(%d, default=False)['conf']" % did)
 
 
 def group(anki: Any, gid: int) -> Optional[Dict[str, Any]]:
     """The options group, None when there is none with that id (Anki would answer Default)."""
-    return anki.probe("conf = mw.col.decks.get_config(%d)\n"
+    return anki.probe("conf = col.decks.get_config(%d)\n"
                       "result = conf if conf and conf['id'] == %d else None" % (gid, gid))
 
 
@@ -74,7 +76,7 @@ def tidy(anki: Any) -> Any:
     made: Dict[str, list] = {"decks": [], "groups": [], "cards": []}
     yield made
     anki.probe(
-        "col = mw.col\n"
+        ""
         "cids = [c for c in %r if col.db.scalar('select count() from cards where id = ?', c)]\n"
         "cids and col.remove_notes_by_card(cids)\n"
         "dids = [d for d in (col.decks.id_for_name(n) for n in %r) if d and d != 1]\n"
@@ -157,8 +159,8 @@ def test_change_deck_moves_cards_and_creates_deck(anki, tidy):
     assert target_id
     assert card_homes(anki, cids) == [[target_id, 0], [target_id, 0], [source_id, 0]]
     # one undo step puts the cards back
-    assert anki.probe("result = mw.col.undo_status().undo") == "AnkiConnect: changeDeck"
-    anki.probe("mw.col.undo()")
+    assert anki.probe("result = col.undo_status().undo") == "AnkiConnect: changeDeck"
+    anki.probe("col.undo()")
     assert card_homes(anki, cids) == [[source_id, 0]] * 3
 
 
@@ -173,7 +175,7 @@ def test_change_deck_returns_filtered_cards_home_first(anki, tidy):
     anki.call("changeDeck", cards=[cids[0]], deck=target)
     target_id = deck_id(anki, target)
     assert card_homes(anki, cids) == [[target_id, 0], [filtered_id, source_id]]
-    queue = anki.probe("result = mw.col.get_card(%d).queue" % cids[0])
+    queue = anki.probe("result = col.get_card(%d).queue" % cids[0])
     assert queue == 0  # a new card again, not stuck in a filtered-deck queue
 
 
@@ -210,7 +212,7 @@ def test_delete_decks_without_cards_moves_them_to_default(anki, tidy):
     assert card_homes(anki, in_parent + in_child) == [[1, 0]] * 3
     assert card_homes(anki, in_other) == [[deck_id(anki, other), 0]]
     assert deck_id(anki, filtered) == filtered_id
-    assert anki.probe("result = mw.col.undo_status().undo") == "AnkiConnect: deleteDecks"
+    assert anki.probe("result = col.undo_status().undo") == "AnkiConnect: deleteDecks"
 
 
 def test_delete_decks_with_cards_v6_sample(anki, tidy):
@@ -223,8 +225,8 @@ def test_delete_decks_with_cards_v6_sample(anki, tidy):
     assert deck_id(anki, first) is None and deck_id(anki, second) is None
     assert deck_id(anki, first.split("::")[0])  # only the named subdeck went
     assert card_homes(anki, cids) == [None, None, None]
-    assert anki.probe("result = mw.col.undo_status().undo") == "AnkiConnect: deleteDecks"
-    anki.probe("mw.col.undo()")  # one step brings decks and cards back
+    assert anki.probe("result = col.undo_status().undo") == "AnkiConnect: deleteDecks"
+    anki.probe("col.undo()")  # one step brings decks and cards back
     assert card_homes(anki, cids)[2] == [deck_id(anki, second), 0]
 
 
@@ -297,9 +299,9 @@ def test_clone_deck_config_v6_sample(anki, tidy):
     second = anki.call("cloneDeckConfigId", name=name + " 2")
     tidy["groups"].append(second)
     assert group(anki, second)["lapse"] == source["lapse"]
-    count = anki.probe("result = len(mw.col.decks.all_config())")
+    count = anki.probe("result = len(col.decks.all_config())")
     assert anki.call("cloneDeckConfigId", name="x", cloneFrom=987654) is False
-    assert anki.probe("result = len(mw.col.decks.all_config())") == count
+    assert anki.probe("result = len(col.decks.all_config())") == count
 
 
 def test_save_deck_config_v6_sample(anki, tidy):
@@ -364,7 +366,7 @@ def test_set_deck_config_id(anki, tidy):
     assert anki.call("setDeckConfigId", decks=[first, second], configId=gid) is True
     assert deck_conf(anki, first_id) == gid and deck_conf(anki, second_id) == gid
     assert anki.call("getDeckConfig", deck=first)["id"] == gid
-    assert anki.probe("result = mw.col.undo_status().undo") == "AnkiConnect: setDeckConfigId"
+    assert anki.probe("result = col.undo_status().undo") == "AnkiConnect: setDeckConfigId"
     # refusals change nothing: a missing deck, a missing group, a filtered deck
     assert anki.call("setDeckConfigId", decks=[first, unique("missing")], configId=1) is False
     assert anki.call("setDeckConfigId", decks=[first], configId=987654) is False
@@ -448,11 +450,11 @@ def typed_things(anki: Any) -> Any:
     """A deck with one card and an options group of its own; removed after the module."""
     name = unique("typed")
     (cid,) = add_cards(anki, name, 1)
-    gid = anki.probe("result = mw.col.decks.add_config_returning_id(%r)" % unique("typed"))
-    anki.probe("col = mw.col\nd = col.decks.by_name(%r)\nd['conf'] = %d\ncol.decks.save(d)"
+    gid = anki.probe("result = col.decks.add_config_returning_id(%r)" % unique("typed"))
+    anki.probe("d = col.decks.by_name(%r)\nd['conf'] = %d\ncol.decks.save(d)"
                % (name, gid))
     yield name, cid, gid
-    anki.probe("col = mw.col\ncol.remove_notes_by_card([%d])\n"
+    anki.probe("col.remove_notes_by_card([%d])\n"
                "col.decks.remove([col.decks.id_for_name(%r)])\ncol.decks.remove_config(%d)"
                % (cid, name, gid))
 
@@ -515,12 +517,13 @@ def answer_dialog(anki: Any, button: str) -> str:
     raise AssertionError("no dialog appeared")
 
 
+@pytest.mark.window("Anki asks in a dialog; without the window, test_headless.py: declined")
 def test_remove_deck_config_id_asks_before_a_full_sync(anki, tidy):
     gid = anki.call("cloneDeckConfigId", name=unique("synced"))
     tidy["groups"].append(gid)
     # as if the collection had been synced: removing a group now forces a full sync, and Anki
     # asks the user first
-    last_sync = anki.probe("col = mw.col\nresult = col.db.scalar('select ls from col')\n"
+    last_sync = anki.probe("result = col.db.scalar('select ls from col')\n"
                            "col.db.execute('update col set ls = scm')")
     try:
         for button, expected in (("No", False), ("Yes", True)):
@@ -533,4 +536,4 @@ def test_remove_deck_config_id_asks_before_a_full_sync(anki, tidy):
             assert reply == {"result": expected, "error": None}
             assert (group(anki, gid) is None) is expected
     finally:
-        anki.probe("mw.col.db.execute('update col set ls = ?', %d)" % last_sync)
+        anki.probe("col.db.execute('update col set ls = ?', %d)" % last_sync)

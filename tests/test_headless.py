@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import signal
+import threading
 import time
 import subprocess
 from pathlib import Path
@@ -227,3 +228,44 @@ def test_the_loop_goes_on_after_a_call_or_a_timer_that_raises(capsys: Any) -> No
     assert ran[0] == "the next call" and ran.count("the timer") >= 2
     printed = capsys.readouterr().out
     assert "IndexError" in printed and "KeyError" in printed
+
+
+def test_a_call_from_another_thread_wakes_the_loop() -> None:
+    """headless.Host alone: a call queued from another thread (a worker that ended, the test
+    probe) ends the loop's wait on the sockets at once, instead of after its timeout; and
+    run_in_thread hands back the worker's value while the loop turns."""
+    host = addon_module("headless").Host()
+    ran = []
+    try:
+        threading.Timer(0.05, lambda: host.call_from_thread(lambda: ran.append("woken"))).start()
+        started = time.monotonic()
+        host.turn(60)  # woken long before its timeout
+        assert time.monotonic() - started < 30
+        host.turn(0)
+        assert ran == ["woken"]
+        assert host.run_in_thread(lambda: threading.current_thread().name) == "AnkiConnect-io"
+    finally:
+        host.close()
+
+
+def test_a_change_that_forces_a_full_sync_is_declined(tmp_path: Path) -> None:
+    """Where Anki asks first whether a change may force a full sync (removing an options group
+    of a synced collection), nobody is there to agree: the change is declined as if they said
+    no, and the next sync stays a normal one."""
+    folder = tmp_path / "User 1"
+    folder.mkdir()
+    server = start_headless(folder / "collection.anki2", probe=True)
+    try:
+        gid = server.call("cloneDeckConfigId", name="synced")
+        server.probe("col.db.execute('update col set ls = scm')")  # as if it had been synced
+        assert server.invoke("removeDeckConfigId", configId=gid) == {"result": False,
+                                                                    "error": None}
+        assert server.probe("result = [col.decks.get_config(%d)['id'], col.schema_changed()]"
+                            % gid) == [gid, False]
+        assert ("AnkiConnect: declined a change that would force a full sync (Anki asks first "
+                "in its window)") in server.log.read_text()
+        server.probe("col.db.execute('update col set ls = 0')")  # never synced: nobody asks
+        assert server.invoke("removeDeckConfigId", configId=gid) == {"result": True,
+                                                                    "error": None}
+    finally:
+        stop_anki(server)

@@ -68,6 +68,7 @@ class LoopServer:
         self.stop.set()
         self.thread.join(5)
         self.server.close()
+        self.watcher.close()
         assert not self.errors, self.errors
 
 

@@ -35,7 +35,7 @@ def _run_on_main(code):
     done = threading.Event()
 
     def run():
-        namespace = {"mw": mw, "result": None}
+        namespace = {"mw": mw, "col": mw.col, "result": None}
         try:
             exec(code, namespace)
             box["result"] = namespace.get("result")
