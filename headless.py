@@ -323,6 +323,7 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
         cfg["webBindPort"] = port
     col = open_collection(collection)
     stopping: List[int] = []
+    host: Optional[Host] = None
     hooks.schema_will_change.append(_decline_full_sync)
     try:
         try:
@@ -351,6 +352,8 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
         server, hub, host.feed, mcp = assemble(cfg, dispatcher, host, lambda: col,
                                                after_request)
         running.update(ac=dispatcher, server=server, host=host, feed=host.feed, mcp=mcp)
+        # what the deleted notes were, read before they go (as QtHost.attach_events)
+        hooks.notes_will_be_deleted.append(host.feed.deleting)
         try:
             bound = server.listen()
         except OSError as exc:
@@ -371,6 +374,8 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
         host.close()
     finally:
         hooks.schema_will_change.remove(_decline_full_sync)
+        if host is not None and host.feed is not None:
+            hooks.notes_will_be_deleted.remove(host.feed.deleting)
         running.clear()
         col.close()
     print("AnkiConnect: stopped (signal %d), the collection closed" % stopping[0], flush=True)

@@ -166,9 +166,17 @@ class Anki:
             raise AnkiError("this server was started without a probe")
         return probe(self.probe_port, code)
 
+    def module(self, name: str) -> str:
+        """Python expression for a module of the add-on in the server (probe code)."""
+        return "__import__('sys').modules['%s.%s']" % (self.package, name)
+
+    def hub(self) -> str:
+        """Python expression for the events hub in the server."""
+        return self.module("AnkiConnect") + "._instance['feed'].hub"
+
     def addon(self) -> str:
         """Python expression for the add-on's dispatcher object in the server."""
-        return "__import__('sys').modules['%s.AnkiConnect']._instance['ac']" % self.package
+        return self.module("AnkiConnect") + "._instance['ac']"
 
     def media_dir(self) -> Path:
         """The collection's media folder."""
@@ -464,9 +472,6 @@ class EventStream:
 
 
 # the running add-on's events hub, as probe code
-HUB = "__import__('sys').modules['2055492159.AnkiConnect']._instance['feed'].hub"
-
-
 def event_streams(anki: "Anki", require_ok: bool = False) -> Any:
     """For a fixture (`yield from`): a function that opens EventStreams (asserting a 200 when
     `require_ok`); at the end every one is closed, and the hub must see every client go."""
@@ -482,7 +487,7 @@ def event_streams(anki: "Anki", require_ok: bool = False) -> Any:
     yield open_stream
     for s in opened:
         s.close()
-    wait_until(lambda: anki.probe("result = len(%s.subscribers)" % HUB) == 0, "streams to end",
+    wait_until(lambda: anki.probe("result = len(%s.subscribers)" % anki.hub()) == 0, "streams to end",
                20)
 
 

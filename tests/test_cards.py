@@ -13,7 +13,11 @@ from typing import Any, Dict, List
 
 import pytest
 
+from conftest import BOTH
+
 from test_bad_input import fingerprint
+
+HOSTS = BOTH
 
 MISSING = 4242  # an id no card has
 
@@ -27,7 +31,7 @@ def add_notes(anki: Any, deck: str, fronts: List[str],
               model: str = "Basic") -> List[Dict[str, Any]]:
     """Add one note per front to the deck; [{"note": nid, "cards": [cid, ...]}]."""
     return anki.probe(
-        "col = mw.col\n"
+        ""
         "did = col.decks.id_for_name(%r)\n"
         "model = col.models.by_name(%r)\n"
         "result = []\n"
@@ -49,7 +53,7 @@ def cards_state(anki: Any, cids: List[int]) -> Dict[int, Dict[str, Any]]:
     """The stored columns of each card, read from the database."""
     rows = anki.probe(
         "ids = %r\n"
-        "result = mw.col.db.all('select id, %s from cards where id in (%%s)'"
+        "result = col.db.all('select id, %s from cards where id in (%%s)'"
         " %% ','.join('?' * len(ids)), *ids)" % (cids, ", ".join(COLUMNS)))
     return {row[0]: dict(zip(COLUMNS, row[1:])) for row in rows}
 
@@ -59,7 +63,7 @@ def state(anki: Any, cid: int) -> Dict[str, Any]:
 
 
 def revlog(anki: Any, cid: int) -> List[Dict[str, Any]]:
-    rows = anki.probe("result = mw.col.db.all('select id, ease, ivl, type from revlog "
+    rows = anki.probe("result = col.db.all('select id, ease, ivl, type from revlog "
                       "where cid = ? order by id', %d)" % cid)
     return [dict(zip(["id", "ease", "ivl", "type"], row)) for row in rows]
 
@@ -67,7 +71,7 @@ def revlog(anki: Any, cid: int) -> List[Dict[str, Any]]:
 def answer(anki: Any, cid: int, *eases: int) -> None:
     """Answer a card through Anki's scheduler, as the reviewer would."""
     anki.probe(
-        "col = mw.col\n"
+        ""
         "for ease in %r:\n"
         "    card = col.get_card(%d)\n"
         "    card.start_timer()\n"
@@ -78,7 +82,7 @@ def answer(anki: Any, cid: int, *eases: int) -> None:
 
 def make_old(anki: Any, cids: List[int]) -> None:
     """Pretend the cards were last changed long ago and already synced (test setup only)."""
-    anki.probe("ids = %r\nmw.col.db.execute('update cards set mod = 1000, usn = 0 where id in "
+    anki.probe("ids = %r\ncol.db.execute('update cards set mod = 1000, usn = 0 where id in "
                "(%%s)' %% ','.join('?' * len(ids)), *ids)" % cids)
 
 
@@ -90,22 +94,22 @@ def assert_touched(row: Dict[str, Any]) -> None:
 
 def v3_scheduler(anki: Any) -> bool:
     """Whether the collection runs the v3 scheduler (2.1.50's new collections run v2)."""
-    return anki.probe("result = hasattr(mw.col.sched, 'build_answer')")
+    return anki.probe("result = hasattr(col.sched, 'build_answer')")
 
 
 def undo_label(anki: Any) -> Any:
-    return anki.probe("result = mw.col.undo_status().undo")
+    return anki.probe("result = col.undo_status().undo")
 
 
 def today(anki: Any) -> int:
-    return anki.probe("result = mw.col.sched.today")
+    return anki.probe("result = col.sched.today")
 
 
 # -- ease factors ------------------------------------------------------------------------
 
 def test_get_ease_factors(anki, deck):
     a, b = card_ids(anki, deck, 2)
-    anki.probe("col = mw.col\nfor cid, f in ((%d, 4100), (%d, 3900)):\n"
+    anki.probe("for cid, f in ((%d, 4100), (%d, 3900)):\n"
                "    c = col.get_card(cid)\n    c.factor = f\n    col.update_card(c)" % (a, b))
     assert anki.call("getEaseFactors", cards=[a, b]) == [4100, 3900]
     assert anki.call("getEaseFactors", cards=[b, MISSING, a]) == [3900, None, 4100]
@@ -167,42 +171,42 @@ def test_set_specific_value_of_card_data(anki, deck):
     (cid,) = card_ids(anki, deck, 1)
     # custom data came in 2.1.55, FSRS memory state and desired retention in 23.10: an older
     # release refuses to store them, with the reason, and changes nothing
-    has = anki.probe("c = mw.col.get_card(%d)\nresult = [hasattr(c, 'custom_data'), "
+    has = anki.probe("c = col.get_card(%d)\nresult = [hasattr(c, 'custom_data'), "
                      "hasattr(c, 'memory_state')]" % cid)
-    data = lambda: anki.probe("import json\nresult = json.loads(mw.col.db.scalar("  # noqa: E731
+    data = lambda: anki.probe("import json\nresult = json.loads(col.db.scalar("  # noqa: E731
                               "'select data from cards where id = ?', %d) or '{}')" % cid)
     call = lambda value: anki.call("setSpecificValueOfCard", card=cid,  # noqa: E731
                                    keys=["data"], newValues=[value])
     if has[0]:
         assert call('{"pos": 7, "cd": "{\\"x\\":1}"}') == [True]
         assert data() == {"pos": 7, "cd": '{"x":1}'}
-        assert anki.probe("result = mw.col.get_card(%d).custom_data" % cid) == '{"x":1}'
+        assert anki.probe("result = col.get_card(%d).custom_data" % cid) == '{"x":1}'
     else:
         assert call('{"pos": 7, "cd": "{\\"x\\":1}"}') == [
             [False, "this Anki release cannot store cd in data"]]
         assert data() == {}
         assert call('{"pos": 7}') == [True]
         assert data() == {"pos": 7}
-    assert anki.probe("result = mw.col.get_card(%d).original_position" % cid) == 7
+    assert anki.probe("result = col.get_card(%d).original_position" % cid) == 7
     # an object works too; keys not given are cleared
     if has[1]:
         assert call({"s": 3.5, "d": 5.0, "dr": 0.9}) == [True]
         assert anki.probe(
-            "c = mw.col.get_card(%d)\n"
+            "c = col.get_card(%d)\n"
             "result = [c.memory_state.stability, c.memory_state.difficulty,"
             " round(c.desired_retention, 3), c.original_position, c.custom_data]" % cid) == [
                 3.5, 5.0, 0.9, None, ""]
     else:
         assert call({"s": 3.5, "d": 5.0, "dr": 0.9}) == [
             [False, "this Anki release cannot store s in data"]]
-        assert anki.probe("result = mw.col.get_card(%d).original_position" % cid) == 7
+        assert anki.probe("result = col.get_card(%d).original_position" % cid) == 7
         assert call({}) == [True]
-        assert anki.probe("result = mw.col.get_card(%d).original_position" % cid) is None
+        assert anki.probe("result = col.get_card(%d).original_position" % cid) is None
     assert call('{"zz": 1}') == [[False, "unknown key in data: zz"]]
     assert call('{"s": 1.0}') == [
         [False, "data needs both s and d (FSRS stability and difficulty)"]]
     if has[1]:
-        assert anki.probe("result = mw.col.get_card(%d).memory_state.stability" % cid) == 3.5
+        assert anki.probe("result = col.get_card(%d).memory_state.stability" % cid) == 3.5
 
 
 def test_set_specific_value_of_card_refusals(anki, deck):
@@ -263,7 +267,7 @@ def test_suspend_and_unsuspend(anki, deck):
 def test_suspend_is_one_undo_step(anki, deck):
     a, b = card_ids(anki, deck, 2)
     assert anki.call("suspend", cards=[a, b]) is True
-    anki.probe("mw.col.undo()")
+    anki.probe("col.undo()")
     rows = cards_state(anki, [a, b])
     assert rows[a]["queue"] == 0 and rows[b]["queue"] == 0
 
@@ -272,7 +276,7 @@ def test_suspend_unknown_id_changes_nothing(anki, deck):
     a, b = card_ids(anki, deck, 2)
     assert anki.error("suspend", cards=[a, MISSING]) == "Card was not found: %d" % MISSING
     assert state(anki, a)["queue"] == 0
-    anki.probe("mw.col.sched.suspend_cards([%d])" % b)
+    anki.probe("col.sched.suspend_cards([%d])" % b)
     assert anki.error("unsuspend", cards=[b, MISSING]) == "Card was not found: %d" % MISSING
     assert state(anki, b)["queue"] == -1
     assert anki.error("suspended", card=MISSING) == "Card was not found: %d" % MISSING
@@ -282,7 +286,7 @@ def test_suspend_unknown_id_changes_nothing(anki, deck):
 
 def test_unsuspend_review_card_goes_back_to_review(anki, deck):
     (cid,) = card_ids(anki, deck, 1)
-    anki.probe("mw.col.sched.set_due_date([%d], '5')\nmw.col.sched.suspend_cards([%d])"
+    anki.probe("col.sched.set_due_date([%d], '5')\ncol.sched.suspend_cards([%d])"
                % (cid, cid))
     assert anki.call("unsuspend", cards=[cid]) is True
     row = state(anki, cid)
@@ -294,7 +298,7 @@ def test_unsuspend_review_card_goes_back_to_review(anki, deck):
 def test_are_due(anki, deck):
     new, reviewed, due_today = card_ids(anki, deck, 3)
     answer(anki, reviewed, 4)  # Easy on a new card: a review card due days ahead
-    anki.probe("mw.col.sched.set_due_date([%d], '0')" % due_today)
+    anki.probe("col.sched.set_due_date([%d], '0')" % due_today)
     assert state(anki, reviewed)["queue"] == 2 and state(anki, reviewed)["due"] > today(anki)
     assert state(anki, due_today)["due"] == today(anki)
     assert anki.call("areDue", cards=[new, reviewed, due_today]) == [True, False, True]
@@ -307,12 +311,12 @@ def test_are_due_long_learning_step(anki, deck):
     day's start (04:00 by default) is turned by Anki into a step of one day."""
     (cid,) = card_ids(anki, deck, 1)
     rollover = anki.probe(
-        "import datetime\ncol = mw.col\nprefs = col.get_preferences()\n"
+        "import datetime\nprefs = col.get_preferences()\n"
         "result = prefs.scheduling.rollover\n"
         "prefs.scheduling.rollover = (datetime.datetime.now().hour + 12) % 24\n"
         "col.set_preferences(prefs)")
     conf = anki.probe(
-        "col = mw.col\n"
+        ""
         "conf = col.decks.add_config_returning_id('ac-test cards long steps')\n"
         "c = col.decks.get_config(conf)\n"
         "c['new']['delays'] = [1.0, 60.0]\n"
@@ -329,12 +333,12 @@ def test_are_due_long_learning_step(anki, deck):
         assert anki.call("areDue", cards=[cid]) == [False]
         # the last review two hours ago: the step has passed although the card's own due
         # (set at answer time) is still ahead
-        anki.probe("mw.col.db.execute('update revlog set id = id - 7200000 where id = ?', %d)"
+        anki.probe("col.db.execute('update revlog set id = id - 7200000 where id = ?', %d)"
                    % log[-1]["id"])
         assert anki.call("areDue", cards=[cid]) == [True]
-        assert anki.probe("result = list(mw.col.find_cards('cid:%d is:due'))" % cid) == []
+        assert anki.probe("result = list(col.find_cards('cid:%d is:due'))" % cid) == []
     finally:
-        anki.probe("col = mw.col\nd = col.decks.by_name(%r)\nd['conf'] = 1\ncol.decks.save(d)\n"
+        anki.probe("d = col.decks.by_name(%r)\nd['conf'] = 1\ncol.decks.save(d)\n"
                    "col.decks.remove_config(%d)\nprefs = col.get_preferences()\n"
                    "prefs.scheduling.rollover = %d\ncol.set_preferences(prefs)"
                    % (deck, conf, rollover))
@@ -343,7 +347,7 @@ def test_are_due_long_learning_step(anki, deck):
 def test_are_due_errors(anki, deck):
     (cid,) = card_ids(anki, deck, 1)
     # a review card without any review-log row
-    anki.probe("col = mw.col\nc = col.get_card(%d)\nc.type = 2\nc.queue = 2\nc.ivl = 3\n"
+    anki.probe("c = col.get_card(%d)\nc.type = 2\nc.queue = 2\nc.ivl = 3\n"
                "c.due = col.sched.today\ncol.update_card(c)" % cid)
     assert revlog(anki, cid) == []
     assert anki.error("areDue", cards=[cid]) == "list index out of range"
@@ -404,8 +408,8 @@ def test_cards_info(anki, deck):
     (note,) = add_notes(anki, deck, ["<b>hello</b>"], model="Basic (and reversed card)")
     c1, c2 = note["cards"]
     answer(anki, c2, 3)
-    anki.probe("mw.col.set_user_flag_for_cards(3, [%d])" % c2)
-    css = anki.probe("result = mw.col.models.by_name('Basic (and reversed card)')['css']")
+    anki.probe("col.set_user_flag_for_cards(3, [%d])" % c2)
+    css = anki.probe("result = col.models.by_name('Basic (and reversed card)')['css']")
     info = anki.call("cardsInfo", cards=[c1, MISSING, c2])
     assert len(info) == 3 and info[1] == {}
     keys = {"cardId", "fields", "fieldOrder", "question", "answer", "modelName", "deckName",
@@ -465,7 +469,7 @@ def test_forget_cards(anki, deck):
     logged = len(revlog(anki, a))
     make_old(anki, [a])
     untouched = state(anki, b)
-    next_position = anki.probe("result = mw.col.conf['nextPos']")
+    next_position = anki.probe("result = col.conf['nextPos']")
     assert anki.call("forgetCards", cards=[a, MISSING]) is None
     row = state(anki, a)
     assert row["type"] == 0 and row["queue"] == 0
@@ -573,11 +577,11 @@ def shown(value: Any) -> str:
 def typed_card(anki: Any) -> Any:
     """A card in a deck of its own, last changed long ago; removed (with its deck) after."""
     name = "ac-test cards typed %d" % anki.probe("import time\nresult = time.monotonic_ns()")
-    anki.probe("mw.col.decks.id(%r, create=True)" % name)
+    anki.probe("col.decks.id(%r, create=True)" % name)
     (cid,) = card_ids(anki, name, 1)
     make_old(anki, [cid])
     yield {"cid": cid}
-    anki.probe("col = mw.col\ncol.remove_notes_by_card([%d])\n"
+    anki.probe("col.remove_notes_by_card([%d])\n"
                "col.decks.remove([col.decks.id_for_name(%r)])" % (cid, name))
 
 

@@ -29,7 +29,10 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-from conftest import Anki
+from conftest import BOTH, Anki
+from test_wire import WINDOW_ERROR
+
+HOSTS = BOTH
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
 INSTALL_PYPI = "pip install -r tests/clients/requirements.txt"
@@ -44,7 +47,7 @@ def uniq(label: str) -> str:
 
 def probe(anki: Anki, code: str, **values: Any) -> Any:
     """Run `code` inside Anki with `col` and `values` bound; the value of `result`."""
-    prefix = "col = mw.col\n" + "".join("%s = %r\n" % item for item in values.items())
+    prefix = "".join("%s = %r\n" % item for item in values.items())
     return anki.probe(prefix + code)
 
 
@@ -307,11 +310,15 @@ def test_anki_connect_api_multi_reflect_media_and_errors(anki: Anki, aca: Any, d
     # guiBrowse always sends reorderCards, null when not given
     nid = aca.addNote(basic_note(deck, "aca browse"))
     cards = stored_notes(anki, "nid:%d" % nid)[0]["cards"]
-    try:
-        assert aca.guiBrowse("nid:%d" % nid, None) == cards
-        assert probe(anki, BROWSER_SHOWS) == cards
-    finally:
-        close_browser(anki)
+    if anki.headless:  # no Browser to show: the refusal, as the client raises it
+        with pytest.raises(Exception, match="^%s$" % re.escape(WINDOW_ERROR % "guiBrowse")):
+            aca.guiBrowse("nid:%d" % nid, None)
+    else:
+        try:
+            assert aca.guiBrowse("nid:%d" % nid, None) == cards
+            assert probe(anki, BROWSER_SHOWS) == cards
+        finally:
+            close_browser(anki)
 
     with pytest.raises(Exception, match=r"^model was not found: nope$"):
         aca.addNote({"deckName": deck, "modelName": "nope", "fields": {"Front": "x"}})
@@ -871,11 +878,16 @@ def test_yomitan_flow(anki: Anki, deck: str, media_names: List[str], origin: str
         cards = stored[nid]["cards"]
         assert yomitan.cards_info(cards) == [
             {"noteId": nid, "cardId": cards[0], "flags": 0, "cardState": 0}]
-        try:
-            assert yomitan.gui_browse_note(nid) == cards
-            assert probe(anki, BROWSER_SHOWS) == cards
-        finally:
-            close_browser(anki)
+        if anki.headless:  # no Browser to show: the refusal, as Yomitan reports it
+            with pytest.raises(YomitanError) as no_window:
+                yomitan.gui_browse_note(nid)
+            assert no_window.value.args[0] == "Anki error: " + WINDOW_ERROR % "guiBrowse"
+        else:
+            try:
+                assert yomitan.gui_browse_note(nid) == cards
+                assert probe(anki, BROWSER_SHOWS) == cards
+            finally:
+                close_browser(anki)
 
         # overwrite the existing note's fields
         assert yomitan.update_note_fields({"id": nid, "fields": {"Back": "to read (updated)"}}) \

@@ -14,8 +14,11 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from harness import EventStream, HUB, close_windows, event_streams, wait_until
+from conftest import BOTH
+from harness import EventStream, close_windows, event_streams, wait_until
 from test_graphical import Pending
+
+HOSTS = BOTH
 
 
 
@@ -119,7 +122,7 @@ def test_decks_and_note_types(anki: Any, stream: Any) -> None:
     assert s.next()["data"]["models"] == [{"modelId": mid, "name": model, "change": "added"}]
     anki.call("updateModelStyling", model={"name": model, "css": ".card {color: red}"})
     assert s.next()["data"]["models"] == [{"modelId": mid, "name": model, "change": "updated"}]
-    anki.probe("mw.col.models.remove(%d)" % mid)
+    anki.probe("col.models.remove(%d)" % mid)
     anki.call("version")  # (a probe is no operation: the next request's scan sees it)
     anki.call("createDeck", deck=name)
     events = s.drain(1.0)
@@ -159,7 +162,7 @@ def test_resume_from_an_event_the_buffer_no_longer_holds(anki: Any, deck: str,
                                                         stream: Any) -> None:
     keeper = stream("?types=note.added")
     old = anki.probe("import collections\nh = %s\nresult = h.size\n"
-                     "h.buffer = collections.deque(h.buffer, maxlen=2)" % HUB)
+                     "h.buffer = collections.deque(h.buffer, maxlen=2)" % anki.hub())
     try:
         nids = [anki.call("addNote", note=note(deck, "b%d" % i)) for i in range(4)]
         events = [keeper.next() for _ in range(4)]
@@ -171,7 +174,7 @@ def test_resume_from_an_event_the_buffer_no_longer_holds(anki: Any, deck: str,
         assert [resumed.next()["data"]["noteIds"] for _ in range(2)] == [[nids[2]], [nids[3]]]
     finally:
         anki.probe("import collections\nh = %s\nh.buffer = collections.deque(h.buffer, "
-                   "maxlen=%d)" % (HUB, old))
+                   "maxlen=%d)" % (anki.hub(), old))
         anki.call("deleteNotes", notes=nids)
 
 
@@ -200,7 +203,7 @@ def test_origin_policy(anki: Any, stream: Any) -> None:
         allowed = stream(headers={"Origin": "http://allowed.example"})
         assert allowed.status == 200
         assert allowed.headers["access-control-allow-origin"] == "http://allowed.example"
-        assert anki.probe("result = len(%s.subscribers)" % HUB) == 1
+        assert anki.probe("result = len(%s.subscribers)" % anki.hub()) == 1
     finally:
         anki.set_config(**old)
 
@@ -214,16 +217,16 @@ def test_a_client_that_stops_reading_is_dropped(anki: Any, deck: str, stream: An
     listening = stream()
     nids: List[int] = []
     try:
-        wait_until(lambda: anki.probe("result = len(%s.subscribers)" % HUB) == 2,
+        wait_until(lambda: anki.probe("result = len(%s.subscribers)" % anki.hub()) == 2,
                    "the silent client to subscribe", 20)
         long_text = "x" * 4000
         # events until the silent client is dropped (past the socket buffers: some MB)
         for _ in range(100):
             nids += anki.call("addNotes", notes=[note(deck, long_text + str(i))
                                                  for i in range(100)])
-            if anki.probe("result = len(%s.subscribers)" % HUB) == 1:
+            if anki.probe("result = len(%s.subscribers)" % anki.hub()) == 1:
                 break
-        assert anki.probe("result = len(%s.subscribers)" % HUB) == 1, "never dropped"
+        assert anki.probe("result = len(%s.subscribers)" % anki.hub()) == 1, "never dropped"
         # the reading client got everything; Anki serves on
         got = [n for e in listening.drain(1.0) if e["type"] == "note.added"
                for n in e["data"]["noteIds"]]
@@ -244,18 +247,23 @@ def test_a_client_that_stops_reading_is_dropped(anki: Any, deck: str, stream: An
 
 
 def test_heartbeat_only_while_somebody_listens(anki: Any, stream: Any) -> None:
-    timer = HUB + "._heartbeat"
-    assert anki.probe("result = %s.isActive()" % timer) is False
-    interval = anki.probe("t = %s\nresult = t.interval()\nt.setInterval(200)" % timer)
+    timer = anki.hub() + "._heartbeat"
+    # the host's timer: Qt's QTimer in Anki, headless.Host's own without the window
+    active, interval, every = (
+        ("%s.due is not None", "t.seconds", "t.seconds = %s") if anki.headless
+        else ("%s.isActive()", "t.interval()", "t.setInterval(%s)"))
+    assert anki.probe("result = " + active % timer) is False
+    old = anki.probe("t = %s\nresult = %s\n%s" % (timer, interval, every % (
+        0.2 if anki.headless else 200)))
     try:
         s = stream()
-        assert anki.probe("result = %s.isActive()" % timer) is True
+        assert anki.probe("result = " + active % timer) is True
         wait_until(lambda: s.comments >= 3, "heartbeats", 20)
         s.close()
-        wait_until(lambda: anki.probe("result = %s.isActive()" % timer) is False,
+        wait_until(lambda: anki.probe("result = " + active % timer) is False,
                    "the heartbeat to stop", 20)
     finally:
-        anki.probe("%s.setInterval(%d)" % (timer, interval))
+        anki.probe("t = %s\n%s" % (timer, every % old))
 
 
 def test_import_reports_the_imported_notes(anki: Any, deck: str, stream: Any,
@@ -273,6 +281,7 @@ def test_import_reports_the_imported_notes(anki: Any, deck: str, stream: Any,
     anki.call("deleteNotes", notes=nids)
 
 
+@pytest.mark.window("Anki's Add window, Browser and reviewer")
 def test_events_from_anki_windows(anki: Any, deck: str, stream: Any) -> None:
     s = stream()
     try:

@@ -28,8 +28,10 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 
-from conftest import Anki
+from conftest import BOTH, Anki
 from harness import end_driver
+
+HOSTS = BOTH
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
 INSTALL_NPM = "npm ci --prefix tests/clients"
@@ -178,7 +180,6 @@ def summary(events: List[Dict[str, Any]]) -> List[Any]:
 
 
 COLLECTION_STATE = """
-col = mw.col
 result = {"notes": col.note_count(), "cards": col.card_count(),
           "decks": sorted(d.name for d in col.decks.all_names_and_ids())}
 """
@@ -364,8 +365,7 @@ def test_the_client_reconnects_by_itself_and_resumes(anki: Anki, deck: str,
         client.opened()
         [replayed] = client.events_until(has_note("note.added", second), "the replay of second")
         # the server ends every stream (as when Anki quits), but keeps listening
-        anki.probe("import sys\nsys.modules['2055492159.AnkiConnect']._instance['feed'].hub"
-                   ".close()")
+        anki.probe(anki.hub() + ".close()")
         third = api(anki, "addNote", note=basic(deck, front("third")))
         added.append(third)
         dropped = client.next("the error of the ended stream")

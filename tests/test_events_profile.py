@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
-from harness import EventStream, HUB, event_streams, start_anki, stop_anki, wait_until
+from harness import EventStream, event_streams, start_anki, stop_anki, wait_until
 
 PROFILE = "User 1"  # the profile devtools/launch.py creates
 

@@ -23,9 +23,7 @@ import pytest
 
 from harness import (EventStream, addon_module, headless_python, headless_syncs, start_headless,
                      stop_anki)
-
-WINDOW = ("%s needs Anki's window, and this server runs without one (ankiconnect serve): run it "
-          "in the Anki desktop app with the add-on")
+from test_wire import WINDOW_ACTIONS, WINDOW_ERROR as WINDOW
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +70,10 @@ def test_v6_samples_answer_as_in_the_add_on(server: Any) -> None:
 
 
 def test_window_actions_answer_that_they_need_the_window(server: Any) -> None:
+    for action in WINDOW_ACTIONS:  # each, at version 6 (its envelope) and 4 (the same)
+        assert server.error(action) == WINDOW % action
+        assert server.request({"action": action}) == {"result": None, "error": WINDOW % action}
     assert server.error("guiBrowse", query="deck:current") == WINDOW % "guiBrowse"
-    assert server.error("guiCurrentCard") == WINDOW % "guiCurrentCard"
-    assert server.error("guiExitAnki") == WINDOW % "guiExitAnki"
     # served (not logged in here); on a release before 23.10 it says what it needs
     if headless_syncs():
         assert server.error("sync") == "sync: auth not configured"

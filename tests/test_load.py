@@ -9,8 +9,10 @@ import socket
 import threading
 from typing import Any, Dict, List
 
-from conftest import Anki
+from conftest import BOTH, Anki
 from harness import wait_until
+
+HOSTS = BOTH
 
 
 def version_over_new_connection(anki: Anki, marker: int) -> Any:
@@ -123,7 +125,7 @@ def test_a_client_that_does_not_read_does_not_make_anki_buffer_without_bound(ank
     sender = threading.Thread(target=lambda: sock.sendall(everything), daemon=True)
     sender.start()
     try:
-        server = "__import__('sys').modules['2055492159.AnkiConnect']._instance['server']"
+        server = anki.module("AnkiConnect") + "._instance['server']"
         # the connection backs up: answers wait, no further request is taken
         wait_until(lambda: anki.probe(
             "result = any(c.backed_up() for c in %s.connections.values())" % server),

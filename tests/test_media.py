@@ -13,7 +13,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from conftest import free_port
+from conftest import BOTH, free_port
+
+HOSTS = BOTH
 
 
 def unique(label: str, ext: str = ".txt") -> str:
@@ -94,7 +96,7 @@ def stored(anki: Any) -> Any:
     """Names a test stores; afterwards they are deleted and the files the test sent to the media
     trash are removed from it (other trashed files stay)."""
     trash = anki.probe("import os\n"
-                       "result = os.path.join(os.path.dirname(mw.col.media.dir()), 'media.trash')")
+                       "result = os.path.join(os.path.dirname(col.media.dir()), 'media.trash')")
     before = set(os.listdir(trash)) if os.path.isdir(trash) else set()
     names: List[str] = []
     yield names
@@ -107,7 +109,7 @@ def stored(anki: Any) -> Any:
 
 def trash_names(anki: Any) -> List[str]:
     return anki.probe("import os\n"
-                      "t = os.path.join(os.path.dirname(mw.col.media.dir()), 'media.trash')\n"
+                      "t = os.path.join(os.path.dirname(col.media.dir()), 'media.trash')\n"
                       "result = sorted(os.listdir(t)) if os.path.isdir(t) else []")
 
 
@@ -276,7 +278,7 @@ def test_add_note_audio_v6_sample_url_with_kanji(anki, deck, stored):
             "options": {"allowDuplicate": False}, "tags": ["yomichan"],
             "audio": {"url": server.url(SAMPLE_PATH), "filename": filename,
                       "skipHash": "7e2c2f954ef6051373ba916f000168dc", "fields": ["Front"]}})
-        fields = anki.probe("n = mw.col.get_note(%d)\nresult = dict(n.items())" % nid)
+        fields = anki.probe("n = col.get_note(%d)\nresult = dict(n.items())" % nid)
         assert fields == {"Front": word + "[sound:%s]" % filename, "Back": "back content"}
         assert server.paths() == [SAMPLE_SENT]
         assert on_disk(anki, filename) == content
@@ -298,7 +300,7 @@ def test_add_note_audio_of_an_empty_file_links_the_empty_file(anki, deck, stored
             nid = anki.call("addNote", note={
                 "deckName": deck, "modelName": "Basic", "fields": {"Front": word, "Back": "b"},
                 "audio": dict(source, filename=filename, fields=["Front"])})
-            fields = anki.probe("n = mw.col.get_note(%d)\nresult = dict(n.items())" % nid)
+            fields = anki.probe("n = col.get_note(%d)\nresult = dict(n.items())" % nid)
             assert fields == {"Front": word + "[sound:%s]" % filename, "Back": "b"}
             assert on_disk(anki, filename) == b""
     finally:
@@ -333,7 +335,6 @@ def test_store_by_url_unresolvable_idn_host_fails_cleanly(anki):
     assert media_snapshot(anki) == before
 
 
-IRI_TO_URI = "iri_to_uri = __import__('sys').modules['2055492159.actions.media'].iri_to_uri\n"
 
 
 def test_iri_to_uri_host_names_to_punycode(anki):
@@ -348,7 +349,8 @@ def test_iri_to_uri_host_names_to_punycode(anki):
         "http://Example.COM/a%20b": "http://Example.COM/a%20b",
         "http://☃.net/": "http://xn--n3h.net/",
     }
-    result = anki.probe(IRI_TO_URI + "result = {k: iri_to_uri(k) for k in %r}" % list(cases))
+    result = anki.probe("iri_to_uri = %s.iri_to_uri\nresult = {k: iri_to_uri(k) for k in %r}"
+                        % (anki.module("actions.media"), list(cases)))
     assert result == cases
 
 
@@ -436,7 +438,7 @@ def test_add_note_picture_data_not_base64_appends_the_error(anki, deck, stored):
     nid = anki.call("addNote", note={
         "deckName": deck, "modelName": "Basic", "fields": {"Front": word, "Back": ""},
         "picture": {"data": "!!!!", "filename": name, "fields": ["Back"]}})
-    back = anki.probe("result = mw.col.get_note(%d)['Back']" % nid)
+    back = anki.probe("result = col.get_note(%d)['Back']" % nid)
     assert back.startswith("data is not valid base64: ")
     assert media_snapshot(anki) == before
 
@@ -559,7 +561,7 @@ def test_get_media_files_names(anki, stored):
 def test_get_media_dir_path(anki):
     path = anki.call("getMediaDirPath")
     assert os.path.isabs(path) and os.path.isdir(path)
-    assert path == anki.probe("import os\nresult = os.path.abspath(mw.col.media.dir())")
+    assert path == anki.probe("import os\nresult = os.path.abspath(col.media.dir())")
     assert path.endswith("collection.media")
 
 

@@ -12,30 +12,35 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 
+from conftest import BOTH
 from harness import wait_until  # noqa: E402
 import compat  # the repository's compat.py (conftest puts the root on sys.path)
 from test_bad_input import fingerprint  # of the whole collection
 
+HOSTS = BOTH
 PROFILE = "User 1"
 
 
 # -- getProfiles / getActiveProfile / loadProfile ---------------------------------------------
 
 
+@pytest.mark.window("Anki's profiles")
 def test_get_profiles(anki):
     reply = anki.invoke("getProfiles")
     assert reply == {"result": [PROFILE], "error": None}
     assert reply["result"] == anki.probe("result = mw.pm.profiles()")
 
 
+@pytest.mark.window("Anki's profiles")
 def test_get_active_profile(anki):
     assert anki.invoke("getActiveProfile") == {"result": PROFILE, "error": None}
 
 
 def open_profile_state(anki: Any) -> List[Any]:
-    return anki.probe("result = [mw.pm.name, mw.state, mw.col.path if mw.col else None]")
+    return anki.probe("result = [mw.pm.name, mw.state, col.path if mw.col else None]")
 
 
+@pytest.mark.window("Anki's profiles")
 def test_load_profile_current_and_unknown(anki):
     before = open_profile_state(anki)
     assert anki.invoke("loadProfile", name=PROFILE) == {"result": True, "error": None}
@@ -46,6 +51,7 @@ def test_load_profile_current_and_unknown(anki):
     assert anki.call("getProfiles") == [PROFILE]
 
 
+@pytest.mark.window("Anki's profiles")
 def test_load_profile_switches_and_back(anki):
     """A real switch to a second profile, then back to the harness profile."""
     other = "ac-test profile %d" % time.monotonic_ns()
@@ -82,7 +88,7 @@ def test_load_profile_switches_and_back(anki):
 
 def add_note(anki: Any, deck: str, front: str) -> Dict[str, int]:
     return anki.probe(
-        "col = mw.col\n"
+        ""
         "note = col.new_note(col.models.by_name('Basic'))\n"
         "note['Front'] = %r\n"
         "note['Back'] = 'back of ' + %r\n"
@@ -128,7 +134,7 @@ def test_export_package_writes_deck(anki, deck, tmp_path):
         assert zipfile.is_zipfile(path)
         cards = read_package(path, tmp_path)
     finally:
-        anki.probe("col = mw.col\n"
+        anki.probe(""
                    "col.decks.remove([d.id for d in col.decks.all_names_and_ids() "
                    "if d.name.startswith('ac-test elsewhere ')])")
     assert cards == [{"front": "exported front", "back": "back of exported front", "deck": deck,
@@ -137,7 +143,7 @@ def test_export_package_writes_deck(anki, deck, tmp_path):
 
 def test_export_package_include_sched(anki, deck, tmp_path):
     ids = add_note(anki, deck, "scheduled front")
-    anki.probe("mw.col.sched.set_due_date([%d], '7!')" % ids["card"])
+    anki.probe("col.sched.set_due_date([%d], '7!')" % ids["card"])
     plain, sched = tmp_path / "plain.apkg", tmp_path / "sched.apkg"
     assert anki.call("exportPackage", deck=deck, path=str(plain)) is True
     assert anki.call("exportPackage", deck=deck, path=str(sched), includeSched=True) is True
@@ -150,7 +156,7 @@ def test_export_package_unknown_deck_is_false(anki, tmp_path):
     assert anki.invoke("exportPackage", deck="ac-test no such deck", path=str(path)) == {
         "result": False, "error": None}
     assert not path.exists()
-    assert anki.probe("result = mw.col.decks.id_for_name('ac-test no such deck')") is None
+    assert anki.probe("result = col.decks.id_for_name('ac-test no such deck')") is None
 
 
 def test_export_package_path_outside_allowed_paths(anki, deck, tmp_path):
@@ -206,10 +212,10 @@ def make_package(tmp: Path, deck: str, front: str) -> Path:
 def import_cleanup(anki):
     """Removes the decks (with their notes) and note types an import added."""
     decks: List[str] = []
-    models = anki.probe("result = [m.id for m in mw.col.models.all_names_and_ids()]")
+    models = anki.probe("result = [m.id for m in col.models.all_names_and_ids()]")
     yield decks
     anki.probe(
-        "col = mw.col\n"
+        ""
         "col.decks.remove([d for d in (col.decks.id_for_name(n) for n in %r) if d])\n"
         "added = [m.id for m in col.models.all_names_and_ids() if m.id not in %r]\n"
         "for mid in added:\n"
@@ -218,7 +224,7 @@ def import_cleanup(anki):
 
 def imported_notes(anki: Any, deck: str) -> List[List[str]]:
     return anki.probe(
-        "col = mw.col\n"
+        ""
         "result = [[col.get_note(n)['Front'], col.get_note(n)['Back']] "
         "for n in col.find_notes('deck:' + %r)]" % ('"%s"' % deck,))
 
@@ -230,16 +236,16 @@ def test_import_package_absolute_path(anki, tmp_path, import_cleanup):
     assert anki.invoke("importPackage", path=str(path)) == {"result": True, "error": None}
     assert imported_notes(anki, deck) == [["imported front", "imported back"]]
     assert deck in anki.call("deckNames")
-    if anki.probe("result = hasattr(mw.col, 'import_anki_package')"):
-        assert anki.probe("result = mw.col.undo_status().undo") == "AnkiConnect: importPackage"
+    if anki.probe("result = hasattr(col, 'import_anki_package')"):
+        assert anki.probe("result = col.undo_status().undo") == "AnkiConnect: importPackage"
     else:  # 2.1.50's legacy importer clears Anki's undo history: no undo step, as in Anki
-        assert anki.probe("result = mw.col.undo_status().undo") == ""
+        assert anki.probe("result = col.undo_status().undo") == ""
 
 
 def test_import_package_relative_to_media_folder(anki, tmp_path, import_cleanup):
     deck = "ac-test import relative %d" % time.monotonic_ns()
     import_cleanup.append(deck)
-    media = Path(anki.probe("result = mw.col.media.dir()"))
+    media = Path(anki.probe("result = col.media.dir()"))
     package = make_package(tmp_path, deck, "relative front")
     target = media / ("ac-test-%d.apkg" % time.monotonic_ns())
     shutil.copy(package, target)
@@ -251,14 +257,14 @@ def test_import_package_relative_to_media_folder(anki, tmp_path, import_cleanup)
 
 
 def note_count(anki: Any) -> int:
-    return anki.probe("result = mw.col.note_count()")
+    return anki.probe("result = col.note_count()")
 
 
 def test_import_package_missing_file(anki, tmp_path):
     count = note_count(anki)
     path = tmp_path / "missing.apkg"
     assert anki.error("importPackage", path=str(path)) == "file not found: %s" % path
-    media = anki.probe("result = mw.col.media.dir()")
+    media = anki.probe("result = col.media.dir()")
     assert anki.error("importPackage", path="missing.apkg") == (
         "file not found: %s" % os.path.join(media, "missing.apkg"))
     assert note_count(anki) == count
@@ -293,16 +299,17 @@ def test_export_then_import_round_trip(anki, deck, tmp_path):
     ids = add_note(anki, deck, "round trip")
     path = tmp_path / "backup.apkg"
     assert anki.call("exportPackage", deck=deck, path=str(path), includeSched=True) is True
-    anki.probe("col = mw.col\ncol.decks.remove([col.decks.id_for_name(%r)])" % deck)
-    assert anki.probe("result = list(mw.col.find_notes('nid:%d'))" % ids["note"]) == []
+    anki.probe("col.decks.remove([col.decks.id_for_name(%r)])" % deck)
+    assert anki.probe("result = list(col.find_notes('nid:%d'))" % ids["note"]) == []
     assert anki.call("importPackage", path=str(path)) is True
     assert imported_notes(anki, deck) == [["round trip", "back of round trip"]]
-    assert anki.probe("result = list(mw.col.find_notes('nid:%d'))" % ids["note"]) == [ids["note"]]
+    assert anki.probe("result = list(col.find_notes('nid:%d'))" % ids["note"]) == [ids["note"]]
 
 
 # -- reloadCollection ---------------------------------------------------------------------
 
 
+@pytest.mark.window("Anki's windows refreshing")
 def test_reload_collection_refreshes_every_window(anki):
     anki.probe(
         "import builtins\n"
@@ -335,9 +342,6 @@ def test_reload_collection_refreshes_every_window(anki):
 
 # (action, params made from a deck name and a path, the error after "<action>: ")
 WRONG_TYPES: List[Any] = [
-    ("loadProfile", lambda deck, path: {"name": 1}, 'parameter "name" must be a string, got 1'),
-    ("loadProfile", lambda deck, path: {"name": None},
-     'parameter "name" must be a string, got null'),
     ("exportPackage", lambda deck, path: {"deck": ["Default"], "path": path},
      'parameter "deck" must be a string, got ["Default"]'),
     ("exportPackage", lambda deck, path: {"deck": deck, "path": None},
@@ -348,13 +352,28 @@ WRONG_TYPES: List[Any] = [
 ]
 
 
+def refused_changing_nothing(anki: Any, deck: str, tmp_path: Path, action: str, make: Any,
+                             text: str, state: Callable[[], Any]) -> None:
+    add_note(anki, deck, "kept front")
+    path = tmp_path / "never.apkg"
+    before = (fingerprint(anki), state())
+    assert anki.error(action, **make(deck, str(path))) == "%s: %s" % (action, text)
+    assert (fingerprint(anki), state()) == before
+    assert not path.exists()
+
+
 @pytest.mark.parametrize("action, make, text", WRONG_TYPES,
                          ids=["%s-%d" % (case[0], i) for i, case in enumerate(WRONG_TYPES)])
 def test_wrong_param_type_is_refused_and_changes_nothing(anki, deck, tmp_path, action, make,
                                                          text):
-    add_note(anki, deck, "kept front")
-    path = tmp_path / "never.apkg"
-    before = (fingerprint(anki), open_profile_state(anki), anki.call("getProfiles"))
-    assert anki.error(action, **make(deck, str(path))) == "%s: %s" % (action, text)
-    assert (fingerprint(anki), open_profile_state(anki), anki.call("getProfiles")) == before
-    assert not path.exists()
+    refused_changing_nothing(anki, deck, tmp_path, action, make, text, lambda: None)
+
+
+@pytest.mark.window("Anki's profiles")
+@pytest.mark.parametrize("make, text", [
+    (lambda deck, path: {"name": 1}, 'parameter "name" must be a string, got 1'),
+    (lambda deck, path: {"name": None}, 'parameter "name" must be a string, got null')])
+def test_wrong_profile_name_type_is_refused_and_changes_nothing(anki, deck, tmp_path, make,
+                                                                text):
+    refused_changing_nothing(anki, deck, tmp_path, "loadProfile", make, text, lambda: (
+        open_profile_state(anki), anki.call("getProfiles")))

@@ -8,7 +8,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
+from conftest import BOTH
+
 from test_bad_input import fingerprint  # of the whole collection
+
+HOSTS = BOTH
 
 _counter = itertools.count()
 
@@ -20,7 +24,7 @@ def unique_name(label: str) -> str:
 def stored(anki: Any, name: str) -> Any:
     """The note type as Anki has it stored (read back from the backend, not the cache)."""
     return anki.probe(
-        "col = mw.col\nmid = col.models.id_for_name(%r)\n"
+        "mid = col.models.id_for_name(%r)\n"
         "result = None\n"
         "if mid:\n"
         "    import json\n"
@@ -28,14 +32,14 @@ def stored(anki: Any, name: str) -> Any:
 
 
 def remove_model(anki: Any, name: str) -> None:
-    anki.probe("col = mw.col\nmid = col.models.id_for_name(%r)\n"
+    anki.probe("mid = col.models.id_for_name(%r)\n"
                "mid and col.models.remove(mid)" % name)
 
 
 def create_with_probe(anki: Any, name: str, fields: List[str],
                       templates: List[Tuple[str, str, str]], css: Optional[str] = None) -> int:
     code = (
-        "col = mw.col\nmm = col.models\nm = mm.new(%r)\n"
+        "mm = col.models\nm = mm.new(%r)\n"
         "for f in %r:\n    mm.add_field(m, mm.new_field(f))\n"
         "for n, q, a in %r:\n"
         "    t = mm.new_template(n)\n    t['qfmt'] = q\n    t['afmt'] = a\n"
@@ -93,7 +97,7 @@ def test_model_names_v6_sample(anki, scratch):
     assert reply["error"] is None
     assert all(isinstance(n, str) for n in reply["result"])
     assert {"Basic", "Basic (and reversed card)", "Cloze", name} <= set(reply["result"])
-    expected = anki.probe("result = [n.name for n in mw.col.models.all_names_and_ids()]")
+    expected = anki.probe("result = [n.name for n in col.models.all_names_and_ids()]")
     assert reply["result"] == expected
 
 
@@ -102,7 +106,7 @@ def test_model_names_and_ids_v6_sample(anki, scratch):
     reply = anki.request({"action": "modelNamesAndIds", "version": 6})
     assert reply["error"] is None
     expected = anki.probe(
-        "result = {n.name: n.id for n in mw.col.models.all_names_and_ids()}")
+        "result = {n.name: n.id for n in col.models.all_names_and_ids()}")
     assert reply["result"] == expected
     assert reply["result"][name] == stored(anki, name)["id"]
     assert all(isinstance(v, int) for v in reply["result"].values())
@@ -124,7 +128,7 @@ def test_find_models_by_id_and_name(anki, scratch):
         assert key in got
     assert {"name", "ord", "sticky", "rtl", "font", "size", "description"} <= set(got["flds"][0])
     assert {"name", "ord", "qfmt", "afmt", "bqfmt", "bafmt"} <= set(got["tmpls"][0])
-    basic = anki.probe("result = mw.col.models.id_for_name('Basic')")
+    basic = anki.probe("result = col.models.id_for_name('Basic')")
     two = anki.call("findModelsById", modelIds=[basic, model["id"]])
     assert [m["name"] for m in two] == ["Basic", name]
 
@@ -162,7 +166,7 @@ def test_model_field_descriptions_and_fonts(anki, scratch):
     name = scratch(fields=["One", "Two", "Three"],
                    templates=[("Card 1", "{{One}}", "{{Two}}{{Three}}")])
     anki.probe(
-        "import copy\nmm = mw.col.models\nm = copy.deepcopy(mm.by_name(%r))\n"
+        "import copy\nmm = col.models\nm = copy.deepcopy(mm.by_name(%r))\n"
         "m['flds'][1]['description'] = 'type here'\n"
         "m['flds'][2]['font'] = 'Courier'\nm['flds'][2]['size'] = 31\n"
         "mm.update_dict(m)" % name)
@@ -218,7 +222,7 @@ def test_read_actions_unknown_model(anki, action):
 
 def add_note(anki: Any, model_name: str, fields: Dict[str, str]) -> int:
     return anki.probe(
-        "col = mw.col\nnote = col.new_note(col.models.by_name(%r))\n"
+        "note = col.new_note(col.models.by_name(%r))\n"
         "for k, v in %r.items():\n    note[k] = v\n"
         "col.add_note(note, 1)\nresult = note.id" % (model_name, fields))
 
@@ -226,13 +230,13 @@ def add_note(anki: Any, model_name: str, fields: Dict[str, str]) -> int:
 def note_state(anki: Any, nid: int) -> Dict[str, Any]:
     """The note's fields in order and its cards as [ord, template name]."""
     return anki.probe(
-        "col = mw.col\nnote = col.get_note(%d)\n"
+        "note = col.get_note(%d)\n"
         "result = {'fields': [list(kv) for kv in note.items()],\n"
         "          'cards': sorted([c.ord, c.template()['name']] for c in note.cards())}" % nid)
 
 
 def undo_label(anki: Any) -> str:
-    return anki.probe("result = mw.col.undo_status().undo")
+    return anki.probe("result = col.undo_status().undo")
 
 
 # -- createModel ----------------------------------------------------------------------------------
@@ -266,7 +270,7 @@ def test_create_model_defaults_and_cloze(anki, names):
         {"Front": "{{Q}}", "Back": "{{A}}"}, {"Front": "{{A}}", "Back": "{{Q}}"}])
     model = stored(anki, plain)
     assert [t["name"] for t in model["tmpls"]] == ["Card 1", "Card 2"]
-    default_css = anki.probe("result = mw.col.models.new('x')['css']")
+    default_css = anki.probe("result = col.models.new('x')['css']")
     assert model["css"] == default_css and ".card" in default_css
     result = anki.call("createModel", modelName=cloze, inOrderFields=["Text", "Extra"],
                        isCloze=True, cardTemplates=[{"Name": "Cloze",
@@ -675,7 +679,7 @@ def test_refused_edit_then_good_edit_is_one_undo_step(anki, scratch):
         "1 field required"
     anki.call("modelFieldSetFont", modelName=name, fieldName="Only", font="Georgia")
     assert undo_label(anki) == "AnkiConnect: modelFieldSetFont"
-    anki.probe("mw.col.undo()")
+    anki.probe("col.undo()")
     assert field_by_name(stored(anki, name), "Only")["font"] == "Arial"
 
 
@@ -693,7 +697,7 @@ def test_find_and_replace_whitespace_and_same_text(anki, scratch):
 
 # -- declared param types -------------------------------------------------------------------------
 
-NOTE_TYPES = "result = mw.col.db.all('select id, name, mtime_secs, usn from notetypes order by id')"
+NOTE_TYPES = "result = col.db.all('select id, name, mtime_secs, usn from notetypes order by id')"
 
 # (action, params made from a scratch note type's name and a fresh name, the error after
 # "<action>: ")

@@ -15,14 +15,16 @@ from typing import Any, Dict, List
 
 import pytest
 
-from conftest import AnkiError
+from conftest import BOTH, AnkiError
+
+HOSTS = BOTH
 
 
 # -- helpers ------------------------------------------------------------------------
 
 def probe(anki: Any, code: str, **values: Any) -> Any:
     """Run `code` in Anki with `values` bound as variables (and `col` = the collection)."""
-    prefix = "col = mw.col\n" + "".join("%s = %r\n" % item for item in values.items())
+    prefix = "".join("%s = %r\n" % item for item in values.items())
     return anki.probe(prefix + code)
 
 
@@ -361,6 +363,7 @@ def test_add_notes_v6_sample(anki, deck, web, media_files):
     assert note_state(anki, reply["result"][0])["fields"]["Front"] == word + "[sound:%s]" % filename
 
 
+@pytest.mark.window("Anki's windows refreshing after the request")
 def test_add_notes_is_one_undo_step_and_windows_see_it(anki, deck):
     w = uniq()
     # the deck's row: name, then its new count (older releases write align=right)
@@ -629,6 +632,7 @@ def test_update_note_fields_v6_sample(anki, deck, media_files):
     assert note_state(anki, nid)["fields"]["Front"] == "new front content"
 
 
+@pytest.mark.window("Anki's Browser editing the note")
 def test_update_note_fields_while_the_browser_edits_it(anki, deck):
     """Upstream's bug: the Browser's editor kept the old text and saved it back over the update."""
     nid = make_note(anki, deck, {"Front": "old front", "Back": "old back"})
@@ -813,7 +817,7 @@ def test_find_notes_and_notes_info(anki, deck):
         "noteId": n1, "modelName": "Basic", "tags": ["another_tag", "tag"],
         "fields": {"Front": {"value": "front content " + w, "order": 0},
                    "Back": {"value": "back content", "order": 1}},
-        "cards": cards, "profile": probe(anki, "result = mw.pm.name"),
+        "cards": cards, "profile": "User 1",  # Anki's first profile; the folder headless
         "mod": probe(anki, "result = col.get_note(n).mod", n=n1)}
     # unknown ids give {}, order kept, duplicates repeated; cards in template order
     infos = anki.call("notesInfo", notes=[n2, 1, n1, n2])
@@ -857,8 +861,8 @@ def test_remove_empty_notes_removes_unused_note_types(anki, deck, models):
         assert used in names and not set(stock_unused) & set(names)
         assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: removeEmptyNotes"
     finally:
-        probe(anki, "mw.undo()")
-        assert wait_for(anki, "result = col.models.by_name(name) is not None", name=unused)
+        probe(anki, "col.undo()")
+        assert probe(anki, "result = col.models.by_name(name) is not None", name=unused)
     assert set(stock_unused) <= set(anki.call("modelNames"))
 
 

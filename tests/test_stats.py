@@ -9,7 +9,11 @@ from typing import Any, List
 
 import pytest
 
+from conftest import BOTH
+
 from test_bad_input import fingerprint
+
+HOSTS = BOTH
 
 DAY_MS = 86400 * 1000
 
@@ -17,7 +21,7 @@ DAY_MS = 86400 * 1000
 def add_card(anki: Any, deck: str, front: str) -> int:
     """A Basic note in `deck` (created if needed); its card id."""
     return anki.probe(
-        "col = mw.col\n"
+        ""
         "did = col.decks.id(%r, create=True)\n"
         "note = col.new_note(col.models.by_name('Basic'))\n"
         "note['Front'] = %r\n"
@@ -33,19 +37,19 @@ def review(rid: int, cid: int, ease: int = 3) -> List[int]:
 
 def put_reviews(anki: Any, rows: List[List[int]]) -> None:
     """Write review-log rows directly (fixtures for the read actions)."""
-    anki.probe("mw.col.db.executemany('insert into revlog (id, cid, usn, ease, ivl, lastIvl, "
+    anki.probe("col.db.executemany('insert into revlog (id, cid, usn, ease, ivl, lastIvl, "
                "factor, time, type) values (?,?,?,?,?,?,?,?,?)', %r)" % (rows,))
 
 
 def stored_reviews(anki: Any, ids: List[int]) -> List[List[int]]:
     return anki.probe(
-        "result = [list(r) for r in mw.col.db.all('select id, cid, usn, ease, ivl, lastIvl, "
+        "result = [list(r) for r in col.db.all('select id, cid, usn, ease, ivl, lastIvl, "
         "factor, time, type from revlog where id in (%s) order by id')]"
         % ", ".join(str(i) for i in ids))
 
 
 def delete_reviews(anki: Any, ids: List[int]) -> None:
-    anki.probe("mw.col.db.execute('delete from revlog where id in (%s)')"
+    anki.probe("col.db.execute('delete from revlog where id in (%s)')"
                % ", ".join(str(int(i)) for i in ids))
 
 
@@ -79,7 +83,7 @@ def review_ids(anki: Any) -> Any:
 
 def test_reviewed_today_counts_rows_since_day_start(anki, deck, review_ids):
     cid = add_card(anki, deck, "today")
-    day_start = anki.probe("result = (mw.col.sched.day_cutoff - 86400) * 1000")
+    day_start = anki.probe("result = (col.sched.day_cutoff - 86400) * 1000")
     before = anki.call("getNumCardsReviewedToday")
     today = review_ids(2)
     yesterday = review_ids.track([day_start - 3600 * 1000])
@@ -91,7 +95,7 @@ def test_reviewed_today_counts_rows_since_day_start(anki, deck, review_ids):
 
 def test_reviewed_by_day_groups_by_scheduler_day(anki, deck, review_ids):
     cid = add_card(anki, deck, "by day")
-    rollover = anki.probe("result = mw.col.get_config('rollover', 4)")
+    rollover = anki.probe("result = col.get_config('rollover', 4)")
     before = dict(anki.call("getNumCardsReviewedByDay"))
     today = review_ids(2)
     old = review_ids.track([today[0] - 10 * DAY_MS])
@@ -127,7 +131,7 @@ def test_collection_stats_html_whole_collection_or_current_deck(anki, deck, revi
     put_reviews(anki, [review(rows[0], cid), review(rows[1], cid), review(rows[2], other)])
     # the "current deck" of the stats is the selected one, with its study queue built
     previous = anki.probe(
-        "col = mw.col\n"
+        ""
         "result = [col.decks.get_current_id(), col.get_config('activeDecks', None)]\n"
         "col.decks.select(col.decks.id_for_name(%r))\n"
         "if hasattr(col.sched, 'get_queued_cards'):\n"
@@ -140,7 +144,7 @@ def test_collection_stats_html_whole_collection_or_current_deck(anki, deck, revi
         explicit = anki.call("getCollectionStatsHTML", wholeCollection=True)
     finally:
         anki.probe(
-            "col = mw.col\n"
+            ""
             "col.decks.select(%d)\n"
             "active = %r\n"
             "col.remove_config('activeDecks') if active is None else "
@@ -182,7 +186,7 @@ def test_card_reviews_rows_after_start_id(anki, deck, reviewed):
 def test_card_reviews_unknown_deck_is_empty_and_not_created(anki):
     assert anki.call("cardReviews", deck="ac-test no such deck", startID=0) == []
     assert "ac-test no such deck" not in anki.call("deckNames")
-    assert anki.probe("result = mw.col.decks.id_for_name('ac-test no such deck')") is None
+    assert anki.probe("result = col.decks.id_for_name('ac-test no such deck')") is None
 
 
 def test_card_reviews_start_id_must_be_an_integer(anki, deck):
@@ -221,7 +225,7 @@ def test_latest_review_id(anki, deck, reviewed):
 def test_latest_review_id_empty_and_unknown_deck(anki, deck):
     assert anki.call("getLatestReviewID", deck=deck) == 0
     assert anki.call("getLatestReviewID", deck="ac-test no such deck") == 0
-    assert anki.probe("result = mw.col.decks.id_for_name('ac-test no such deck')") is None
+    assert anki.probe("result = col.decks.id_for_name('ac-test no such deck')") is None
 
 
 # -- insertReviews ------------------------------------------------------------------------
@@ -238,9 +242,9 @@ def test_insert_reviews_writes_rows(anki, deck, review_ids):
 
 
 def test_insert_reviews_empty_list_does_nothing(anki):
-    count = anki.probe("result = mw.col.db.scalar('select count() from revlog')")
+    count = anki.probe("result = col.db.scalar('select count() from revlog')")
     assert anki.invoke("insertReviews", reviews=[]) == {"result": None, "error": None}
-    assert anki.probe("result = mw.col.db.scalar('select count() from revlog')") == count
+    assert anki.probe("result = col.db.scalar('select count() from revlog')") == count
 
 
 ROW_ERROR = "reviews[1] must be a list of 9 integers [id, cid, usn, ease, ivl, lastIvl, factor, " \
@@ -342,7 +346,7 @@ def test_wrong_typed_param_answers_the_check_and_changes_nothing(anki, deck, act
 @pytest.fixture(scope="module", autouse=True)
 def leaves_review_log_as_found(anki):
     """Every test above deletes the review-log rows and decks it made."""
-    query = "result = [mw.col.db.scalar('select count() from revlog'), mw.col.card_count()]"
+    query = "result = [col.db.scalar('select count() from revlog'), col.card_count()]"
     before = anki.probe(query)
     yield
     assert anki.probe(query) == before

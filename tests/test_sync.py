@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
-from harness import EventStream, HUB, anki_python, event_streams, free_port, wait_until
+from harness import EventStream, anki_python, event_streams, free_port, wait_until
 
 USER, PASSWORD = "ac-user", "ac-pass"
 
