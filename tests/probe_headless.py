@@ -7,7 +7,8 @@ runs the installed wheel's command (ankiconnect.__main__.main, the same as the `
 script) with its arguments, after starting an HTTP server on $ANKICONNECT_TEST_PROBE_PORT that
 runs posted Python on the server's loop thread, between requests, as the add-on's probe runs it
 on Anki's main thread. The code sees `col` (the collection), `ac` (the dispatcher) and `host`
-(headless.Host), and sets `result`. Never packaged.
+(headless.Host), and sets `result`; what it changes is committed after it, as after a request.
+Never packaged.
 """
 
 import json
@@ -18,7 +19,7 @@ import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ankiconnect import AnkiConnect
+from ankiconnect import AnkiConnect, compat
 from ankiconnect.__main__ import main
 
 
@@ -38,6 +39,9 @@ def _run_on_loop(code):
         try:
             exec(code, namespace)
             box["result"] = namespace.get("result")
+            # what the code changed is committed, as a request's changes are when it ends
+            # (before 23.10 it would otherwise wait for the next request's commit)
+            compat.commit(namespace["col"])
         except Exception:
             box["error"] = traceback.format_exc()
         finally:

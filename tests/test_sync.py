@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -442,6 +443,10 @@ def test_notes_from_another_device_arrive_as_note_events(anki: Any, deck: str, d
 
 # -- the same server and a collection without Anki's window (ankiconnect serve) -------------
 
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
 def ankiconnect(*args: str, password: str = "") -> subprocess.CompletedProcess:
     """The wheel's `ankiconnect` command with `args`, the password in the environment."""
     from harness import install_wheel
@@ -492,19 +497,41 @@ def test_headless_server_and_anki_sync_notes_both_ways(anki: Any, deck: str, syn
     downloaded = ankiconnect("sync", "--collection", collection, "--full-download")
     assert downloaded.returncode == 0, downloaded.stderr
 
-    server = start_headless(folder / "collection.anki2")
+    server = start_headless(folder / "collection.anki2", probe=True)
+    media_idle = "result = not col.media_sync_status().active"
+    ours_file, theirs_file = ("ac-sync-%s-%d.txt" % (side, time.monotonic_ns())
+                              for side in ("server", "anki"))
     try:
         assert deck in server.call("deckNames")
+        syncs = EventStream(server, "?types=sync.*")
         ours = server.call("addNote", note={"deckName": deck, "modelName": "Basic",
                                             "fields": {"Front": "from the server", "Back": "b"}})
+        assert server.call("storeMediaFile", filename=ours_file, data=b64("ours")) == ours_file
         assert server.invoke("sync") == {"result": None, "error": None}
+        assert [e["type"] for e in syncs.until("sync.finished")] == ["sync.started",
+                                                                     "sync.finished"]
+        syncs.close()
+        wait_until(lambda: server.probe(media_idle), "the server's media sync")
         api_sync(anki)
         assert anki.call("findNotes", query='"front:from the server"') == [ours]
+        wait_until(lambda: anki.call("retrieveMediaFile", filename=ours_file) == b64("ours"),
+                   "the server's file in Anki (its media sync)", timeout=60)
 
         theirs = add_note(anki, deck, "from Anki's window")
+        assert anki.call("storeMediaFile", filename=theirs_file, data=b64("theirs")) == \
+            theirs_file
         api_sync(anki)
         assert server.invoke("sync") == {"result": None, "error": None}
         assert server.call("findNotes", query='"front:from Anki\'s window"') == [theirs]
+
+        def server_has_theirs() -> bool:  # once Anki's media sync has sent it
+            wait_until(lambda: server.probe(media_idle), "the server's media sync")
+            if server.call("retrieveMediaFile", filename=theirs_file) == b64("theirs"):
+                return True
+            assert server.invoke("sync") == {"result": None, "error": None}
+            return False
+
+        wait_until(server_has_theirs, "Anki's file on the server", timeout=60)
         server.proc.terminate()
         assert server.proc.wait(60) == 0, server.log.read_text()
     finally:
@@ -534,3 +561,5 @@ def test_headless_server_and_anki_sync_notes_both_ways(anki: Any, deck: str, syn
     assert not kept.exists()
     api_sync(anki)
     assert anki.call("findNotes", query='"front:sent at the end"') == [last]
+    for name in (ours_file, theirs_file):
+        anki.call("deleteMediaFile", filename=name)
