@@ -4,7 +4,7 @@
 opens a collection with the `anki` library alone (no Qt, no aqt, no display) and serves the same
 wire protocol from the same action code as the add-on.
 
-The pieces are the add-on's own: web.Server on a `selectors` loop (web.SelectorWatcher) instead
+The pieces are the add-on's own: web.Server on a `selectors` loop (selectorwatcher.py) instead
 of Qt's socket notifiers, the same Dispatcher, Front, events Hub and Feed, and MCP server. What
 differs is this Host, which runs everything on one thread:
 
@@ -42,6 +42,7 @@ import time
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, TypeVar
 
 from . import util, web
+from .selectorwatcher import SelectorWatcher
 
 T = TypeVar("T")
 
@@ -75,7 +76,7 @@ class Host:
     login the server was started with (`sync_auth`, Anki's SyncAuth, or None)."""
 
     def __init__(self, sync_auth: Any = None) -> None:
-        self.watcher = web.SelectorWatcher()
+        self.watcher = SelectorWatcher()
         self._soon: Deque[Callable[[], None]] = collections.deque()
         self._timers: List[_Timer] = []
         self.sync_auth = sync_auth

@@ -45,7 +45,7 @@ class StreamServer:
         self.clock = Clock()
         self.timers: List[FakeTimer] = []
         self.hub = events.Hub(self._timer, size=3, heartbeat=15, clock=self.clock)
-        self.watcher = web.SelectorWatcher()
+        self.watcher = addon_module("selectorwatcher").SelectorWatcher()
         self.limit = limit
         self.server = web.Server(self.handle, self.watcher, port=0)
         self.watcher.server = self.server

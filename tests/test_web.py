@@ -23,7 +23,7 @@ web = addon_module("web")  # the built package's, with its bundled h11
 class LoopServer:
     def __init__(self, max_body: int = 1024 * 1024, idle_timeout: float = 10.0,
                  address: str = "127.0.0.1", deferred: bool = False) -> None:
-        self.watcher = web.SelectorWatcher()
+        self.watcher = addon_module("selectorwatcher").SelectorWatcher()
         self.seen: List[web.Request] = []
         self.pending: List[Any] = []
         self.deferred = deferred
