@@ -328,9 +328,10 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
     hooks.schema_will_change.append(_decline_full_sync)
     try:
         try:
-            host = Host(sync_login(col, collection, sync_url, os.environ))
+            auth = sync_login(col, collection, sync_url, os.environ)
         except Exception as exc:  # the login of the environment failed
             raise ServeError("cannot log in to sync: %s" % exc)
+        host = Host(auth)
 
         def sync_now() -> None:
             try:
