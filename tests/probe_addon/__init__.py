@@ -5,15 +5,15 @@ Anki's real windows, undo stack and collection, and answer real dialogs; AnkiCon
 always reached over HTTP.
 """
 
-import json
 import os
 import sys
 import threading
 import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aqt import mw
 from aqt.qt import QObject, pyqtSignal
+
+from .probe_http import run_code, serve
 
 
 class _Main(QObject):
@@ -31,28 +31,8 @@ class _Main(QObject):
 
 
 def _run_on_main(code):
-    box = {}
-    done = threading.Event()
-
-    def run():
-        namespace = {"mw": mw, "col": mw.col, "result": None}
-        try:
-            exec(code, namespace)
-            box["result"] = namespace.get("result")
-        except Exception:
-            box["error"] = traceback.format_exc()
-        finally:
-            done.set()
-
-    _main.run.emit(run)
-    if not done.wait(120):
-        return {"result": None,
-                "error": "probe: main thread did not run the code in 120 s\n" + _stacks()}
-    try:
-        return {"result": json.loads(json.dumps(box.get("result"), default=repr)),
-                "error": box.get("error")}
-    except Exception:
-        return {"result": None, "error": traceback.format_exc()}
+    return run_code(code, lambda: {"mw": mw, "col": mw.col}, _main.run.emit, "main thread",
+                    _stacks)
 
 
 def _stacks():
@@ -65,22 +45,7 @@ def _stacks():
                      for ident, frame in frames)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        code = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
-        body = json.dumps(_run_on_main(code)).encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 _port = os.environ.get("ANKICONNECT_TEST_PROBE_PORT")
 if _port and mw is not None:
     _main = _Main()  # made here, on the main thread, so its events are handled there
-    _server = ThreadingHTTPServer(("127.0.0.1", int(_port)), _Handler)
-    threading.Thread(target=_server.serve_forever, daemon=True).start()
+    _server = serve(int(_port), _run_on_main)
