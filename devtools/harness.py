@@ -271,12 +271,20 @@ def headless_syncs() -> bool:
     return "sync_media" in inspect.signature(Collection.sync_collection).parameters
 
 
+def built_wheel() -> Path:
+    """The wheel `make dist` builds, built from this checkout once per test session."""
+    if "wheel file" not in _built:
+        _built["wheel file"] = package.build_wheel(
+            Path(tempfile.mkdtemp(prefix="ankiconnect-wheel-")))
+    return _built["wheel file"]
+
+
 def install_wheel() -> Path:
     """The `ankiconnect` command: the wheel (make dist) built from this checkout and installed
     into the headless venv, as `pip install ankiconnect-*.whl` does (its dependency, anki, is
     there already: `pip check` must agree); once per test session."""
     if "wheel" not in _built:
-        wheel = package.build_wheel(Path(tempfile.mkdtemp(prefix="ankiconnect-wheel-")))
+        wheel = built_wheel()
         python = headless_python()
         for command in (["install", "-q", "--force-reinstall", "--no-deps", str(wheel)],
                         ["check"]):

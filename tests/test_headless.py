@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import signal
 import threading
 import time
@@ -21,8 +22,8 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
-from harness import (EventStream, addon_module, headless_python, headless_syncs, start_headless,
-                     stop_anki)
+from harness import (EventStream, addon_module, built_wheel, free_port, headless_python,
+                     headless_syncs, start_headless, stop_anki, wait_until)
 from test_wire import WINDOW_ACTIONS, WINDOW_ERROR as WINDOW
 
 
@@ -268,3 +269,41 @@ def test_a_change_that_forces_a_full_sync_is_declined(tmp_path: Path) -> None:
                                                                     "error": None}
     finally:
         stop_anki(server)
+
+
+def test_pip_install_of_the_wheel_brings_anki_and_serves(tmp_path: Path) -> None:
+    """What the README tells a user: a venv with nothing in it, `pip install` of the wheel
+    (anki comes from the registry as its dependency, whichever release pip picks for this
+    Python), and `ankiconnect serve` answers."""
+    venv = tmp_path / "venv"
+    subprocess.run([headless_python(), "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+    for command in (["install", "-q", str(built_wheel())], ["check"]):
+        done = subprocess.run(pip + command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=900)
+        assert done.returncode == 0, done.stdout.decode()
+    installed = subprocess.run(pip + ["show", "anki"], capture_output=True, text=True)
+    assert "Name: anki" in installed.stdout  # brought in as the wheel's dependency
+    folder = tmp_path / "User 1"
+    folder.mkdir()
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = dict(os.environ)
+    env.pop("RUST_BACKTRACE", None)
+    proc = subprocess.Popen([str(venv / "bin" / "ankiconnect"), "serve", "--collection",
+                             str(folder / "collection.anki2"), "--port", str(port)],
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env,
+                            stdin=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: proc.poll() is not None or b"AnkiConnect: serving" in
+                   log.read_bytes(), "ankiconnect serve to listen", timeout=60)
+        assert proc.poll() is None, log.read_text()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("POST", "/", body=json.dumps({"action": "deckNames", "version": 6}))
+        assert json.loads(conn.getresponse().read()) == {"result": ["Default"], "error": None}
+        conn.close()
+        proc.terminate()
+        assert proc.wait(60) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
