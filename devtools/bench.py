@@ -35,10 +35,11 @@ os.environ.pop("RUST_BACKTRACE", None)
 sys.path.insert(0, str(ROOT / "devtools"))
 sys.path.insert(0, str(ROOT))
 
+import bench_scale  # noqa: E402  (devtools/bench_scale.py)
 import compat  # noqa: E402  (the add-on's compat.py: col.add_notes where the release has it)
 from harness import Anki, addon_module, start_anki, start_headless, stop_anki  # noqa: E402
 
-LARGE = 100_000
+LARGE = int(os.environ.get("ANKICONNECT_BENCH_LARGE", "100000"))  # 1000000: a heavy user
 BULK = 5_000
 CACHE = ROOT / "build" / "bench"
 SUBSCRIBERS = int(os.environ.get("ANKICONNECT_BENCH_SUBSCRIBERS", "100"))
@@ -328,6 +329,36 @@ def idle_wakeups(runs: List["Run"], seconds: float = 5.0) -> None:
         run.wakeups, run.timer_active = after[0] - was, after[1]
 
 
+def notes_info(col: Any, nids: List[int]) -> list:
+    """notesInfo's answer, made directly on `col`."""
+    result = []
+    for nid in nids:
+        note = col.get_note(nid)
+        model_ = note.note_type()
+        result.append({
+            "noteId": note.id, "modelName": model_["name"], "tags": note.tags,
+            "fields": {f["name"]: {"value": note.fields[f["ord"]], "order": f["ord"]}
+                       for f in model_["flds"]},
+            "cards": [c.id for c in note.cards()]})
+    return result
+
+
+def cards_info(col: Any, cids: List[int]) -> list:
+    """cardsInfo's answer (its main parts), made directly on `col`."""
+    result = []
+    for cid in cids:
+        card = col.get_card(cid)
+        note = card.note()
+        model_ = note.note_type()
+        result.append({
+            "cardId": card.id, "question": card.question(), "answer": card.answer(),
+            "modelName": model_["name"], "deckName": col.decks.name(card.did),
+            "fields": {f["name"]: {"value": note.fields[f["ord"]], "order": f["ord"]}
+                       for f in model_["flds"]},
+            "css": model_["css"], "interval": card.ivl, "note": card.nid})
+    return result
+
+
 def in_process(collection: Optional[Path], fronts_new: List[Dict[str, Any]],
                lookup: List[Dict[str, Any]]) -> Dict[str, float]:
     """The same work done directly on Collection, in this process (on a copy of `collection`,
@@ -364,36 +395,10 @@ def in_process(collection: Optional[Path], fronts_new: List[Dict[str, Any]],
     check = make(mixed(fronts_new))
     out["canAddNotes"] = best(lambda: [n.fields_check() for n in check])
 
-    def notes_info() -> list:
-        result = []
-        for nid in nids:
-            note = col.get_note(nid)
-            model_ = note.note_type()
-            result.append({
-                "noteId": note.id, "modelName": model_["name"], "tags": note.tags,
-                "fields": {f["name"]: {"value": note.fields[f["ord"]], "order": f["ord"]}
-                           for f in model_["flds"]},
-                "cards": [c.id for c in note.cards()]})
-        return result
-
-    out["notesInfo"] = best(notes_info)
+    out["notesInfo"] = best(lambda: notes_info(col, nids))
     cids = col.find_cards("deck:Bench")
 
-    def cards_info() -> list:
-        result = []
-        for cid in cids:
-            card = col.get_card(cid)
-            note = card.note()
-            model_ = note.note_type()
-            result.append({
-                "cardId": card.id, "question": card.question(), "answer": card.answer(),
-                "modelName": model_["name"], "deckName": col.decks.name(card.did),
-                "fields": {f["name"]: {"value": note.fields[f["ord"]], "order": f["ord"]}
-                           for f in model_["flds"]},
-                "css": model_["css"], "interval": card.ivl, "note": card.nid})
-        return result
-
-    out["cardsInfo"] = best(cards_info)
+    out["cardsInfo"] = best(lambda: cards_info(col, cids))
     col.close()
     return out
 
@@ -689,10 +694,25 @@ def main() -> None:
     else:
         print("Yomitan lookup: n/a: %s" % errors.get("lookup"))
     print()
+    scale(large)
+    print()
     report_headless(plain, alone, looked[0], looked_alone, direct, direct_lookup)
     if len(bulk) == 3 and len(looked) == 3:
         print()
         report_subscribers(bulk, looked)
+
+
+def scale(large: Path) -> None:
+    """bench_scale.py: the main thread's stalls, the ratios and the memory on the large
+    collection, one Anki with the add-on."""
+    run = Run(collection=large)
+    try:
+        found = bench_scale.scale_phase(run, note_objects)
+    finally:
+        run.close()
+    direct = bench_scale.in_process_reads(large, found["read"], found["read_cards"],
+                                          notes_info, cards_info)
+    bench_scale.report_scale(found, direct, LARGE)
 
 
 def report_headless(addon: Run, alone: Run, addon_large: Run, alone_large: Run,

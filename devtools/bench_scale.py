@@ -1,0 +1,168 @@
+"""`make bench`, the scale part: what a heavy user's requests cost Anki's window, on a large
+collection (issue "Scale").
+
+- Main-thread stall: a Qt timer on Anki's main thread ticks every TICK seconds from the probe
+  add-on; the longest gap between two ticks while a request runs is how long the window froze
+  (nothing else runs on that thread meanwhile). Measured for addNotes of SCALE_BULK notes,
+  notesInfo and cardsInfo of them, findNotes over the whole collection, and importPackage of a
+  deck of SCALE_BULK notes.
+- Ratios on the large collection: findNotes of everything, notesInfo and cardsInfo of
+  SCALE_READ notes, against the same work in this process.
+- Memory: the peak of what Python allocated in Anki (tracemalloc) while it answered notesInfo
+  of MEMORY_NOTES notes of the large collection, beside the size of the answer.
+
+ANKICONNECT_BENCH_SCALE_BULK=N changes SCALE_BULK (default 50,000).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+SCALE_BULK = int(os.environ.get("ANKICONNECT_BENCH_SCALE_BULK", "50000"))
+SCALE_READ = 10_000
+MEMORY_NOTES = 100_000
+TICK = 0.005  # seconds between the stall probe's ticks
+
+# Probe code: (re)arm the stall probe on Anki's main thread; then read the longest gap.
+STALL_ARM = """
+import time
+from aqt.qt import QTimer
+s = getattr(mw, "_bench_stall", None)
+if s is None:
+    s = mw._bench_stall = {"timer": QTimer(mw), "last": 0.0, "max": 0.0}
+    def _tick(s=s):
+        now = time.perf_counter()
+        s["max"] = max(s["max"], now - s["last"])
+        s["last"] = now
+    s["timer"].timeout.connect(_tick)
+    s["timer"].start(%d)
+s["last"] = time.perf_counter()
+s["max"] = 0.0
+""" % int(TICK * 1000)
+STALL_READ = """
+import time
+s = mw._bench_stall
+result = max(s["max"], time.perf_counter() - s["last"])
+"""
+MEMORY_START = "import tracemalloc\ntracemalloc.start()\ntracemalloc.reset_peak()"
+MEMORY_READ = "import tracemalloc\nresult = tracemalloc.get_traced_memory()\ntracemalloc.stop()"
+
+
+def best(func: Callable[[], Any], runs: int = 3) -> float:
+    """Median of `runs` timings of a repeatable read."""
+    import statistics
+    import time
+
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def stalled(anki: Any, request: Callable[[], Any]) -> tuple:
+    """(seconds the request took, the main thread's longest stall meanwhile, its value)."""
+    import time
+
+    anki.probe(STALL_ARM)
+    start = time.perf_counter()
+    value = request()
+    took = time.perf_counter() - start
+    return took, anki.probe(STALL_READ), value
+
+
+def scale_phase(run: Any, notes: Callable[[str, int, str], List[Dict[str, Any]]]) -> Dict[str, Any]:
+    """On `run` (an Anki with the add-on on a copy of the large collection): the stalls, the
+    HTTP side of the ratios, and the memory figure."""
+    client = run.client
+    out: Dict[str, Any] = {"stalls": {}, "times": {}, "errors": {}}
+
+    def stall(name: str, request: Callable[[], Any]) -> Any:
+        client.fresh()
+        try:
+            took, longest, value = stalled(run.anki, request)
+        except Exception as exc:
+            out["errors"][name] = str(exc)
+            return None
+        out["stalls"][name] = (took, longest)
+        return value
+
+    client.call("createDeck", deck="Scale")
+    nids = stall("addNotes %d" % SCALE_BULK, lambda: client.call(
+        "addNotes", notes=notes("scale front", SCALE_BULK, "Scale"))) or []
+    nids = [n for n in nids if n]
+    if nids:
+        stall("notesInfo %d" % len(nids), lambda: client.call("notesInfo", notes=nids))
+        cids = client.call("findCards", query="deck:Scale")
+        stall("cardsInfo %d" % len(cids), lambda: client.call("cardsInfo", cards=cids))
+    every = stall("findNotes, whole collection", lambda: client.call("findNotes", query=""))
+    if nids:
+        package = str(Path(tempfile.mkdtemp(prefix="ankiconnect-bench-")) / "scale.apkg")
+        client.call("exportPackage", deck="Scale", path=package, includeSched=False)
+        client.call("deleteNotes", notes=nids)
+        stall("importPackage %d notes" % len(nids),
+              lambda: client.call("importPackage", path=package))
+    # the ratios: the same reads as the in-process side
+    large = client.call("findNotes", query="deck:Large")
+    read = large[:SCALE_READ]
+    read_cards = client.call("findCards", query="deck:Large")[:SCALE_READ]
+    out["times"]["findNotes"] = best(lambda: client.call("findNotes", query=""))
+    out["times"]["notesInfo"] = best(lambda: client.call("notesInfo", notes=read))
+    out["times"]["cardsInfo"] = best(lambda: client.call("cardsInfo", cards=read_cards))
+    out["found"] = len(every or [])
+    # memory: notesInfo of MEMORY_NOTES notes of the large deck
+    run.anki.probe(MEMORY_START)
+    try:
+        _status, _headers, body = run.anki.http(
+            {"action": "notesInfo", "version": 6, "params": {"notes": large[:MEMORY_NOTES]}},
+            timeout=600)
+    finally:
+        _current, peak = run.anki.probe(MEMORY_READ)
+    out["memory"] = {"notes": len(large[:MEMORY_NOTES]), "answer": len(body), "peak": peak}
+    out["read"], out["read_cards"] = read, read_cards
+    return out
+
+
+def in_process_reads(collection: Path, nids: List[int], cids: List[int],
+                     notes_info: Callable[[Any, List[int]], list],
+                     cards_info: Callable[[Any, List[int]], list]) -> Dict[str, float]:
+    """The same reads on a copy of `collection`, in this process."""
+    import shutil
+
+    from anki.collection import Collection
+
+    tmp = Path(tempfile.mkdtemp()) / "collection.anki2"
+    shutil.copyfile(collection, tmp)
+    col = Collection(str(tmp))
+    try:
+        return {"findNotes": best(lambda: list(col.find_notes(""))),
+                "notesInfo": best(lambda: notes_info(col, nids)),
+                "cardsInfo": best(lambda: cards_info(col, cids))}
+    finally:
+        col.close()
+
+
+def report_scale(found: Dict[str, Any], direct: Dict[str, float], notes: int) -> None:
+    print("scale: a collection of %d notes (Anki's main thread, a %d ms tick)"
+          % (notes, TICK * 1000))
+    print("  %-34s %10s %14s" % ("request", "took", "longest stall"))
+    for name, (took, longest) in found["stalls"].items():
+        print("  %-34s %8.3f s %12.0f ms   (target < 100 ms)" % (name, took, longest * 1000))
+    for name, error in found["errors"].items():
+        print("  %-34s n/a: %s" % (name, error))
+    print("  %-34s %10s %10s %8s" % ("", "HTTP", "in-process", "ratio"))
+    for name, label in [("findNotes", "findNotes, whole collection"),
+                        ("notesInfo", "notesInfo %d" % len(found["read"])),
+                        ("cardsInfo", "cardsInfo %d" % len(found["read_cards"]))]:
+        ours, floor = found["times"].get(name), direct.get(name)
+        print("  %-34s %8.3f s %8.3f s %7.2fx   (target <= 1.3x)" % (label, ours, floor,
+                                                                      ours / floor))
+    memory = found["memory"]
+    print("  notesInfo of %d notes: answer %.1f MB, Python's peak in Anki while answering "
+          "%.1f MB = %.2fx the answer (target <= 2x; tracemalloc)"
+          % (memory["notes"], memory["answer"] / 1e6, memory["peak"] / 1e6,
+             memory["peak"] / max(1, memory["answer"])))
