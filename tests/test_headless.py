@@ -307,3 +307,35 @@ def test_pip_install_of_the_wheel_brings_anki_and_serves(tmp_path: Path) -> None
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_config_file_and_the_environment_as_in_the_add_on(tmp_path: Path) -> None:
+    """`--config FILE` holds the add-on's config keys; the environment overrides them as in
+    the add-on (ANKICONNECT_CORS_ORIGIN adds an origin, ANKICONNECT_BIND_PORT loses to
+    --port); a file that is not a JSON object is refused before anything is served."""
+    folder = tmp_path / "User 1"
+    folder.mkdir()
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"apiKey": "s3cret", "webCorsOriginList": ["https://a.example"],
+                                  "webBindPort": 1}))
+    server = start_headless(folder / "collection.anki2", "--config", str(config),
+                            environ={"ANKICONNECT_CORS_ORIGIN": "https://b.example",
+                                     "ANKICONNECT_BIND_PORT": "2"})
+    try:  # (served on --port, which start_headless gives)
+        assert server.invoke("deckNames")["error"] == "valid api key must be provided"
+        assert server.request({"action": "deckNames", "version": 6, "key": "s3cret"}) == {
+            "result": ["Default"], "error": None}
+        for origin, status in (("https://a.example", 200), ("https://b.example", 200),
+                               ("https://c.example", 403)):
+            got, headers, _body = server.http({"action": "version", "version": 6},
+                                              headers={"Origin": origin})
+            assert got == status, origin
+            if status == 200:
+                assert headers["access-control-allow-origin"] == origin
+    finally:
+        stop_anki(server)
+    config.write_text("[1, 2]")
+    refused = start_headless(folder / "collection.anki2", "--config", str(config), wait=False)
+    assert refused.proc.wait(60) == 2
+    assert refused.log.read_text() == (
+        "ankiconnect: the config %s must hold a JSON object\n" % config)
