@@ -80,7 +80,7 @@ class Host:
         self._soon: Deque[Callable[[], None]] = collections.deque()
         self._timers: List[_Timer] = []
         self.sync_auth = sync_auth
-        self.feed: Any = None  # the events Feed, told of every sync (events.Feed.sync_started)
+        self.feed: Any = None  # the events Feed (attach_events), told of every sync
 
     def sync(self, col: Any, run: Callable[[Callable[[], Any]], Any]) -> None:
         """A normal sync of `col` with the server's login, through `run`; the media sync goes
@@ -120,7 +120,21 @@ class Host:
         self._soon.append(func)  # (a deque's append is atomic)
         self.watcher.wake()
 
+    def attach_events(self, feed: Any) -> None:
+        """As QtHost.attach_events: the events Feed hears what the anki library's hooks tell
+        (notes about to be deleted: what they were); of every sync from Host.sync."""
+        from anki import hooks
+
+        self.feed = feed
+        hooks.notes_will_be_deleted.append(feed.deleting)
+
     def close(self) -> None:
+        """Let go of the hooks and the sockets."""
+        if self.feed is not None:
+            from anki import hooks
+
+            hooks.notes_will_be_deleted.remove(self.feed.deleting)
+            self.feed = None
         self.watcher.close()
 
     def timer(self, seconds: float, func: Callable[[], None]) -> _Timer:
@@ -351,11 +365,9 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
             compat.commit(col)  # nobody saves it later: a kill keeps every answered change
             feed.changed()  # no window hears of changes here: look after every request
 
-        server, hub, host.feed, mcp = assemble(cfg, dispatcher, host, lambda: col,
-                                               after_request)
-        running.update(ac=dispatcher, server=server, host=host, feed=host.feed, mcp=mcp)
-        # what the deleted notes were, read before they go (as QtHost.attach_events)
-        hooks.notes_will_be_deleted.append(host.feed.deleting)
+        server, hub, feed, mcp = assemble(cfg, dispatcher, host, lambda: col, after_request)
+        host.attach_events(feed)
+        running.update(ac=dispatcher, server=server, host=host, feed=feed, mcp=mcp)
         try:
             bound = server.listen()
         except OSError as exc:
@@ -373,11 +385,10 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
         mcp.close()
         hub.close()
         server.close()
-        host.close()
     finally:
         hooks.schema_will_change.remove(_decline_full_sync)
-        if host is not None and host.feed is not None:
-            hooks.notes_will_be_deleted.remove(host.feed.deleting)
+        if host is not None:
+            host.close()
         running.clear()
         col.close()
     print("AnkiConnect: stopped (signal %d), the collection closed" % stopping[0], flush=True)
