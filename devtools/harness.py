@@ -297,13 +297,15 @@ def install_wheel() -> Path:
 
 
 def start_headless(collection: Path, *args: str, wait: bool = True,
-                   environ: Optional[Dict[str, str]] = None, probe: bool = False) -> Anki:
+                   environ: Optional[Dict[str, str]] = None, probe: bool = False,
+                   command: Optional[Path] = None) -> Anki:
     """`ankiconnect serve --collection <collection> --port <free> <args>`, the command of the
     wheel built from this checkout (install_wheel), with `environ` added to the environment;
     once it serves (`wait`), or as soon as it started. With `probe`, the same command run by
     tests/probe_headless.py, whose probe runs test code on the server's loop (Anki.probe).
-    Its output goes to <collection>.<port>.log."""
-    command = install_wheel()
+    `command`: another `ankiconnect` to run (a venv of the test's own). Its output goes to
+    <collection>.<port>.log."""
+    command = command or install_wheel()
     port = free_port()
     probe_port = free_port() if probe else 0
     env = dict(os.environ, **(environ or {}))

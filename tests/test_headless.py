@@ -22,8 +22,8 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
-from harness import (EventStream, addon_module, built_wheel, free_port, headless_python,
-                     headless_syncs, start_headless, stop_anki, wait_until)
+from harness import (EventStream, addon_module, built_wheel, headless_python, headless_syncs,
+                     start_headless, stop_anki)
 from test_wire import WINDOW_ACTIONS, WINDOW_ERROR as WINDOW
 
 
@@ -290,27 +290,13 @@ def test_pip_install_of_the_wheel_brings_anki_and_serves(tmp_path: Path) -> None
     assert "Name: anki" in installed.stdout  # brought in as the wheel's dependency
     folder = tmp_path / "User 1"
     folder.mkdir()
-    port = free_port()
-    log = tmp_path / "serve.log"
-    env = dict(os.environ)
-    env.pop("RUST_BACKTRACE", None)
-    proc = subprocess.Popen([str(venv / "bin" / "ankiconnect"), "serve", "--collection",
-                             str(folder / "collection.anki2"), "--port", str(port)],
-                            stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=env,
-                            stdin=subprocess.DEVNULL)
+    server = start_headless(folder / "collection.anki2", command=venv / "bin" / "ankiconnect")
     try:
-        wait_until(lambda: proc.poll() is not None or b"AnkiConnect: serving" in
-                   log.read_bytes(), "ankiconnect serve to listen", timeout=60)
-        assert proc.poll() is None, log.read_text()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("POST", "/", body=json.dumps({"action": "deckNames", "version": 6}))
-        assert json.loads(conn.getresponse().read()) == {"result": ["Default"], "error": None}
-        conn.close()
-        proc.terminate()
-        assert proc.wait(60) == 0, log.read_text()
+        assert server.invoke("deckNames") == {"result": ["Default"], "error": None}
+        server.proc.terminate()
+        assert server.proc.wait(60) == 0, server.log.read_text()
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        stop_anki(server)
 
 
 def test_the_config_file_and_the_environment_as_in_the_add_on(tmp_path: Path) -> None:
