@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import bench_scale  # noqa: E402  (devtools/bench_scale.py)
 import compat  # noqa: E402  (the add-on's compat.py: col.add_notes where the release has it)
+from benchtiming import best, timed  # noqa: E402
 from harness import Anki, addon_module, start_anki, start_headless, stop_anki  # noqa: E402
 
 LARGE = int(os.environ.get("ANKICONNECT_BENCH_LARGE", "100000"))  # 1000000: a heavy user
@@ -284,12 +285,6 @@ class Client:
         return reply["result"]
 
 
-def timed(func: Callable[[], Any]) -> tuple:
-    start = time.perf_counter()
-    value = func()
-    return time.perf_counter() - start, value
-
-
 def percentile(values: List[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -401,11 +396,6 @@ def in_process(collection: Optional[Path], fronts_new: List[Dict[str, Any]],
     out["cardsInfo"] = best(lambda: cards_info(col, cids))
     col.close()
     return out
-
-
-def best(func: Callable[[], Any], runs: int = 3) -> float:
-    """Median of `runs` timings of a repeatable read."""
-    return statistics.median(timed(func)[0] for _ in range(runs))
 
 
 def mixed(fronts: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

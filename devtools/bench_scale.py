@@ -21,6 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
+from benchtiming import best, timed
+
 SCALE_BULK = int(os.environ.get("ANKICONNECT_BENCH_SCALE_BULK", "50000"))
 SCALE_READ = 10_000
 MEMORY_NOTES = 100_000
@@ -51,27 +53,10 @@ MEMORY_START = "import tracemalloc\ntracemalloc.start()\ntracemalloc.reset_peak(
 MEMORY_READ = "import tracemalloc\nresult = tracemalloc.get_traced_memory()\ntracemalloc.stop()"
 
 
-def best(func: Callable[[], Any], runs: int = 3) -> float:
-    """Median of `runs` timings of a repeatable read."""
-    import statistics
-    import time
-
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def stalled(anki: Any, request: Callable[[], Any]) -> tuple:
     """(seconds the request took, the main thread's longest stall meanwhile, its value)."""
-    import time
-
     anki.probe(STALL_ARM)
-    start = time.perf_counter()
-    value = request()
-    took = time.perf_counter() - start
+    took, value = timed(request)
     return took, anki.probe(STALL_READ), value
 
 
