@@ -178,10 +178,6 @@ class Anki:
         """Python expression for the add-on's dispatcher object in the server."""
         return self.module("AnkiConnect") + "._instance['ac']"
 
-    def media_dir(self) -> Path:
-        """The collection's media folder."""
-        return Path(self.probe("result = col.media.dir()"))
-
     def set_config(self, **values: Any) -> Dict[str, Any]:
         """Change the running add-on's effective config; returns the old values."""
         return self.probe(
