@@ -32,23 +32,17 @@ def assemble(cfg: config.Config, dispatcher: Dispatcher, host: Any,
              after_request: Optional[Callable[[Feed], None]] = None
              ) -> Tuple[web.Server, Hub, Feed, McpServer]:
     """What every host serves with (QtHost here, headless.Host without Anki's window): the
-    events hub and its feed on `collection()`, MCP, the front, the in-order queue and the
-    web.Server (set as the host's, not listening yet) with the config's address, limits and
-    error headers. `after_request(feed)` runs after each request is answered."""
+    events hub and its feed on `collection()`, MCP, the front, the in-order queue (its work in
+    the host's request worker) and the web.Server (set as the host's, not listening yet) with
+    the config's address, limits and error headers. `after_request(feed)` runs on the main
+    thread once each request's answer is known."""
     hub = Hub(host.timer, size=cfg["eventBufferSize"], heartbeat=cfg["eventHeartbeatSeconds"])
     feed = Feed(hub, CollectionWatcher(hub.publish), collection, host.call_soon)
     mcp = McpServer(cfg, dispatcher, hub)
     answer = front.Front(cfg, dispatcher, hub, mcp).answer
-
-    def answer_then(request: web.Request) -> Any:
-        try:
-            return answer(request)
-        finally:
-            if after_request is not None:
-                after_request(feed)
-
+    after = None if after_request is None else (lambda: after_request(feed))
     server = web.Server(
-        InOrder(answer if after_request is None else answer_then, host.call_soon).submit,
+        InOrder(answer, host.call_soon, host.worker.submit, after).submit,
         host,
         address=cfg["webBindAddress"],
         port=cfg["webBindPort"],

@@ -141,8 +141,10 @@ def refresh_gui(mw: Any, changes: Any) -> None:
 
 
 @contextlib.contextmanager
-def undoable(mw: Any, col: Any, name: str) -> Iterator[Any]:
-    """Everything done inside is one Edit > Undo step, and Anki's windows refresh after it.
+def undoable(col: Any, name: str,
+             refresh: Optional[Callable[[Any], None]] = None) -> Iterator[Any]:
+    """Everything done inside is one Edit > Undo step, and then `refresh(changes)` (Anki's
+    windows refresh after it: Context.op runs compat.refresh_gui on the main thread).
 
     add_custom_undo_entry and merge_undo_entries exist in every supported release (2.1.45+).
     """
@@ -160,8 +162,8 @@ def undoable(mw: Any, col: Any, name: str) -> Iterator[Any]:
             # (2.1.50's importers) do; the changes stand, without an undo step, like Anki's own
             # legacy operations, and an error raised inside goes on as itself.
             changes = everything_changed()
-        if mw is not None:
-            refresh_gui(mw, changes)
+        if refresh is not None:
+            refresh(changes)
 
 
 # -- collection ----------------------------------------------------------------------

@@ -7,7 +7,11 @@ An action is `def name(ctx: Context, <params>)`; everything it may use of the ad
 documented member of Context:
 
 - `ctx.col`: the open collection (error "collection is not available: ..." without a profile);
-- `ctx.op(name)`: `with ctx.op("addNote") as col:` runs changes as one undoable step;
+- `ctx.op(name)`: `with ctx.op("addNote") as col:` runs changes as one undoable step, and
+  Anki's windows refresh after it (on the main thread);
+- where it runs: an action runs in the request worker, off the main thread (util.Worker), unless
+  it is declared `window=True` or `main=True`; `ctx.on_main(func)` runs a piece on the main
+  thread (Qt) from there;
 - the ways to wait, Anki's window staying responsive meanwhile (qthost.py does the Qt part):
   `ctx.run_in_thread(func)` for blocking I/O, `ctx.wait_until(condition, timeout)` for a window
   or a step Anki finishes later, and `ctx.later()`, a Deferred the action returns to answer
@@ -25,6 +29,8 @@ own.
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from dataclasses import dataclass
 from typing import (TYPE_CHECKING, Any, Callable, Generic, Iterator, List, Optional, Tuple,
                     TypeVar)
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 U = TypeVar("U")
 
+WAIT_STEP = 0.02  # seconds between two looks of wait_until in the request worker
 NO_COLLECTION = "collection is not available: no profile is open in Anki"
 
 
@@ -78,6 +85,9 @@ class Deferred(Generic[T]):
     def __init__(self) -> None:
         self._outcome: Optional[Tuple[bool, Any]] = None
         self._callbacks: List[Callable[[bool, Any], None]] = []
+        # A Deferred made on the main thread (the user clicks Add) may be mapped in the request
+        # worker (a multi, the front): a callback is run once, by whichever side comes second.
+        self._lock = threading.Lock()
 
     @property
     def done(self) -> bool:
@@ -90,18 +100,20 @@ class Deferred(Generic[T]):
         self._finish(False, message)
 
     def _finish(self, ok: bool, value: Any) -> None:
-        if self._outcome is not None:
-            return
-        self._outcome = (ok, value)
-        callbacks, self._callbacks = self._callbacks, []
+        with self._lock:
+            if self._outcome is not None:
+                return
+            self._outcome = (ok, value)
+            callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             callback(ok, value)
 
     def _on_outcome(self, callback: Callable[[bool, Any], None]) -> None:
-        if self._outcome is not None:
-            callback(*self._outcome)
-        else:
-            self._callbacks.append(callback)
+        with self._lock:
+            if self._outcome is None:
+                self._callbacks.append(callback)
+                return
+        callback(*self._outcome)
 
     def then(self, callback: Callable[[Any], Any]) -> None:
         """Call `callback(value)` once resolved (a failure is passed on as its message)."""
@@ -151,7 +163,10 @@ class Context:
         col = self.col
         from . import compat
 
-        with compat.undoable(self.mw, col, "AnkiConnect: " + name):
+        mw = self.mw
+        refresh = None if mw is None else (
+            lambda changes: self.on_main(lambda: compat.refresh_gui(mw, changes)))
+        with compat.undoable(col, "AnkiConnect: " + name, refresh):
             yield col
 
     def host_sync(self) -> None:
@@ -164,9 +179,9 @@ class Context:
     def run_in_thread(self, func: Callable[[], T]) -> T:
         """`func()` run off the main thread (blocking I/O: a download, a sync), Anki's window
         responsive meanwhile; its value, or its exception raised here. Requests that arrive
-        meanwhile wait their turn."""
+        meanwhile wait their turn. (In the request worker it is already off the main thread.)"""
         host = self._dispatcher.host
-        if host is None:
+        if host is None or self._in_worker():
             return func()
         return host.run_in_thread(func)
 
@@ -178,7 +193,24 @@ class Context:
         host = self._dispatcher.host
         if host is None:
             return condition()
+        if self._in_worker():  # the main loop turns by itself: look now and then
+            deadline = time.monotonic() + timeout
+            while not self.on_main(condition):
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(WAIT_STEP)
+            return True
         return host.wait_until(condition, timeout)
+
+    def on_main(self, func: Callable[[], T]) -> T:
+        """`func()` run on the main thread (Qt, Anki's windows), this request waiting for it; its
+        value, or its exception raised here. On the main thread already: `func()`."""
+        worker = getattr(self._dispatcher.host, "worker", None)
+        return func() if worker is None else worker.run_on_main(func)
+
+    def _in_worker(self) -> bool:
+        worker = getattr(self._dispatcher.host, "worker", None)
+        return worker is not None and worker.in_worker()
 
     def later(self) -> Deferred[Any]:
         """An answer that arrives later: return it, and `resolve` it (or `fail` it) once known;

@@ -95,7 +95,12 @@ class Dispatcher:
         try:
             if action.needs_collection:
                 ctx.col  # raises a clear error when no profile is open
-            result = action.func(ctx, **params)
+            worker = getattr(self.host, "worker", None)
+            if action.on_main and worker is not None and worker.in_worker():
+                # (a sub-request of a multi, say) its turn on the main thread; the job waits
+                result = worker.run_on_main(lambda: action.func(ctx, **params))
+            else:
+                result = action.func(ctx, **params)
         except Exception as exc:
             return _error(_error_text(exc))
         if isinstance(result, Deferred):
@@ -130,17 +135,41 @@ def _error_text(exc: BaseException) -> str:
 
 # -- one at a time, in order ----------------------------------------------------------
 
+class Background:
+    """An answer worked out off the main thread, the way Anki's QueryOp works: `work()` runs in
+    the host's worker (util.Worker) and its value is the answer (a Deferred of it too);
+    `failed(exception)` is the answer when it raises."""
+
+    __slots__ = ("work", "failed")
+
+    def __init__(self, work: Callable[[], Any], failed: Callable[[BaseException], Any]) -> None:
+        self.work = work
+        self.failed = failed
+
+
 class InOrder:
     """Runs `answer(request)` for one request at a time, in arrival order, even while an action
     waits (the waits keep the event loop turning, so requests arrive meanwhile: they queue).
-    `respond(response)` gets each answer; an answer that is a Deferred is given once it resolves,
-    and the next request runs meanwhile. `call_soon` (Qt's, outside the current call stack) runs
-    each queued request; without it they run right away."""
+    `respond(response)` gets each answer.
+
+    - A Background answer runs through `background(work, done)` (util.Worker.submit: `done` on
+      the main thread); the next request waits until it is done: one at a time, in order, while
+      the event loop turns freely.
+    - An answer that is a Deferred is given once it resolves, and the next request runs
+      meanwhile.
+    - `after()` runs once each request's answer is known, before it is given.
+    - `call_soon` (Qt's, outside the current call stack) runs each queued request; without it
+      they run right away; without `background`, Background work runs right away too.
+    """
 
     def __init__(self, answer: Callable[[Any], Any],
-                 call_soon: Optional[Callable[[Callable[[], None]], None]] = None) -> None:
+                 call_soon: Optional[Callable[[Callable[[], None]], None]] = None,
+                 background: Optional[Callable[[Callable[[], Any], Any], None]] = None,
+                 after: Optional[Callable[[], None]] = None) -> None:
         self._answer = answer
         self._call_soon = call_soon
+        self._background = background
+        self._after = after
         self._busy = False
         self._queue: Deque[Tuple[Any, Callable[[Any], None]]] = collections.deque()
 
@@ -148,18 +177,46 @@ class InOrder:
         if self._busy:
             self._queue.append((request, respond))
             return
-        self._busy = True
+        self._busy = True  # until its answer is known; then the next queued one's turn
+        self._run(request, respond)
+
+    def _run(self, request: Any, respond: Callable[[Any], None]) -> None:
         try:
             response = self._answer(request)
-        finally:
-            self._busy = False
-        if isinstance(response, Deferred):
-            response.then(respond)  # answered later; other requests go on meanwhile
-        else:
-            respond(response)
-        if self._queue:
-            next_request, next_respond = self._queue.popleft()
-            if self._call_soon is not None:
-                self._call_soon(lambda: self.submit(next_request, next_respond))
+            if isinstance(response, Background):
+                if self._background is not None:
+                    self._background(response.work, lambda value, error, job=response: (
+                        self._answered(job.failed(error) if error is not None else value,
+                                       respond)))
+                    return
+                try:
+                    response = response.work()
+                except Exception as exc:
+                    response = response.failed(exc)
+        except BaseException:
+            self._next()
+            raise
+        self._answered(response, respond)
+
+    def _answered(self, response: Any, respond: Callable[[Any], None]) -> None:
+        try:
+            if self._after is not None:
+                self._after()
+            if isinstance(response, Deferred):
+                response.then(respond)  # answered later; other requests go on meanwhile
             else:
-                self.submit(next_request, next_respond)
+                respond(response)
+        finally:
+            self._next()
+
+    def _next(self) -> None:
+        """The next queued request's turn (it stays busy meanwhile: one that arrives before it
+        runs queues behind it), or idle."""
+        if not self._queue:
+            self._busy = False
+            return
+        request, respond = self._queue.popleft()
+        if self._call_soon is not None:
+            self._call_soon(lambda: self._run(request, respond))
+        else:
+            self._run(request, respond)

@@ -21,10 +21,10 @@ import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from . import web, webstream
+from . import jsonslices, web, webstream
 from .config import API_VERSION
 from .context import Deferred, RequestFacts
-from .dispatch import KEY_ERROR
+from .dispatch import KEY_ERROR, Background
 from .events import EventError, openapi_path, parse_types
 from .schema import openapi_document
 
@@ -154,7 +154,11 @@ def redact_keys(request: Any) -> Any:
 
 # -- the front -------------------------------------------------------------------------
 
-Answer = Union[web.Response, webstream.Stream, Deferred[web.Response]]
+Answer = Union[web.Response, webstream.Stream, Deferred[web.Response], Background]
+
+
+def _internal_error(exc: BaseException) -> web.Response:
+    return web.Response.error(500, "internal error: %s" % exc, close=False)
 
 
 class Front:
@@ -169,11 +173,12 @@ class Front:
         self._openapi: Optional[Dict[str, Any]] = None
 
     def answer(self, request: web.Request) -> Answer:
-        """The response, or a Deferred of it; never raises (an error is a 500)."""
+        """The response, a Deferred of it, or the Background work that makes it (a request
+        object's); never raises (an error is a 500)."""
         try:
             return self.answer_http(request)
         except Exception as exc:  # never let a request take the server down
-            return web.Response.error(500, "internal error: %s" % exc, close=False)
+            return _internal_error(exc)
 
     def answer_http(self, request: web.Request) -> Answer:
         host = request.header("host")
@@ -222,8 +227,16 @@ class Front:
             return web.Response(200, BANNER, [("Content-Type", "text/plain")]
                                 + cors_headers(allow))
 
+        # The rest is the request's work: off the main thread, in the host's request worker
+        # (the body parsed, the action run, the answer encoded, all in slices: jsonslices.py).
+        return Background(lambda: self.answer_json(request, origin, allow), _internal_error)
+
+    def answer_json(self, request: web.Request, origin: Optional[str],
+                    allow: Optional[str]) -> Union[web.Response, Deferred[web.Response]]:
+        """A request whose body is the JSON of a request object, to the dispatcher: in the
+        request worker (util.Worker), where `web.Response.json` encodes the answer too."""
         try:
-            req = json.loads(request.body.decode("utf-8"))
+            req = jsonslices.loads(request.body.decode("utf-8"))
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             if allow is None:
                 return self._forbidden(origin)

@@ -6,7 +6,8 @@ wire protocol from the same action code as the add-on.
 
 The pieces are the add-on's own: web.Server on a `selectors` loop (selectorwatcher.py) instead
 of Qt's socket notifiers, the same Dispatcher, Front, events Hub and Feed, and MCP server. What
-differs is this Host, which runs everything on one thread:
+differs is this Host, which runs the loop on one thread, and each request's work in the request
+worker as the add-on does (util.Worker; its end comes back to the loop through call_from_thread):
 
 - one loop turn: run what call_soon queued, then wait on the sockets until the next timer is due
   (at most TURN seconds, so that a signal is noticed), then fire the due timers;
@@ -81,6 +82,7 @@ class Host:
         self._timers: List[_Timer] = []
         self.sync_auth = sync_auth
         self.feed: Any = None  # the events Feed (attach_events), told of every sync
+        self.worker = util.Worker(self.call_from_thread)  # each request's work, off the loop
 
     def sync(self, col: Any, run: Callable[[Callable[[], Any]], Any]) -> None:
         """A normal sync of `col` with the server's login, through `run`; the media sync goes
@@ -135,6 +137,7 @@ class Host:
 
             hooks.notes_will_be_deleted.remove(self.feed.deleting)
             self.feed = None
+        self.worker.close()
         self.watcher.close()
 
     def timer(self, seconds: float, func: Callable[[], None]) -> _Timer:

@@ -32,9 +32,10 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Union
 
-from . import web, webstream
+from . import jsonslices, web, webstream
 from .config import API_VERSION
 from .context import Deferred, RequestFacts
+from .dispatch import Background
 from .front import bearer
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ INSTRUCTIONS = (
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 RESOURCE_NOT_FOUND = -32002
+INTERNAL_ERROR = -32603
+WORKER_METHODS = ("tools/call", "resources/read")  # what runs actions: off the main thread
 REFUSED = -32001  # the server's own: MCP is off, or no valid API key
 
 RESOURCES = {
@@ -98,7 +101,7 @@ class Session:
         self.seq = 0
 
 
-Answer = Union[web.Response, webstream.Stream, Deferred[web.Response]]
+Answer = Union[web.Response, webstream.Stream, Deferred[web.Response], Background]
 
 
 class McpServer:
@@ -169,12 +172,21 @@ class McpServer:
         if isinstance(found, web.Response):
             return found
         found.used = time.monotonic()
+        if method in WORKER_METHODS:  # an action runs: in the request worker, as front's do
+            return Background(
+                lambda: self._answer_call(found, message["id"], method, params, origin, cors),
+                lambda exc: self._http_error(500, INTERNAL_ERROR, "internal error: %s" % exc,
+                                             cors))
+        return self._answer_call(found, message["id"], method, params, origin, cors)
+
+    def _answer_call(self, found: Session, rid: Any, method: str, params: Dict[str, Any],
+                     origin: Optional[str], cors: List[Any]) -> Answer:
         outcome = self._call(found, method, params, origin)
         if isinstance(outcome, Deferred):
-            return outcome.map(lambda value: self._reply(message["id"], value, headers=cors))
+            return outcome.map(lambda value: self._reply(rid, value, headers=cors))
         if isinstance(outcome, tuple):
-            return self._reply(message["id"], error=outcome, headers=cors)
-        return self._reply(message["id"], outcome, headers=cors)
+            return self._reply(rid, error=outcome, headers=cors)
+        return self._reply(rid, outcome, headers=cors)
 
     def _session(self, request: web.Request) -> Union[Session, web.Response]:
         sid = request.header(SESSION_HEADER)
@@ -401,5 +413,6 @@ def _tool_result(reply: Any) -> Dict[str, Any]:
         error = reply.get("error") if isinstance(reply, dict) else "no reply"
         return {"content": [{"type": "text", "text": str(error)}], "isError": True}
     result = reply.get("result")
-    return {"content": [{"type": "text", "text": json.dumps(result, ensure_ascii=False)}],
+    text = jsonslices.dumps(result).decode("utf-8")  # (in slices: a large result, in the worker)
+    return {"content": [{"type": "text", "text": text}],
             "structuredContent": {"result": result}, "isError": False}

@@ -1,7 +1,8 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
-"""The Qt glue: web.Server's watcher on Qt's event loop (socket notifiers, no polling), and the
-waits the actions' Context offers, which keep that loop turning."""
+"""The Qt glue: web.Server's watcher on Qt's event loop (socket notifiers, no polling), the
+request worker (util.Worker, its ends delivered through Anki's taskman), and the waits the
+actions' Context offers, which keep that loop turning."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class QtHost:
     def __init__(self, mw: Any) -> None:
         from aqt.qt import QSocketNotifier, QTimer, sip
 
-        from . import compat
+        from . import compat, util
 
         self.mw = mw
         self._QSocketNotifier = QSocketNotifier
@@ -37,6 +38,8 @@ class QtHost:
         self._timer.setInterval(1000)  # housekeeping only: idle timeouts
         self._timer.timeout.connect(self._housekeeping)
         self._hooks: List[Tuple[Any, Callable[..., None]]] = []
+        # the request worker: each request's work off the main thread, its end back on it
+        self.worker = util.Worker(mw.taskman.run_on_main)
 
     # -- watcher interface for web.Server ---------------------------------------------
 
@@ -91,6 +94,7 @@ class QtHost:
     def detach(self) -> None:
         """Forget the server and stop the housekeeping timer (when the server closes)."""
         self.server = None
+        self.worker.close()
         self._detach_events()
         if not self._is_deleted(self._timer):
             self._timer.stop()

@@ -38,6 +38,7 @@ class Declaration(NamedTuple):
     effect: Optional[str] = None
     idempotent: bool = False
     window: bool = False
+    main: bool = False
 
 
 EFFECTS = ("read", "write", "destructive")
@@ -46,7 +47,7 @@ EFFECTS = ("read", "write", "destructive")
 def api(name: Optional[str] = None, versions: Versions = (1, None), collection: bool = True,
         aliases: Iterable[str] = (), renamed_from: Optional[Mapping[str, int]] = None,
         key: bool = True, any_origin: bool = False, effect: Optional[str] = None,
-        idempotent: bool = False, window: bool = False) -> Callable:
+        idempotent: bool = False, window: bool = False, main: bool = False) -> Callable:
     """Mark a function as an action; the registry checks the declaration when it is built.
 
     - name: the action name (default: the function's name).
@@ -67,6 +68,10 @@ def api(name: Optional[str] = None, versions: Versions = (1, None), collection: 
     - idempotent: True when a second identical call changes nothing more ("read" always is).
     - window: True for an action that needs Anki's window (its screens, dialogs or profiles); a
       server without one (headless.py) refuses it, by name, with an error that says so.
+    - main: True for an action that must run on the main thread although it works without
+      Anki's window: it uses Qt (a question to the user) or starts Anki's own screens when they
+      are there. A window action always does. Every other action runs in the request worker
+      (util.Worker), off the main thread, as Anki's CollectionOp and QueryOp run theirs.
     """
     if name is not None and not isinstance(name, str):
         raise RegistryError("@api takes keyword arguments: write @api() above %s, not @api"
@@ -75,7 +80,7 @@ def api(name: Optional[str] = None, versions: Versions = (1, None), collection: 
     def decorate(func: Callable) -> Callable:
         declaration = Declaration(name or func.__name__, versions, collection, aliases,
                                   dict(renamed_from or {}), bool(key), bool(any_origin), effect,
-                                  bool(idempotent), bool(window))
+                                  bool(idempotent), bool(window), bool(main))
         func.__dict__.setdefault("_api", []).append(declaration)
         return func
 
@@ -87,12 +92,13 @@ class Action:
 
     __slots__ = ("name", "func", "min_version", "max_version", "needs_collection", "alias_of",
                  "needs_key", "any_origin", "params", "required", "spec", "check", "effect",
-                 "idempotent", "needs_window")
+                 "idempotent", "needs_window", "on_main")
 
     def __init__(self, name: str, func: Callable, min_version: int, max_version: Optional[int],
                  needs_collection: bool, alias_of: Optional[str] = None, needs_key: bool = True,
                  any_origin: bool = False, effect: Optional[str] = None,
-                 idempotent: bool = False, needs_window: bool = False) -> None:
+                 idempotent: bool = False, needs_window: bool = False,
+                 on_main: bool = False) -> None:
         self.name = name
         self.func = func
         self.min_version = min_version
@@ -104,6 +110,7 @@ class Action:
         self.effect = effect  # "read", "write", "destructive"; None: undeclared (destructive)
         self.idempotent = idempotent or effect == "read"
         self.needs_window = needs_window  # True: not served without Anki's window
+        self.on_main = on_main or needs_window  # True: runs on the main thread, not the worker
         params = _params(name, func)
         self.params = [p.name for p in params]
         self.required = [p.name for p in params if p.default is inspect.Parameter.empty]
@@ -213,7 +220,7 @@ class Registry:
 def _declared_actions(func: Callable, declaration: Declaration) -> List[Action]:
     """The actions one declaration serves: its old names, its name, then its aliases."""
     (name, versions, collection, aliases, renamed_from, key, any_origin, effect, idem,
-     window) = declaration
+     window, main) = declaration
     where = _where(func)
     if effect is not None and effect not in EFFECTS:
         raise RegistryError("action '%s' of %s has effect %r: want one of %s"
@@ -222,7 +229,7 @@ def _declared_actions(func: Callable, declaration: Declaration) -> List[Action]:
         raise RegistryError("action '%s' of %s is declared idempotent without an effect"
                             % (name, where))
     flags: Dict[str, Any] = dict(needs_key=key, any_origin=any_origin, effect=effect,
-                                 idempotent=idem, needs_window=window)
+                                 idempotent=idem, needs_window=window, on_main=main)
     if not (isinstance(versions, tuple) and len(versions) == 2 and _is_version(versions[0])
             and (versions[1] is None or _is_version(versions[1]))):
         raise RegistryError("action '%s' of %s has a bad version range %r: want (first, last), "

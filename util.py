@@ -1,15 +1,18 @@
 # Copyright: the AnkiConnect authors
 # License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
 """Generic helpers with no better home: ids, chunks of ids, the chunked `... in (?,?,...)`
-query, and a function run in a worker thread while the caller's loop turns.
+query, a function run in a worker thread while the caller's loop turns, and the Worker that runs
+each request's work off the main thread.
 
 No Anki imports and no imports of the add-on's own: tests import this module on its own.
 """
 
 from __future__ import annotations
 
+import collections
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Sequence, TypeVar
+import traceback
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 T = TypeVar("T")
 
@@ -68,3 +71,100 @@ def in_worker(func: Callable[[], T], turn: Callable[[], None],
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+# -- the request worker -------------------------------------------------------------------
+# What Anki's CollectionOp and QueryOp do for its own screens: the work runs in a background
+# thread, and what it ends with runs on the main thread (there, Qt's event loop; without Anki's
+# window, headless.Host's loop). One thread, one job at a time, in the order they were given:
+# the requests' order is the dispatcher's (dispatch.InOrder gives the next job only once the last
+# one is done). The thread is the add-on's own, not Anki's collection executor: a job may wait for
+# the main thread (`run_on_main`), and a window action run there may itself start one of Anki's
+# operations on that executor and wait for it.
+
+Done = Callable[[Any, Optional[BaseException]], None]
+
+
+class Worker:
+    """Runs jobs in one thread of its own; `post(func)` runs func on the main thread (thread-safe:
+    Anki's `mw.taskman.run_on_main`, or headless.Host.call_from_thread)."""
+
+    def __init__(self, post: Callable[[Callable[[], None]], None],
+                 name: str = "AnkiConnect") -> None:
+        self._post = post
+        self._name = name
+        self._jobs: Deque[Tuple[Callable[[], Any], Done]] = collections.deque()
+        self._ready = threading.Condition()
+        self._thread: Optional[threading.Thread] = None
+        self._closed = False
+        self.busy = False  # a job runs now (tests and the bench look)
+
+    def submit(self, work: Callable[[], Any], done: Done) -> None:
+        """Run `work()` in the worker thread; then `done(value, None)` on the main thread, or
+        `done(None, exception)` when it raised."""
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the server is closing")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            self._jobs.append((work, done))
+            self._ready.notify()
+
+    def in_worker(self) -> bool:
+        """Whether the caller runs in the worker thread (a job)."""
+        return threading.current_thread() is self._thread
+
+    def run_on_main(self, func: Callable[[], T]) -> T:
+        """From a job: `func()` run on the main thread, the job waiting meanwhile; its value, or
+        its exception raised here. Elsewhere: `func()`."""
+        if not self.in_worker():
+            return func()
+        box: Dict[str, Any] = {}
+        finished = threading.Event()
+
+        def run() -> None:
+            try:
+                box["value"] = func()
+            except BaseException as exc:  # handed back to the job
+                box["error"] = exc
+            finally:
+                finished.set()
+
+        self._post(run)
+        finished.wait()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def close(self) -> None:
+        """No more jobs; the thread ends after the one it runs (it is a daemon: a job stuck in
+        I/O does not keep the process)."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._jobs and not self._closed:
+                    self._ready.wait()
+                if not self._jobs:
+                    return
+                work, done = self._jobs.popleft()
+                self.busy = True
+            try:
+                value, error = work(), None
+            except BaseException as exc:  # delivered to `done`, on the main thread
+                value, error = None, exc
+            self.busy = False
+            self._deliver(done, value, error)
+
+    def _deliver(self, done: Done, value: Any, error: Optional[BaseException]) -> None:
+        def finish() -> None:
+            done(value, error)
+
+        try:
+            self._post(finish)
+        except Exception:  # the main loop is gone (Anki quits): nobody waits for the answer
+            traceback.print_exc()

@@ -39,6 +39,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 # The copy bundled by `make package` (vendoring, with its imports made relative): never a
 # top-level h11, which another add-on may have put on sys.path in another version.
+from . import jsonslices
 from .vendor import h11
 from .webstream import Channel, Stream
 
@@ -98,7 +99,7 @@ class Response:
     def json(
         cls, value: Any, status: int = 200, headers: Optional[List[Tuple[str, str]]] = None
     ) -> "Response":
-        body = json.dumps(value, ensure_ascii=False).encode("utf-8")
+        body = jsonslices.dumps(value)  # json.dumps's text, made in slices (large answers)
         return cls(status, body, [("Content-Type", "application/json")] + list(headers or []))
 
     @classmethod

@@ -375,7 +375,7 @@ def cloneDeckConfigId(ctx: Context, name: str,
         return col.decks.add_config_returning_id(name, source)
 
 
-@api(effect="destructive", idempotent=True)
+@api(effect="destructive", idempotent=True, main=True)  # Anki may ask (Qt)
 def removeDeckConfigId(ctx: Context, configId: GroupId) -> bool:
     """Remove an options group; its decks fall back to the default group.
 

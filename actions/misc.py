@@ -222,7 +222,7 @@ def _granted(ctx: Context) -> dict:
             "version": ctx.config["apiVersion"]}
 
 
-@api(collection=False, key=False, any_origin=True, effect="read")
+@api(collection=False, key=False, any_origin=True, effect="read", main=True)
 def requestPermission(ctx: Context) -> Any:
     """Ask whether the requesting page's origin may use the API; `{"permission": "granted",
     "requireApikey": bool, "version": 6}` or `{"permission": "denied"}`.
@@ -376,7 +376,7 @@ def _refresh_everything(mw: Any) -> None:
     compat.refresh_gui(mw, compat.everything_changed())
 
 
-@api(effect="write", idempotent=True)
+@api(effect="write", idempotent=True, main=True)
 def reloadCollection(ctx: Context) -> None:
     """Tell every open Anki window that anything may have changed, so that they show the
     collection as it is now (what Anki's own reset does). Without Anki's window (ankiconnect
@@ -405,7 +405,7 @@ def refuse_full_sync(out: Any, how: str) -> None:
                                      out.NORMAL_SYNC, how))
 
 
-@api(effect="destructive", idempotent=True)
+@api(effect="destructive", idempotent=True, main=True)
 def sync(ctx: Context) -> None:
     """Sync the collection (and the media, where enabled) with AnkiWeb, then start Anki's
     regular sync (progress, media, refreshed windows), as upstream.

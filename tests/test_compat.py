@@ -389,13 +389,14 @@ def test_the_entry_point_compares_releases_as_compat_does() -> None:
 
 # -- compat.py inside the running release (in the smoke set: these differ between releases) ------
 
-COMPAT = "compat = __import__('sys').modules['2055492159.compat']\ncol = mw.col\n"
+COMPAT = ("compat = __import__('sys').modules['2055492159.compat']\ncol = mw.col\n"
+          "refresh = lambda changes: compat.refresh_gui(mw, changes)\n")
 
 
 def test_undoable_is_one_undo_step_and_undoes_whole(anki: Any) -> None:
     names = ["ac-compat undo %d %s" % (i, time.monotonic_ns()) for i in range(2)]
     state = anki.probe(COMPAT + (
-        "with compat.undoable(mw, col, 'AnkiConnect: compat test'):\n"
+        "with compat.undoable(col, 'AnkiConnect: compat test', refresh):\n"
         "    for name in %r:\n"
         "        col.decks.id(name)\n"
         "result = col.undo_status().undo") % names)
@@ -408,7 +409,7 @@ def test_undoable_is_one_undo_step_and_undoes_whole(anki: Any) -> None:
 def test_undoable_keeps_changes_when_the_undo_queue_is_cleared(anki: Any) -> None:
     name = "ac-compat cleared %s" % time.monotonic_ns()
     state = anki.probe(COMPAT + (
-        "with compat.undoable(mw, col, 'AnkiConnect: compat test'):\n"
+        "with compat.undoable(col, 'AnkiConnect: compat test', refresh):\n"
         "    col.db.execute('update cards set mod = mod where id = 0')  # clears the queue\n"
         "    did = col.decks.id(%r)\n"
         "result = [col.decks.name(did), mw.form.actionUndo.isEnabled()]\n"

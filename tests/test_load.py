@@ -7,6 +7,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 from typing import Any, Dict, List
 
 from conftest import BOTH, Anki
@@ -143,3 +144,47 @@ def test_a_client_that_does_not_read_does_not_make_anki_buffer_without_bound(ank
     assert len(bodies) == count
     assert [json.loads(b)["error"] for b in bodies] == [
         "Note was not found: %s" % ("x" * 100_000 + str(i)) for i in range(count)]
+
+
+def test_the_main_thread_runs_meanwhile_while_a_long_request_works_and_the_next_waits(
+        anki: Anki) -> None:
+    """An importer sends 30,000 notes in one addNotes, and Yomitan looks a word up meanwhile.
+    While the notes are added, Anki's main thread (the window's; the loop, without it) runs other
+    code: the probe's, which finds the request worker busy with the import. The lookup sent
+    meanwhile is answered after the import, and sees all of its notes. The import is one undo
+    step, and Anki's Edit menu shows it once the request is answered."""
+    count = 30000
+    deck = "ac-load long %d" % time.monotonic_ns()
+    anki.call("createDeck", deck=deck)
+    notes = [{"deckName": deck, "modelName": "Basic",
+              "fields": {"Front": "long request %d" % i, "Back": "back"}} for i in range(count)]
+    answers: Dict[str, Any] = {}
+
+    def send(name: str, action: str, **params: Any) -> None:
+        answers[name] = anki.call(action, **params)
+
+    busy = ("result = getattr(getattr(%s._instance['host'], 'worker', None), 'busy', False)"
+            % anki.module("AnkiConnect"))
+    importer = threading.Thread(target=send, args=("addNotes", "addNotes"), kwargs={"notes": notes})
+    importer.start()
+    seen_busy = False
+    while importer.is_alive() and not seen_busy:
+        # this probe runs on the main thread: it sees the worker busy only if the main thread is
+        # free while the request works
+        seen_busy = anki.probe(busy)
+        time.sleep(0.01)
+    lookup = threading.Thread(target=send, args=("findNotes", "findNotes"),
+                              kwargs={"query": '"deck:%s"' % deck})
+    lookup.start()
+    importer.join(600)
+    lookup.join(600)
+    assert seen_busy, "the main thread ran nothing while addNotes of %d notes ran" % count
+    added = answers["addNotes"]
+    assert len(added) == count and all(isinstance(nid, int) for nid in added)
+    assert sorted(answers["findNotes"]) == sorted(added)
+    if not anki.headless:
+        undo, menu = anki.probe(
+            "result = [mw.col.undo_status().undo, mw.form.actionUndo.text()]")
+        assert undo == "AnkiConnect: addNotes"
+        # (Anki's text isolates the name with bidi marks)
+        assert menu.replace("\u2068", "").replace("\u2069", "") == "Undo AnkiConnect: addNotes"

@@ -1,0 +1,170 @@
+# Copyright: the AnkiConnect authors
+# License: GNU GPL, version 3 or later; http://www.gnu.org/licenses/gpl.html
+"""JSON for large requests and answers, in slices: the same values and the same text as
+`json.loads` and `json.dumps(value, ensure_ascii=False)`, made by many short calls of the C
+codec instead of one long one.
+
+Why: the request worker (util.Worker) parses bodies and encodes answers off the main thread, but
+one call of the C codec holds the GIL from start to end, and the main thread waits for it: a
+24 MB notesInfo answer held it for half a second, an 8 MB addNotes body for a fifth of one.
+Between two calls the interpreter hands the GIL over (every sys.getswitchinterval(), 5 ms), so
+Anki's window goes on.
+
+- dumps: a list of more than SLICE items is encoded SLICE items per call; a dict, or a list,
+  that holds such a list (within DEPTH levels) is written piece by piece around it. Anything else
+  is one call.
+- loads: text of LARGE characters or more is read with the containers of its first DEPTH levels
+  parsed here and each value inside them by the C scanner (an addNotes body: the envelope,
+  params, the notes list here; each note by the scanner). Text that is not valid JSON is handed to
+  json.loads, so that its error is json.loads's own, word for word. Smaller text is json.loads's.
+
+No Anki imports and no imports of the add-on's own: tests import this module on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable, Dict, Iterable, List, Tuple
+
+SLICE = 256  # list items per call of the encoder
+DEPTH = 3  # levels written or parsed piece by piece
+LARGE = 1 << 16  # characters from which loads reads in slices
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+# the C scanner of one value at an index: (the value, the index after it)
+_scan: Callable[[str, int], Tuple[Any, int]] = \
+    json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_space = re.compile(r"[ \t\n\r]*")
+
+
+# -- encoding ----------------------------------------------------------------------------
+
+def dumps(value: Any) -> bytes:
+    """`json.dumps(value, ensure_ascii=False).encode("utf-8")`, encoded in slices."""
+    if not _large(value, 0):
+        return _encode(value).encode("utf-8")
+    out: List[bytes] = []
+    _write(value, 0, out)
+    return b"".join(out)
+
+
+def _large(value: Any, depth: int) -> bool:
+    """Whether `value` holds a list of more than SLICE items within the first DEPTH levels."""
+    items: Iterable[Any]
+    if type(value) is list:
+        if len(value) > SLICE:
+            return True
+        items = value
+    elif type(value) is dict and len(value) <= SLICE:
+        items = value.values()
+    else:
+        return False
+    return depth + 1 < DEPTH and any(_large(item, depth + 1) for item in items
+                                     if type(item) is list or type(item) is dict)
+
+
+def _write(value: Any, depth: int, out: List[bytes]) -> None:
+    if depth >= DEPTH or not _large(value, depth):
+        out.append(_encode(value).encode("utf-8"))
+    elif type(value) is list:
+        out.append(b"[")
+        for start in range(0, len(value), SLICE):
+            piece = value[start:start + SLICE]
+            if start:
+                out.append(b", ")
+            if any(_large(item, depth + 1) for item in piece
+                   if type(item) is list or type(item) is dict):
+                for index, item in enumerate(piece):
+                    if index:
+                        out.append(b", ")
+                    _write(item, depth + 1, out)
+            else:
+                out.append(_encode(piece)[1:-1].encode("utf-8"))
+        out.append(b"]")
+    elif all(type(key) is str for key in value):
+        out.append(b"{")
+        for index, (key, item) in enumerate(value.items()):
+            if index:
+                out.append(b", ")
+            out.append(_encode(key).encode("utf-8") + b": ")
+            _write(item, depth + 1, out)
+        out.append(b"}")
+    else:  # keys json.dumps turns into strings itself (numbers, booleans, null)
+        out.append(_encode(value).encode("utf-8"))
+
+
+# -- decoding ----------------------------------------------------------------------------
+
+def _skip(text: str, at: int) -> int:
+    """The index after the whitespace at `at` (the pattern always matches, maybe nothing)."""
+    return _space.match(text, at).end()  # type: ignore[union-attr]
+
+
+class _Invalid(Exception):
+    """The text is not valid JSON: json.loads says why."""
+
+
+def loads(text: str) -> Any:
+    """`json.loads(text)`, read in slices when the text is large."""
+    if len(text) < LARGE:
+        return json.loads(text)
+    try:
+        value, end = _value(text, _skip(text, 0), 0)
+        if _skip(text, end) != len(text):
+            raise _Invalid()
+        return value
+    except (_Invalid, StopIteration, ValueError, IndexError, RecursionError):
+        return json.loads(text)  # raises the error json.loads gives (or, if none, its value)
+
+
+def _value(text: str, at: int, depth: int) -> Tuple[Any, int]:
+    char = text[at:at + 1]
+    if depth < DEPTH and char == "{":
+        return _object(text, at + 1, depth)
+    if depth < DEPTH and char == "[":
+        return _array(text, at + 1, depth)
+    return _scan(text, at)  # StopIteration when nothing valid starts here
+
+
+def _object(text: str, at: int, depth: int) -> Tuple[Any, int]:
+    out: Dict[str, Any] = {}
+    at = _skip(text, at)
+    if text[at:at + 1] == "}":
+        return out, at + 1
+    ended = False
+    while not ended:
+        if text[at:at + 1] != '"':
+            raise _Invalid()
+        key, at = _scan(text, at)
+        at = _skip(text, at)
+        if text[at:at + 1] != ":":
+            raise _Invalid()
+        out[key], at = _value(text, _skip(text, at + 1), depth + 1)
+        ended, at = _after_item(text, at, "}")
+    return out, at
+
+
+def _array(text: str, at: int, depth: int) -> Tuple[Any, int]:
+    out: List[Any] = []
+    at = _skip(text, at)
+    if text[at:at + 1] == "]":
+        return out, at + 1
+    ended = False
+    while not ended:
+        item, at = _value(text, at, depth + 1)
+        out.append(item)
+        ended, at = _after_item(text, at, "]")
+    return out, at
+
+
+def _after_item(text: str, at: int, close: str) -> Tuple[bool, int]:
+    """After a container's item: (True, the index after `close`) at its end, or (False, the
+    index of the next item) after a comma."""
+    at = _skip(text, at)
+    char = text[at:at + 1]
+    if char == close:
+        return True, at + 1
+    if char != ",":
+        raise _Invalid()
+    return False, _skip(text, at + 1)

@@ -1,0 +1,116 @@
+"""JSON in slices (jsonslices.py, from the built package, without Anki): the same values and the
+same text as the json module's, errors word for word, and the GIL handed over meanwhile."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import Any, Callable, List
+
+import pytest
+
+from conftest import addon_module
+
+jsonslices = addon_module("jsonslices")
+
+
+def note(i: int) -> Any:
+    return {"noteId": 1700000000000 + i, "modelName": "Basic \u65e5\u672c",
+            "tags": ["t%d" % (i % 7)], "fields": {"Front": {"value": "<b>%d</b> \"q\"" % i,
+                                                           "order": 0}},
+            "cards": [i, i + 1], "mod": 1.5 if i % 2 else None, "flag": i % 3 == 0}
+
+
+SHAPES: List[Any] = [
+    None, True, 0, -1, 2 ** 70, 1.25, "", "\u6f22\u5b57 \U0001f600 \\ \"", [], {},
+    [note(i) for i in range(1000)],  # notesInfo
+    {"result": [note(i) for i in range(3000)], "error": None},  # its envelope
+    {"result": list(range(100000)), "error": None},  # findCards of a large collection
+    {"result": [{"result": [note(i) for i in range(600)], "error": None},
+                {"result": list(range(5000)), "error": None}], "error": None},  # a multi
+    {"result": {"deck %d" % d: list(range(d * 300)) for d in range(5)}, "error": None},
+    [[list(range(300)) for _ in range(3)] for _ in range(300)],  # deeper than DEPTH
+    {1: list(range(1000)), None: "x", 2.5: [1] * 300},  # keys json.dumps makes strings
+    [float("nan"), float("inf"), -float("inf")] * 200,
+]
+
+
+@pytest.mark.parametrize("value", SHAPES, ids=lambda v: type(v).__name__ + str(len(str(v))))
+def test_dumps_gives_json_dumps_own_text(value: Any) -> None:
+    assert jsonslices.dumps(value) == json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize("value", SHAPES, ids=lambda v: type(v).__name__ + str(len(str(v))))
+def test_loads_gives_json_loads_own_value(value: Any) -> None:
+    for text in (json.dumps(value), json.dumps(value, indent=2, ensure_ascii=False),
+                 json.dumps(value, separators=(",", ":"))):
+        text = " \n" + text + "\r\t "  # the whitespace JSON allows around values
+        got, want = jsonslices.loads(text), json.loads(text)
+        # (NaN is not equal to itself: compare the text of the values)
+        assert json.dumps(got) == json.dumps(want)
+
+
+def test_a_large_request_body_as_yomitan_and_importers_send_it() -> None:
+    notes = [{"deckName": "Japanese::Vocab", "modelName": "Yomitan", "fields": {
+        "Expression": "\u8aad\u3080 %d" % i, "Reading": "\u3088\u3080"}, "tags": ["yomitan"],
+        "options": {"allowDuplicate": False, "duplicateScope": "deck"}} for i in range(20000)]
+    body = json.dumps({"action": "addNotes", "version": 6, "params": {"notes": notes}},
+                      ensure_ascii=False)
+    assert len(body) >= jsonslices.LARGE
+    assert jsonslices.loads(body) == json.loads(body)
+
+
+def error_of(read: Callable[[str], Any], text: str) -> str:
+    with pytest.raises(ValueError) as caught:
+        read(text)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("broken", [
+    '{"action": "addNotes", "params": {"notes": [%s]}}x',  # data after the value
+    '{"action": "addNotes", "params": {"notes": [%s,]}}',  # a trailing comma
+    '{"action": "addNotes", "params": {"notes": [%s}}',  # a bracket missing
+    '{"action": "addNotes" "params": {"notes": [%s]}}',  # a comma missing
+    '{"action": "addNotes", "params": {notes: [%s]}}',  # a key without quotes
+    '\ufeff{"action": "addNotes", "params": {"notes": [%s]}}',  # a byte order mark
+    '{"action": "addNotes", "params": {"notes": [%s]}',  # cut short
+    '{"action": "addNotes", "params": {"notes": [%s, {"a": tru}]}}',  # a bad value inside
+])
+def test_invalid_large_text_gets_json_loads_own_error(broken: str) -> None:
+    text = broken % ", ".join(['{"f": "%d"}' % i for i in range(10000)])
+    assert len(text) >= jsonslices.LARGE
+    assert error_of(jsonslices.loads, text) == error_of(json.loads, text)
+
+
+def test_other_threads_run_while_a_large_answer_is_encoded_and_a_large_body_parsed() -> None:
+    """What keeps Anki's window going while the request worker encodes notesInfo of 100,000
+    notes: another thread runs again and again meanwhile. (One call of json.dumps would hold
+    the GIL until the whole text is made.)"""
+    answer = {"result": [note(i) for i in range(100000)], "error": None}
+    body = json.dumps(answer)
+    turns: List[int] = []
+    working = threading.Event()
+    stop = threading.Event()
+
+    def other() -> None:  # the main thread, ticking
+        while not stop.is_set():
+            if working.is_set():
+                turns.append(1)
+            stop.wait(0.0001)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.001)
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        for work in (lambda: jsonslices.dumps(answer), lambda: jsonslices.loads(body)):
+            turns.clear()
+            working.set()
+            work()
+            working.clear()
+            assert len(turns) >= 20, "the other thread ran %d times" % len(turns)
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
