@@ -578,9 +578,9 @@ def lookup_phase(large: Path, subscribers: int,
             run.measure("lookup", lambda: run.client.call("canAddNotes", notes=lookup))
         live = [run for run in runs if run.times.get("lookup") is not None]
         try:
-            for turn in range(10):
+            for turn in range(10):  # 500 lookups a server: enough for a p99
                 for run in rotated(live, turn):
-                    for _ in range(5):
+                    for _ in range(50):
                         run.client.fresh()
                         run.lookups.append(
                             timed(lambda: run.client.call("canAddNotes", notes=lookup))[0])
@@ -653,9 +653,10 @@ def main() -> None:
         wakeups, "running" if timer_active else "stopped"))
     print()
     print("%d Basic notes, new collection               HTTP   in-process   ratio" % BULK)
-    targets = {"addNotes": "target <= 3x", "canAddNotes": "target < 0.3 s",
-               "canAddNotesWithErrorDetail": "target < 0.3 s", "notesInfo": "target <= 2x",
-               "cardsInfo": "target <= 1.5x"}
+    # issue "Scale": within 1.3x of the in-process floor
+    targets = {"addNotes": "target <= 1.3x", "canAddNotes": "target <= 1.3x",
+               "canAddNotesWithErrorDetail": "target <= 1.3x", "notesInfo": "target <= 1.3x",
+               "cardsInfo": "target <= 1.3x"}
     baseline = {"canAddNotesWithErrorDetail": "canAddNotes"}
     notes = {"canAddNotes": "in-process: note.fields_check() per note",
              "canAddNotesWithErrorDetail": "in-process: note.fields_check() per note"}
@@ -675,7 +676,8 @@ def main() -> None:
     if lookups:
         print("Yomitan lookup, %d notes present: canAddNotes of 20 notes (10 duplicates)"
               % LARGE)
-        print("  HTTP median %.2f ms, p99 %.2f ms (target < 20 ms); in-process "
+        print("  HTTP median %.2f ms, p99 %.2f ms, one keep-alive connection (target: median "
+              "< 1 ms, p99 < 3 ms); in-process "
               "note.fields_check() x 20: %.2f ms" % (
                   statistics.median(lookups) * 1000, percentile(lookups, 0.99) * 1000,
                   direct_lookup * 1000))

@@ -147,15 +147,13 @@ def test_a_client_that_does_not_read_does_not_make_anki_buffer_without_bound(ank
 
 
 def test_the_main_thread_runs_meanwhile_while_a_long_request_works_and_the_next_waits(
-        anki: Anki) -> None:
+        anki: Anki, deck: str) -> None:
     """An importer sends 30,000 notes in one addNotes, and Yomitan looks a word up meanwhile.
     While the notes are added, Anki's main thread (the window's; the loop, without it) runs other
     code: the probe's, which finds the request worker busy with the import. The lookup sent
     meanwhile is answered after the import, and sees all of its notes. The import is one undo
     step, and Anki's Edit menu shows it once the request is answered."""
     count = 30000
-    deck = "ac-load long %d" % time.monotonic_ns()
-    anki.call("createDeck", deck=deck)
     notes = [{"deckName": deck, "modelName": "Basic",
               "fields": {"Front": "long request %d" % i, "Back": "back"}} for i in range(count)]
     answers: Dict[str, Any] = {}
