@@ -171,15 +171,27 @@ def undoable(col: Any, name: str,
 @shim(since="23.10", change="col.add_notes and AddNoteRequest: many notes in one backend call")
 def add_notes(col: Any, notes_and_decks: Any) -> None:
     """Add (note, deck_id) pairs; each note gets its id. One backend call where the release
-    has col.add_notes, one add_note per note before (inside ac.op: one undo step either way)."""
+    has col.add_notes, one add_note per note before; inside compat.undoable, one undo step
+    either way.
+
+    Before 23.10 each add_note is an undo step of its own, and Anki keeps only the last 30
+    (the backend's undo limit): the request's own step (compat.undoable's entry) would be gone
+    before the notes were merged into it, and Edit > Undo would take back one note. So every
+    MERGE_EVERY notes, the steps since the last one before them are merged into it."""
     pairs = list(notes_and_decks)
     if hasattr(col, "add_notes"):
         from anki.collection import AddNoteRequest
 
         col.add_notes([AddNoteRequest(note=note, deck_id=did) for note, did in pairs])
-    else:
-        for note, did in pairs:
-            col.add_note(note, did)
+        return
+    into = col.undo_status().last_step
+    for index, (note, did) in enumerate(pairs, 1):
+        col.add_note(note, did)
+        if into and index % MERGE_EVERY == 0:
+            col.merge_undo_entries(into)
+
+
+MERGE_EVERY = 20  # add_note steps, fewer than the 30 Anki keeps
 
 
 @shim(since="2.1.55", change="Card.custom_data")

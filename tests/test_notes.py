@@ -409,6 +409,18 @@ gui_hooks.deck_browser_will_render_content.remove(mw._ac_hooks[1])
 """)
 
 
+def test_an_import_of_200_notes_is_one_undo_step(anki, deck):
+    """What the user of an importer sees in Edit > Undo after addNotes of 200 notes: one step,
+    "AnkiConnect: addNotes", and undoing it takes all 200 away. (Before 23.10 each note is an
+    undo step of its own, and Anki keeps only the last 30 steps.)"""
+    w = uniq()
+    nids = anki.call("addNotes", notes=[basic(deck, "%s %d" % (w, i)) for i in range(200)])
+    assert len(nids) == 200 and all(nids)
+    assert probe(anki, "result = col.undo_status().undo") == "AnkiConnect: addNotes"
+    probe(anki, "col.undo()")
+    assert anki.call("notesInfo", notes=nids) == [{}] * 200
+
+
 # -- canAddNotes and duplicate checks ------------------------------------------------------
 
 def test_can_add_notes_v6_sample_and_details(anki, deck):
