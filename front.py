@@ -256,8 +256,13 @@ class Front:
         headers = cors_headers(allow)
 
         def answer(value: Any) -> web.Response:
+            try:
+                response = web.Response.json(value, headers=headers)
+            except Exception as exc:  # a result made while it is encoded (Items) failed
+                value = {"result": None, "error": str(exc) or exc.__class__.__name__}
+                response = web.Response.json(value, headers=headers)
             self._log(req, value)
-            return web.Response.json(value, headers=headers)
+            return response
 
         if isinstance(reply, Deferred):
             return reply.map(answer)
@@ -315,7 +320,7 @@ class Front:
             if isinstance(request, str) and key:  # a body that is not JSON: the key as text
                 request = request.replace(str(key), REDACTED)
             line = json.dumps({"time": time.time(), "request": redact_keys(request),
-                               "reply": reply}, ensure_ascii=False)
+                               "reply": reply}, ensure_ascii=False, default=jsonslices.listed)
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
         except (OSError, TypeError, ValueError, RecursionError):

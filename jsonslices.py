@@ -12,7 +12,8 @@ Anki's window goes on.
 
 - dumps: a list of more than SLICE items is encoded SLICE items per call; a dict, or a list,
   that holds such a list (within DEPTH levels) is written piece by piece around it. Anything else
-  is one call.
+  is one call. An `Items` (a list made while it is encoded, at any depth) is written a chunk at a
+  time, each chunk let go once written: a large answer never exists whole as Python objects.
 - loads: text of LARGE characters or more is read with the containers of its first DEPTH levels
   parsed here and each value inside them by the C scanner (an addNotes body: the envelope,
   params, the notes list here; each note by the scanner). Text that is not valid JSON is handed to
@@ -25,17 +26,47 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Dict, Iterable, List, Tuple
+from typing import Any, Callable, Dict, Generic, Iterable, Iterator, List, Tuple, TypeVar
 
 SLICE = 256  # list items per call of the encoder
 DEPTH = 3  # levels written or parsed piece by piece
 LARGE = 1 << 16  # characters from which loads reads in slices
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode
 # the C scanner of one value at an index: (the value, the index after it)
 _scan: Callable[[str, int], Tuple[Any, int]] = \
     json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _space = re.compile(r"[ \t\n\r]*")
+
+
+T = TypeVar("T")
+
+
+class Items(Generic[T]):
+    """A list that is made while it is encoded: `chunks()` gives its items a list at a time,
+    anew on each call. An action that answers many large items (notesInfo) returns one, so that
+    the encoder holds one chunk of them at a time; iterating it gives every item (json.dumps and
+    other readers: `list(items)`). Its JSON form is the list's."""
+
+    __slots__ = ("chunks",)
+
+    def __init__(self, chunks: Callable[[], Iterable[List[T]]]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[T]:
+        for chunk in self.chunks():
+            yield from chunk
+
+
+def listed(value: Any) -> Any:
+    """What the encoder makes of what is not JSON already: an Items is its list (json.dumps(...,
+    default=listed) does the same), anything else json.dumps's TypeError."""
+    if type(value) is Items:
+        return list(value)
+    raise TypeError("Object of type %s is not JSON serializable" % type(value).__name__)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, default=listed).encode
+_CONTAINERS = (list, dict, Items)  # what _large looks into
 
 
 # -- encoding ----------------------------------------------------------------------------
@@ -50,8 +81,11 @@ def dumps(value: Any) -> bytes:
 
 
 def _large(value: Any, depth: int) -> bool:
-    """Whether `value` holds a list of more than SLICE items within the first DEPTH levels."""
+    """Whether `value` holds a list of more than SLICE items within the first DEPTH levels, or
+    an Items."""
     items: Iterable[Any]
+    if type(value) is Items:
+        return True
     if type(value) is list:
         if len(value) > SLICE:
             return True
@@ -61,26 +95,25 @@ def _large(value: Any, depth: int) -> bool:
     else:
         return False
     return depth + 1 < DEPTH and any(_large(item, depth + 1) for item in items
-                                     if type(item) is list or type(item) is dict)
+                                     if type(item) in _CONTAINERS)
 
 
 def _write(value: Any, depth: int, out: List[bytes]) -> None:
-    if depth >= DEPTH or not _large(value, depth):
+    if type(value) is Items:
+        out.append(b"[")
+        first = True
+        for chunk in value.chunks():
+            if chunk:
+                if not first:
+                    out.append(b", ")
+                first = False
+                _write_items(chunk, depth, out)
+        out.append(b"]")
+    elif depth >= DEPTH or not _large(value, depth):
         out.append(_encode(value).encode("utf-8"))
     elif type(value) is list:
         out.append(b"[")
-        for start in range(0, len(value), SLICE):
-            piece = value[start:start + SLICE]
-            if start:
-                out.append(b", ")
-            if any(_large(item, depth + 1) for item in piece
-                   if type(item) is list or type(item) is dict):
-                for index, item in enumerate(piece):
-                    if index:
-                        out.append(b", ")
-                    _write(item, depth + 1, out)
-            else:
-                out.append(_encode(piece)[1:-1].encode("utf-8"))
+        _write_items(value, depth, out)
         out.append(b"]")
     elif all(type(key) is str for key in value):
         out.append(b"{")
@@ -92,6 +125,21 @@ def _write(value: Any, depth: int, out: List[bytes]) -> None:
         out.append(b"}")
     else:  # keys json.dumps turns into strings itself (numbers, booleans, null)
         out.append(_encode(value).encode("utf-8"))
+
+
+def _write_items(items: List[Any], depth: int, out: List[bytes]) -> None:
+    """The items of a non-empty list of depth `depth`, without its brackets, SLICE a call."""
+    for start in range(0, len(items), SLICE):
+        piece = items[start:start + SLICE]
+        if start:
+            out.append(b", ")
+        if any(_large(item, depth + 1) for item in piece if type(item) in _CONTAINERS):
+            for index, item in enumerate(piece):
+                if index:
+                    out.append(b", ")
+                _write(item, depth + 1, out)
+        else:
+            out.append(_encode(piece)[1:-1].encode("utf-8"))
 
 
 # -- decoding ----------------------------------------------------------------------------

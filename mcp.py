@@ -413,6 +413,11 @@ def _tool_result(reply: Any) -> Dict[str, Any]:
         error = reply.get("error") if isinstance(reply, dict) else "no reply"
         return {"content": [{"type": "text", "text": str(error)}], "isError": True}
     result = reply.get("result")
+    try:
+        if type(result) is jsonslices.Items:  # made here once: it is written twice below
+            result = list(result)
+    except Exception as exc:  # making it failed (a note type gone: a broken collection)
+        return {"content": [{"type": "text", "text": str(exc)}], "isError": True}
     text = jsonslices.dumps(result).decode("utf-8")  # (in slices: a large result, in the worker)
     return {"content": [{"type": "text", "text": text}],
             "structuredContent": {"result": result}, "isError": False}

@@ -5,8 +5,9 @@ Schemas (draft 2020-12) and, through them, the OpenAPI document and the referenc
 
 The algorithm: each annotation is turned once, when the registry is built, into two things
 side by side, by one walk over the type (`_Compiler.node`):
-- a schema: int -> {"type": "integer"}, List[T] -> array of T, a TypedDict -> a "$defs" entry
-  (required keys from its totality), Optional/Union -> anyOf, Literal -> enum;
+- a schema: int -> {"type": "integer"}, List[T] (and jsonslices.Items[T]) -> array of T, a
+  TypedDict -> a "$defs" entry (required keys from its totality), Optional/Union -> anyOf,
+  Literal -> enum;
 - a checker: a closure `check(value) -> problem or None`, built from plain isinstance tests, so
   that checking params costs a few attribute lookups and no schema interpretation (the budget
   is 5% of addNotes on 5,000 notes; a list of 5,000 ids is one pass of `type(v) is int`).
@@ -78,6 +79,10 @@ def _is_deferred(origin: Any) -> bool:
     return getattr(origin, "__name__", "") == "Deferred"
 
 
+def _is_items(origin: Any) -> bool:  # jsonslices.Items: a list made while it is encoded
+    return getattr(origin, "__name__", "") == "Items"
+
+
 _SIMPLE: Dict[Any, Tuple[Dict[str, Any], str]] = {
     str: ({"type": "string"}, "a string"),
     bool: ({"type": "boolean"}, "a boolean"),
@@ -142,7 +147,7 @@ class _Compiler:
             text = "one of " + ", ".join(json.dumps(v) for v in values)
             return ({"enum": values},
                     _leaf(lambda v: any(v == x and type(v) is type(x) for x in values), text), text)
-        if origin in (list, List) or tp is list:
+        if origin in (list, List) or tp is list or _is_items(origin) or _is_items(tp):
             return self._list(args[0] if args else Any, own_items=False)
         if origin in (dict, Dict) or tp is dict:
             return self._dict(args[1] if len(args) == 2 else Any)

@@ -16,7 +16,8 @@ from ..context import Context
 from ..registry import api
 from ..schema import OWN_ITEMS, Message
 from . import noteobj
-from ..util import select_in
+from ..jsonslices import Items
+from ..util import chunks, select_in
 from .common import existing_ids, get_note
 from .noteobj import NoteObject
 from .shapes_notes import CanAddDetail, NoNote, NoteInfo, NoteModTime
@@ -483,7 +484,7 @@ def _rows(col: Any, sql: str, ids: List[int]) -> List[Any]:
 
 @api(effect="read")
 def notesInfo(ctx: Context, notes: Optional[List[int]] = None,
-              query: Optional[str] = None) -> List[Union[NoteInfo, NoNote]]:
+              query: Optional[str] = None) -> Items[Union[NoteInfo, NoNote]]:
     """The notes with the given ids, or those a search finds: fields, tags, note type, cards.
 
     An unknown id gives `{}` at its index; a query wins over ids.
@@ -501,40 +502,46 @@ def notesInfo(ctx: Context, notes: Optional[List[int]] = None,
         nids = notes
     else:
         raise Exception('Must provide either "notes" or a "query"')
-    found = {row[0]: row for row in _rows(
-        col, "select id, mid, mod, tags, flds from notes where id in (%s)", sorted(set(nids)))}
-    cards: Dict[int, List[int]] = {}
-    for nid, cid in _rows(col, "select nid, id from cards where nid in (%s) order by nid, ord",
-                          list(found)):
-        cards.setdefault(nid, []).append(cid)
     # the profile's name; without Anki's window, that of the profile folder holding the file
     profile = (ctx.mw.pm.name if ctx.mw is not None and getattr(ctx.mw, "pm", None)
                else os.path.basename(os.path.dirname(col.path)))
     models: Dict[int, Any] = {}
-    result: List[Union[NoteInfo, NoNote]] = []
-    for nid in nids:
-        row = found.get(nid)
-        if row is None:
-            result.append({})
-            continue
-        _, mid, mod, tags, flds = row
-        model = models.get(mid)
-        if model is None:
-            notetype = col.models.get(mid)
-            if notetype is None:  # a note of a note type that is gone: a broken collection
-                raise Exception("model was not found: %s" % (mid,))
-            model = models[mid] = (notetype["name"], [f["name"] for f in notetype["flds"]])
-        result.append({
-            "noteId": nid,
-            "profile": profile,
-            "tags": tags.split(),
-            "fields": {name: {"value": value, "order": order} for order, (name, value)
-                       in enumerate(zip(model[1], flds.split("\x1f")))},
-            "modelName": model[0],
-            "mod": mod,
-            "cards": cards.get(nid, []),
-        })
-    return result
+
+    def info(part: List[int]) -> List[Union[NoteInfo, NoNote]]:
+        found = {row[0]: row for row in _rows(
+            col, "select id, mid, mod, tags, flds from notes where id in (%s)", sorted(set(part)))}
+        cards: Dict[int, List[int]] = {}
+        for nid, cid in _rows(col, "select nid, id from cards where nid in (%s) order by nid, ord",
+                              list(found)):
+            cards.setdefault(nid, []).append(cid)
+        result: List[Union[NoteInfo, NoNote]] = []
+        for nid in part:
+            row = found.get(nid)
+            if row is None:
+                result.append({})
+                continue
+            _, mid, mod, tags, flds = row
+            model = models.get(mid)
+            if model is None:
+                notetype = col.models.get(mid)
+                if notetype is None:  # a note of a note type that is gone: a broken collection
+                    raise Exception("model was not found: %s" % (mid,))
+                model = models[mid] = (notetype["name"], [f["name"] for f in notetype["flds"]])
+            result.append({
+                "noteId": nid,
+                "profile": profile,
+                "tags": tags.split(),
+                "fields": {name: {"value": value, "order": order} for order, (name, value)
+                           in enumerate(zip(model[1], flds.split("\x1f")))},
+                "modelName": model[0],
+                "mod": mod,
+                "cards": cards.get(nid, []),
+            })
+        return result
+
+    # Made while the answer is encoded, a chunk of notes at a time (jsonslices.Items): the
+    # answer for 100,000 notes never exists whole as Python objects.
+    return Items(lambda: (info(part) for part in chunks(nids)))
 
 
 @api(effect="read")

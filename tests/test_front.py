@@ -175,3 +175,21 @@ def test_an_error_in_the_front_is_a_500_not_a_crash() -> None:
     queue.submit(post({"action": "x"}), responses.append)
     response, = responses
     assert response.status == 500 and json.loads(response.body)["error"] == "internal error: boom"
+
+
+def test_a_result_made_while_it_is_encoded_that_fails_is_an_error_reply() -> None:
+    jsonslices = addon_module("jsonslices")
+
+    def broken() -> Any:
+        yield [1, 2]
+        raise RuntimeError("model was not found: 5")
+
+    class Lazy(FakeDispatcher):
+        def handle(self, req: Any, facts: Any) -> Any:
+            return {"result": jsonslices.Items(broken), "error": None}
+
+    responses: List[Any] = []
+    queue = dispatch.InOrder(front.Front(config.load_config({}, {}), Lazy()).answer)
+    queue.submit(post({"action": "notesInfo"}), responses.append)
+    status, _, reply = served(responses[0])
+    assert status == 200 and reply == {"result": None, "error": "model was not found: 5"}

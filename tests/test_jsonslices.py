@@ -114,3 +114,38 @@ def test_other_threads_run_while_a_large_answer_is_encoded_and_a_large_body_pars
         stop.set()
         thread.join()
         sys.setswitchinterval(interval)
+
+
+def chunked(count: int, size: int = 900) -> Any:
+    """An Items of `count` notes, made `size` at a time (as notesInfo makes them)."""
+    return jsonslices.Items(lambda: ([note(i) for i in range(start, min(count, start + size))]
+                                     for start in range(0, count, size)))
+
+
+@pytest.mark.parametrize("value", [
+    chunked(0), chunked(5), chunked(3000),
+    {"result": chunked(2000), "error": None},
+    {"result": [{"result": chunked(1000), "error": None}, {"result": 5, "error": None}],
+     "error": None},  # a multi
+    [[[{"deep": chunked(300)}]]],  # deeper than DEPTH: the encoder's default makes it a list
+    jsonslices.Items(lambda: iter([[], [1, 2], [], [3], []])),  # empty chunks
+])
+def test_items_are_written_as_the_list_they_give(value: Any) -> None:
+    want = json.dumps(value, ensure_ascii=False, default=jsonslices.listed).encode("utf-8")
+    assert jsonslices.dumps(value) == want
+    assert json.loads(want) == json.loads(jsonslices.dumps(value))
+
+
+def test_an_answer_of_items_never_exists_whole_as_python_objects() -> None:
+    """notesInfo of 100,000 notes: while it is encoded, Python holds about twice the answer's
+    size at the most (its pieces and the whole), not the 100,000 dicts besides."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        body = jsonslices.dumps({"result": chunked(100000), "error": None})
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= 2.2 * len(body), (peak, len(body))
