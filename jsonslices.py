@@ -73,11 +73,17 @@ _CONTAINERS = (list, dict, Items)  # what _large looks into
 
 def dumps(value: Any) -> bytes:
     """`json.dumps(value, ensure_ascii=False).encode("utf-8")`, encoded in slices."""
+    return b"".join(pieces(value))
+
+
+def pieces(value: Any) -> List[bytes]:
+    """dumps's text as the pieces it is made of, in order (web.Response sends them one by one,
+    never joined: a large answer is not held twice)."""
     if not _large(value, 0):
-        return _encode(value).encode("utf-8")
+        return [_encode(value).encode("utf-8")]
     out: List[bytes] = []
     _write(value, 0, out)
-    return b"".join(out)
+    return out
 
 
 def _large(value: Any, depth: int) -> bool:

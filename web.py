@@ -40,6 +40,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 # The copy bundled by `make package` (vendoring, with its imports made relative): never a
 # top-level h11, which another add-on may have put on sys.path in another version.
 from . import jsonslices
+from .sendqueue import SendQueue
 from .vendor import h11
 from .webstream import Channel, Stream
 
@@ -86,21 +87,31 @@ class Request:
 
 
 class Response:
-    __slots__ = ("status", "headers", "body", "close")
+    """An answer: its body is `pieces`, bytes sent one after the other (a large JSON answer is
+    made of many: jsonslices.pieces), which the connection lets go of one by one as it takes
+    them; `body` is them joined."""
+
+    __slots__ = ("status", "headers", "pieces", "close")
 
     def __init__(self, status: int = 200, body: bytes = b"",
-                 headers: Optional[List[Tuple[str, str]]] = None, close: bool = False) -> None:
+                 headers: Optional[List[Tuple[str, str]]] = None, close: bool = False,
+                 pieces: Optional[List[bytes]] = None) -> None:
         self.status = status
-        self.body = body
+        self.pieces = pieces if pieces is not None else [body] if body else []
         self.headers = list(headers or [])
         self.close = close
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.pieces)
 
     @classmethod
     def json(
         cls, value: Any, status: int = 200, headers: Optional[List[Tuple[str, str]]] = None
     ) -> "Response":
-        body = jsonslices.dumps(value)  # json.dumps's text, made in slices (large answers)
-        return cls(status, body, [("Content-Type", "application/json")] + list(headers or []))
+        # json.dumps's text, made in slices (large answers), and never joined
+        return cls(status, headers=[("Content-Type", "application/json")] + list(headers or []),
+                   pieces=jsonslices.pieces(value))
 
     @classmethod
     def error(cls, status: int, message: str, close: bool = True) -> "Response":
@@ -128,7 +139,7 @@ class Connection:
         self.sock = sock
         self.peer = peer
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_SIZE)
-        self.out = bytearray()
+        self.out = SendQueue()
         self.closing = False  # close once `out` is flushed
         self.closed = False
         self.busy = False  # a request is with the handler
@@ -267,14 +278,18 @@ class Connection:
         self.busy = False
         self.last_activity = time.monotonic()
         headers = [(k, v) for k, v in response.headers]
-        headers.append(("Content-Length", str(len(response.body))))
+        pieces, response.pieces = response.pieces, []  # taken: each let go once in `out`
+        headers.append(("Content-Length", str(sum(map(len, pieces)))))
         if response.close:
             headers.append(("Connection", "close"))
         try:
             self._send(h11.Response(status_code=response.status, headers=headers,
                                     reason=_REASONS.get(response.status, b"")))
-            if response.body:
-                self._send(h11.Data(data=response.body))
+            pieces.reverse()
+            while pieces:
+                piece = pieces.pop()
+                if piece:
+                    self._send(h11.Data(data=piece))
             self._send(h11.EndOfMessage())
         except h11.LocalProtocolError:
             self.closing = True
@@ -337,7 +352,7 @@ class Connection:
     def _send(self, event: Any) -> None:
         data = self.h11.send(event)
         if data:
-            self.out += data
+            self.out.append(data)
 
     def _bad_request(self, exc: Exception) -> None:
         status = getattr(exc, "error_status_hint", 400) or 400
@@ -357,7 +372,7 @@ class Connection:
         """Answer and close, framing the answer ourselves: h11's state may be broken."""
         body = json.dumps({"result": None, "error": message}).encode("utf-8")
         headers = [("Content-Type", "application/json")] + self.server.error_headers()
-        self.out += _head_bytes(status, headers, len(body)) + body
+        self.out.append(_head_bytes(status, headers, len(body)) + body)
         self.closing = True
         self._flush()
 
@@ -366,7 +381,7 @@ class Connection:
     def _flush(self) -> None:
         while self.out and not self.closed:
             try:
-                sent = self.sock.send(self.out)
+                sent = self.out.send_to(self.sock)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -374,7 +389,6 @@ class Connection:
                 return
             if sent <= 0:
                 return
-            del self.out[:sent]
             self.last_activity = time.monotonic()
         if not self.out and self.closing and not self.closed:
             self._shutdown()

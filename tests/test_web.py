@@ -380,3 +380,47 @@ def fuzz_server() -> LoopServer:
     if not _fuzz:
         _fuzz.append(LoopServer(max_body=4096, idle_timeout=5))
     return _fuzz[0]
+
+
+class Trickle:
+    """A socket that takes at most `most` bytes a send, and keeps what it was handed."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.got = bytearray()
+        self.handed: List[Any] = []
+
+    def send(self, data: Any) -> int:
+        self.handed.append(data)
+        taken = bytes(data[:self.most])
+        self.got += taken
+        return len(taken)
+
+
+@given(st.lists(st.binary(max_size=40000), max_size=30), st.integers(1, 70000))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_send_queue_sends_every_byte_in_order_through_partial_sends(
+        pieces: List[bytes], most: int) -> None:
+    queue = addon_module("sendqueue").SendQueue()
+    for piece in pieces:
+        queue.append(piece)
+    assert len(queue) == sum(map(len, pieces))
+    sock = Trickle(most)
+    while queue:
+        assert queue.send_to(sock) > 0
+    assert bytes(sock.got) == b"".join(pieces) and len(queue) == 0
+
+
+def test_a_large_answer_piece_goes_to_the_socket_as_it_is_not_copied() -> None:
+    """What keeps Anki's window going while 100 MB of cardsInfo leave: the answer's pieces are
+    handed to the socket themselves (and the rest of a piece as a view), never copied into
+    a buffer on the main thread."""
+    queue = addon_module("sendqueue").SendQueue()
+    big = b"x" * (1 << 20)
+    queue.append(b"HTTP/1.1 200 OK\r\n\r\n")
+    queue.append(big)
+    sock = Trickle(1 << 19)
+    while queue:
+        queue.send_to(sock)
+    assert sock.handed[1] is big  # the piece itself
+    assert isinstance(sock.handed[2], memoryview) and sock.handed[2].obj is big  # its rest
