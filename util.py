@@ -10,6 +10,7 @@ No Anki imports and no imports of the add-on's own: tests import this module on 
 from __future__ import annotations
 
 import collections
+import sys
 import threading
 import traceback
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
@@ -83,6 +84,10 @@ def in_worker(func: Callable[[], T], turn: Callable[[], None],
 # operations on that executor and wait for it.
 
 Done = Callable[[Any, Optional[BaseException]], None]
+# While a job runs, the interpreter offers the GIL to the main thread this often (Python's
+# default is 5 ms): each Qt callback of Anki's window that runs Python waits for the job's
+# thread to let go of the GIL, and a window repaint runs several of them.
+SWITCH_INTERVAL = 0.001
 
 
 class Worker:
@@ -153,10 +158,14 @@ class Worker:
                     return
                 work, done = self._jobs.popleft()
                 self.busy = True
+            interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
             try:
                 value, error = work(), None
             except BaseException as exc:  # delivered to `done`, on the main thread
                 value, error = None, exc
+            finally:
+                sys.setswitchinterval(interval)
             self.busy = False
             self._deliver(done, value, error)
 
