@@ -5,7 +5,7 @@ collection (issue "Scale").
   add-on; the longest gap between two ticks while a request runs is how long the window froze
   (nothing else runs on that thread meanwhile). Measured for addNotes of SCALE_BULK notes,
   notesInfo and cardsInfo of them, findNotes over the whole collection, and importPackage of a
-  deck of SCALE_BULK notes.
+  deck of SCALE_BULK notes; REPEAT runs each, reported as the median and the longest.
 - Ratios on the large collection: findNotes of everything, notesInfo and cardsInfo of
   SCALE_READ notes, against the same work in this process.
 - Memory: the peak of what Python allocated in Anki (tracemalloc) while it answered notesInfo
@@ -17,6 +17,7 @@ ANKICONNECT_BENCH_SCALE_BULK=N changes SCALE_BULK (default 50,000).
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Dict, List
@@ -27,6 +28,7 @@ SCALE_BULK = int(os.environ.get("ANKICONNECT_BENCH_SCALE_BULK", "50000"))
 SCALE_READ = 10_000
 MEMORY_NOTES = 100_000
 TICK = 0.005  # seconds between the stall probe's ticks
+REPEAT = 3  # runs of each request the stalls are measured on
 
 # Probe code: (re)arm the stall probe on Anki's main thread; then read the longest gap.
 STALL_ARM = """
@@ -67,28 +69,37 @@ def scale_phase(run: Any, notes: Callable[[str, int, str], List[Dict[str, Any]]]
     out: Dict[str, Any] = {"stalls": {}, "times": {}, "errors": {}}
 
     def stall(name: str, request: Callable[[], Any]) -> Any:
+        """One run of `request`, its (time, longest stall) added to those of `name`."""
         client.fresh()
         try:
             took, longest, value = stalled(run.anki, request)
         except Exception as exc:
             out["errors"][name] = str(exc)
             return None
-        out["stalls"][name] = (took, longest)
+        out["stalls"].setdefault(name, []).append((took, longest))
         return value
 
     client.call("createDeck", deck="Scale")
-    nids = stall("addNotes %d" % SCALE_BULK, lambda: client.call(
-        "addNotes", notes=notes("scale front", SCALE_BULK, "Scale"))) or []
-    nids = [n for n in nids if n]
+    nids: List[int] = []
+    cids: List[int] = []
+    package = str(Path(tempfile.mkdtemp(prefix="ankiconnect-bench-")) / "scale.apkg")
+    for turn in range(REPEAT):
+        if nids:
+            client.call("deleteNotes", notes=nids)
+        added = stall("addNotes %d" % SCALE_BULK, lambda: client.call(
+            "addNotes", notes=notes("scale front %d" % turn, SCALE_BULK, "Scale")))
+        nids = [n for n in added or [] if n]
     if nids:
-        stall("notesInfo %d" % len(nids), lambda: client.call("notesInfo", notes=nids))
         cids = client.call("findCards", query="deck:Scale")
-        stall("cardsInfo %d" % len(cids), lambda: client.call("cardsInfo", cards=cids))
-    every = stall("findNotes, whole collection", lambda: client.call("findNotes", query=""))
-    if nids:
-        package = str(Path(tempfile.mkdtemp(prefix="ankiconnect-bench-")) / "scale.apkg")
         client.call("exportPackage", deck="Scale", path=package, includeSched=False)
-        client.call("deleteNotes", notes=nids)
+    every: Any = None
+    for _turn in range(REPEAT):
+        if nids:
+            stall("notesInfo %d" % len(nids), lambda: client.call("notesInfo", notes=nids))
+            stall("cardsInfo %d" % len(cids), lambda: client.call("cardsInfo", cards=cids))
+        every = stall("findNotes, whole collection", lambda: client.call("findNotes", query=""))
+    for _turn in range(REPEAT if nids else 0):
+        client.call("deleteNotes", notes=client.call("findNotes", query="deck:Scale"))
         stall("importPackage %d notes" % len(nids),
               lambda: client.call("importPackage", path=package))
     # the ratios: the same reads as the in-process side
@@ -135,8 +146,12 @@ def report_scale(found: Dict[str, Any], direct: Dict[str, float], notes: int) ->
     print("scale: a collection of %d notes (Anki's main thread, a %d ms tick)"
           % (notes, TICK * 1000))
     print("  %-34s %10s %14s" % ("request", "took", "longest stall"))
-    for name, (took, longest) in found["stalls"].items():
-        print("  %-34s %8.3f s %12.0f ms   (target < 100 ms)" % (name, took, longest * 1000))
+    print("  (median of %d runs each; the longest stall of all of them in brackets)" % REPEAT)
+    for name, runs in found["stalls"].items():
+        took = statistics.median(t for t, _ in runs)
+        longest = [stall for _, stall in runs]
+        print("  %-34s %8.3f s %6.0f ms (%4.0f ms)   (target < 100 ms)" % (
+            name, took, statistics.median(longest) * 1000, max(longest) * 1000))
     for name, error in found["errors"].items():
         print("  %-34s n/a: %s" % (name, error))
     print("  %-34s %10s %10s %8s" % ("", "HTTP", "in-process", "ratio"))
