@@ -186,3 +186,46 @@ def test_one_request_at_a_time_in_arrival_order() -> None:
     assert answered[-1] == "answer to after"
     later.resolve("answer to later")
     assert answered[-2:] == ["answer to after", "answer to later"]
+
+
+def test_background_work_holds_the_queue_until_it_is_done() -> None:
+    """A request object's work runs in the request worker (InOrder's `background`): the next
+    request waits for it, also one that arrives once it is done but before the queued one ran;
+    its failure is its answer; `after` runs once each answer is known."""
+    jobs: List[Any] = []  # the worker: work and done, run when the test says
+    soon: List[Callable[[], None]] = []
+    answered: List[Any] = []
+    after: List[int] = []
+
+    def answer(request: str) -> Any:
+        if request == "fails":
+            return dispatch.Background(lambda: {}["x"], lambda exc: "failed: %r" % exc)
+        return dispatch.Background(lambda: "answer to " + request, lambda exc: None)
+
+    def background(work: Callable[[], Any], done: Callable[[Any, Any], None]) -> None:
+        jobs.append((work, done))
+
+    def finish() -> None:
+        work, done = jobs.pop(0)
+        try:
+            done(work(), None)
+        except Exception as exc:
+            done(None, exc)
+
+    queue = dispatch.InOrder(answer, soon.append, background, lambda: after.append(1))
+    queue.submit("first", answered.append)
+    queue.submit("second", answered.append)
+    assert len(jobs) == 1 and answered == []  # second waits for first's work
+    finish()
+    assert answered == ["answer to first"] and len(after) == 1
+    queue.submit("third", answered.append)  # before second's turn has come: behind it
+    while soon:
+        soon.pop(0)()
+    finish()
+    while soon:
+        soon.pop(0)()
+    finish()
+    assert answered == ["answer to first", "answer to second", "answer to third"]
+    queue.submit("fails", answered.append)
+    finish()
+    assert answered[-1] == "failed: KeyError('x')" and len(after) == 4

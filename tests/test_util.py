@@ -87,3 +87,37 @@ def test_in_worker_turns_the_loop_until_the_worker_ends() -> None:
     assert len(turns) >= 3 and woken == [1]
     with pytest.raises(KeyError, match="from the worker"):
         util.in_worker(lambda: {}["from the worker"], lambda: time.sleep(0.01))
+
+
+def test_the_request_worker_runs_jobs_one_after_another_off_the_main_thread() -> None:
+    """util.Worker: each job in the worker's own thread, in the order given; its end (`done`)
+    posted to the main thread; a job may run a piece on the main thread and wait for it; a job
+    that raises hands its exception to `done`; the GIL switch interval is short while a job
+    runs and as it was after."""
+    import queue
+    import sys
+    import threading
+
+    posted: "queue.Queue[Any]" = queue.Queue()  # what the main thread's loop would run
+    worker = util.Worker(posted.put)
+    main = threading.current_thread()
+    seen: List[Any] = []
+    interval = sys.getswitchinterval()
+
+    def job(name: str) -> Any:
+        assert threading.current_thread() is not main and worker.in_worker()
+        on_main = worker.run_on_main(lambda: threading.current_thread() is main)
+        return name, on_main, sys.getswitchinterval()
+
+    for name in ("first", "second"):
+        worker.submit(lambda name=name: job(name), lambda value, error: seen.append(value))
+    worker.submit(lambda: {}["boom"], lambda value, error: seen.append(repr(error)))
+    while len(seen) < 3:
+        posted.get(timeout=10)()  # the main loop: run_on_main's pieces and the `done`s
+    assert seen == [("first", True, util.SWITCH_INTERVAL), ("second", True,
+                                                           util.SWITCH_INTERVAL),
+                    "KeyError('boom')"]
+    assert not worker.in_worker() and sys.getswitchinterval() == interval
+    worker.close()
+    with pytest.raises(RuntimeError, match="closing"):
+        worker.submit(lambda: None, lambda value, error: None)
