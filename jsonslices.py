@@ -139,7 +139,11 @@ def _write_items(items: List[Any], depth: int, out: List[bytes]) -> None:
         piece = items[start:start + SLICE]
         if start:
             out.append(b", ")
-        if any(_large(item, depth + 1) for item in piece if type(item) in _CONTAINERS):
+        # (a list whose first item is not a container is taken for a list of plain values, as
+        # the ids of findNotes: looking at each of 100,000 ids cost as much as encoding them;
+        # were it wrong, a container in it would only be encoded in the same call)
+        if type(piece[0]) in _CONTAINERS and any(
+                _large(item, depth + 1) for item in piece if type(item) in _CONTAINERS):
             for index, item in enumerate(piece):
                 if index:
                     out.append(b", ")
