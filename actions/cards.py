@@ -502,9 +502,7 @@ def cardsInfo(ctx: Context, cards: List[CardId]) -> Items[Union[CardInfo, NoCard
             })
         return result
 
-    # Made while the answer is encoded, a chunk of cards at a time (jsonslices.Items): the
-    # cards of a large request never exist whole as Python objects, and letting go of each
-    # chunk is short (freeing 50,000 of them at once held the GIL for tens of milliseconds).
+    # made a chunk at a time while the answer is encoded (freeing 50,000 at once held the GIL)
     return Items(lambda: (info(part) for part in chunks(cards)))
 
 
