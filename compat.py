@@ -170,38 +170,30 @@ def undoable(col: Any, name: str,
 
 @shim(since="23.10", change="col.add_notes and AddNoteRequest: many notes in one backend call")
 def add_notes(col: Any, notes_and_decks: Any) -> None:
-    """Add (note, deck_id) pairs; each note gets its id. ADD_BATCH notes a backend call where
-    the release has col.add_notes, one add_note per note before; inside compat.undoable, one
-    undo step either way.
+    """Add (note, deck_id) pairs; each note gets its id. One backend call where the release
+    has col.add_notes, one add_note per note before; inside compat.undoable, one undo step
+    either way.
 
-    One call for 50,000 notes would build its request in one call of the protobuf library,
-    which holds the GIL (70 ms: Anki's window waits), and hold the collection meanwhile. Each
-    call is an undo step of its own, and Anki keeps only the last 30 (the backend's undo limit):
-    the request's own step (compat.undoable's entry) would be gone before the notes were merged
-    into it, and Edit > Undo would take back the last call's notes. So every MERGE_EVERY calls,
+    One call, also for 50,000 notes: it is one transaction, so a server killed meanwhile keeps
+    all of them or none (several calls would commit one after the other). Before 23.10 each
+    add_note is an undo step of its own, and Anki keeps only the last 30 (the backend's undo
+    limit): the request's own step (compat.undoable's entry) would be gone before the notes
+    were merged into it, and Edit > Undo would take back one note. So every MERGE_EVERY notes,
     the steps since the last one before them are merged into it."""
     pairs = list(notes_and_decks)
-    into = col.undo_status().last_step
     if hasattr(col, "add_notes"):
         from anki.collection import AddNoteRequest
 
-        batch = ADD_BATCH
-
-        def add(part: List[Tuple[Any, Any]]) -> None:
-            col.add_notes([AddNoteRequest(note=note, deck_id=did) for note, did in part])
-    else:
-        batch = 1
-
-        def add(part: List[Tuple[Any, Any]]) -> None:
-            col.add_note(*part[0])
-    for step, start in enumerate(range(0, len(pairs), batch), 1):
-        add(pairs[start:start + batch])
-        if into and step % MERGE_EVERY == 0:
+        col.add_notes([AddNoteRequest(note=note, deck_id=did) for note, did in pairs])
+        return
+    into = col.undo_status().last_step
+    for index, (note, did) in enumerate(pairs, 1):
+        col.add_note(note, did)
+        if into and index % MERGE_EVERY == 0:
             col.merge_undo_entries(into)
 
 
-ADD_BATCH = 1000  # notes a col.add_notes call
-MERGE_EVERY = 20  # backend calls, fewer than the 30 undo steps Anki keeps
+MERGE_EVERY = 20  # add_note steps, fewer than the 30 Anki keeps
 
 
 @shim(since="2.1.55", change="Card.custom_data")
