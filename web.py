@@ -37,10 +37,10 @@ import socket
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-# The copy bundled by `make package` (vendoring, with its imports made relative): never a
-# top-level h11, which another add-on may have put on sys.path in another version.
 from . import jsonslices
 from .sendqueue import SendQueue
+# The copy bundled by `make package` (vendoring, with its imports made relative): never a
+# top-level h11, which another add-on may have put on sys.path in another version.
 from .vendor import h11
 from .webstream import Channel, Stream
 
