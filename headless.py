@@ -157,6 +157,13 @@ class Host:
             self.turn(WAIT_STEP)
         return True
 
+    def finish_work(self) -> None:
+        """Turn the loop until the request worker has nothing left to do and its ends have run
+        (a signal stops the server: the request under way, and those queued behind it, are
+        answered first)."""
+        while not self.worker.idle() or self._soon:
+            self.turn(WAIT_STEP)
+
     # -- the loop ----------------------------------------------------------------------
 
     def turn(self, timeout: float = TURN) -> None:
@@ -382,6 +389,7 @@ def serve(collection: str, bind: Optional[str] = None, port: Optional[int] = Non
             col.path, ", ".join("%s:%s" % b for b in bound)), flush=True)
         while not stopping:
             host.turn()
+        host.finish_work()  # the request under way is answered before the collection closes
         if sync_every:
             sync_now()
             wait_for_media(col)

@@ -116,6 +116,11 @@ class Worker:
             self._jobs.append((work, done))
             self._ready.notify()
 
+    def idle(self) -> bool:
+        """No job runs and none waits."""
+        with self._ready:
+            return not self.busy and not self._jobs
+
     def in_worker(self) -> bool:
         """Whether the caller runs in the worker thread (a job)."""
         return threading.current_thread() is self._thread
@@ -166,8 +171,8 @@ class Worker:
                 value, error = None, exc
             finally:
                 sys.setswitchinterval(interval)
-            self.busy = False
             self._deliver(done, value, error)
+            self.busy = False  # (after: idle() holds once the end is queued on the main thread)
 
     def _deliver(self, done: Done, value: Any, error: Optional[BaseException]) -> None:
         def finish() -> None:

@@ -18,7 +18,7 @@ import threading
 import time
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -156,6 +156,40 @@ def test_a_signal_closes_the_collection_and_exits_0(tmp_path: Path, signum: int)
     try:
         assert col.db.scalar("pragma integrity_check") == "ok"
         assert col.get_note(note)["Front"] == "kept"
+    finally:
+        col.close()
+
+
+def test_sigterm_while_add_notes_works_answers_it_then_closes(tmp_path: Path) -> None:
+    """A service manager stops the server while an importer's 5,000 notes are being added: the
+    importer gets its answer, every note is in the collection, and the server exits 0 with the
+    collection closed (the request's work runs in the request worker: the loop waits for it)."""
+    import threading
+
+    folder = tmp_path / "User 1"
+    folder.mkdir()
+    collection = folder / "collection.anki2"
+    own = start_headless(collection, probe=True)
+    notes = [{"deckName": "Default", "modelName": "Basic",
+              "fields": {"Front": "stopped %d" % i, "Back": "b"}} for i in range(5000)]
+    answers: List[Any] = []
+    try:
+        busy = ("result = %s._instance['host'].worker.busy" % own.module("AnkiConnect"))
+        sender = threading.Thread(target=lambda: answers.append(own.call("addNotes", notes=notes)))
+        sender.start()
+        while sender.is_alive() and not own.probe(busy):
+            time.sleep(0.005)
+        own.proc.send_signal(signal.SIGTERM)
+        sender.join(120)
+        assert own.proc.wait(60) == 0, own.log.read_text()
+    finally:
+        stop_anki(own)
+    assert len(answers) == 1 and len(answers[0]) == 5000 and all(answers[0])
+    from anki.collection import Collection
+
+    col = Collection(str(collection))
+    try:
+        assert sorted(col.find_notes("front:stopped*")) == sorted(answers[0])
     finally:
         col.close()
 
