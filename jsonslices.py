@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, Generic, Iterable, Iterator, List, Tuple
 SLICE = 256  # list items per call of the encoder
 DEPTH = 3  # levels written or parsed piece by piece
 LARGE = 1 << 16  # characters from which loads reads in slices
+PIECE = 1 << 16  # bytes: pieces smaller than this are joined to the next
 
 # the C scanner of one value at an index: (the value, the index after it)
 _scan: Callable[[str, int], Tuple[Any, int]] = \
@@ -83,7 +84,22 @@ def pieces(value: Any) -> List[bytes]:
         return [_encode(value).encode("utf-8")]
     out: List[bytes] = []
     _write(value, 0, out)
-    return out
+    # pieces of at least PIECE bytes (the ids of findNotes come in thousands of small ones, and
+    # the main thread hands each to h11 on its own: joined here, in the worker)
+    joined: List[bytes] = []
+    group: List[bytes] = []
+    size = 0
+    out.reverse()
+    while out:  # (each piece let go once joined: the answer is not held twice)
+        piece = out.pop()
+        group.append(piece)
+        size += len(piece)
+        if size >= PIECE:
+            joined.append(b"".join(group))
+            group, size = [], 0
+    if group:
+        joined.append(b"".join(group))
+    return joined
 
 
 def _large(value: Any, depth: int) -> bool:

@@ -149,3 +149,12 @@ def test_an_answer_of_items_never_exists_whole_as_python_objects() -> None:
     finally:
         tracemalloc.stop()
     assert peak <= 2.2 * len(body), (peak, len(body))
+    # and as the pieces web.Response sends: about the answer itself
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        pieces = jsonslices.pieces({"result": chunked(100000), "error": None})
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= 1.5 * sum(map(len, pieces)), (peak, sum(map(len, pieces)))
