@@ -136,25 +136,26 @@ def test_items_are_written_as_the_list_they_give(value: Any) -> None:
     assert json.loads(want) == json.loads(jsonslices.dumps(value))
 
 
-def test_an_answer_of_items_never_exists_whole_as_python_objects() -> None:
-    """notesInfo of 100,000 notes: while it is encoded, Python holds about twice the answer's
-    size at the most (its pieces and the whole), not the 100,000 dicts besides."""
+def made_with_peak(make: Callable[[], Any]) -> Any:
+    """(make()'s value, the peak of what Python allocated meanwhile: tracemalloc)."""
     import tracemalloc
 
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        body = jsonslices.dumps({"result": chunked(100000), "error": None})
-        _current, peak = tracemalloc.get_traced_memory()
+        value = make()
+        return value, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_an_answer_of_items_never_exists_whole_as_python_objects() -> None:
+    """notesInfo of 100,000 notes: while it is encoded, Python holds about twice the answer's
+    size at the most (its pieces and the whole), not the 100,000 dicts besides."""
+    body, peak = made_with_peak(
+        lambda: jsonslices.dumps({"result": chunked(100000), "error": None}))
     assert peak <= 2.2 * len(body), (peak, len(body))
     # and as the pieces web.Response sends: about the answer itself
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        pieces = jsonslices.pieces({"result": chunked(100000), "error": None})
-        _current, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    pieces, peak = made_with_peak(
+        lambda: jsonslices.pieces({"result": chunked(100000), "error": None}))
     assert peak <= 1.5 * sum(map(len, pieces)), (peak, sum(map(len, pieces)))
