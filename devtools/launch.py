@@ -8,7 +8,8 @@ Offscreen when there is no display. Not part of the packaged add-on.
 --announce works out the address and port the add-on will listen on, as the add-on does (the
 environment, then its config as Anki hands it over, then 8765), refuses to start Anki when another
 program already listens there, and prints "AnkiConnect is answering at URL" only once the
-AnkiConnect of the Anki started here answers a `version` request at that URL.
+AnkiConnect of the Anki started here answers a `version` request at that URL, and a collection
+action (`deckNames`) too: its profile is open.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDON_FOLDER = "2055492159"
@@ -235,10 +236,10 @@ def _peers(server: Any) -> List[Any]:
     return []
 
 
-def ask_version(host: str, port: int, server: Any, key: Any) -> Optional[bool]:
-    """None: no answer (yet); True: the `version` answer came from `server` (this process's
-    AnkiConnect); False: another program answered."""
-    request: Dict[str, Any] = {"action": "version", "version": 6}
+def ask(host: str, port: int, server: Any, key: Any, action: str) -> Tuple[Optional[bool], Any]:
+    """(None, None): no answer (yet); (True, reply): `action` answered by `server` (this
+    process's AnkiConnect); (False, reply): another program answered."""
+    request: Dict[str, Any] = {"action": action, "version": 6}
     if key:
         request["key"] = key
     conn = http.client.HTTPConnection(host, port, timeout=30)
@@ -255,15 +256,28 @@ def ask_version(host: str, port: int, server: Any, key: Any) -> Optional[bool]:
             reply = json.loads(body)
         except ValueError:
             reply = None
-        if not ours:
-            return False
-        if isinstance(reply, dict) and reply.get("result") == 6:
-            return True
-        return None
+        return ours, reply
     except (OSError, http.client.HTTPException):
-        return None
+        return None, None
     finally:
         conn.close()
+
+
+def ask_version(host: str, port: int, server: Any, key: Any) -> Optional[bool]:
+    """None: no answer (yet), or the profile is not open yet; True: `server` (this process's
+    AnkiConnect) answered `version` and a collection action (`deckNames`); False: another
+    program answered."""
+    ours, reply = ask(host, port, server, key, "version")
+    if ours is None or not ours:
+        return ours
+    if not (isinstance(reply, dict) and reply.get("result") == 6):
+        return None
+    # Anki opens the profile after the add-ons have loaded (later still when it is large or
+    # another add-on delays it): until then collection actions answer "no profile is open"
+    ours, reply = ask(host, port, server, key, "deckNames")
+    if ours is None or not ours:
+        return ours
+    return True if isinstance(reply, dict) and reply.get("error") is None else None
 
 
 def _our_server() -> Any:
@@ -316,7 +330,7 @@ def announce_when_ready(bind: Bind, addons_loaded: threading.Event,
                     "this Anki" % url(host, port))
                 return
             time.sleep(0.2)
-        say("AnkiConnect did not answer within %d s" % timeout)
+        say("AnkiConnect did not answer within %d s (or Anki opened no profile)" % timeout)
 
     threading.Thread(target=wait, name="launch-announce", daemon=True).start()
 

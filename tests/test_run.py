@@ -309,6 +309,39 @@ def test_addon_that_is_not_loaded_is_reported_not_announced(tmp_path: Path,
     assert_clean_shutdown(run, run.terminate())
 
 
+# A user's other add-on that opens the profile late, as a slow disk or a large collection does:
+# AnkiConnect already answers `version` while collection actions still find no profile.
+SLOW_PROFILE = """
+from aqt import mw
+from aqt.qt import QTimer
+
+_load = mw.loadProfile
+
+
+def _later(*args, **kwargs):
+    QTimer.singleShot(3000, lambda: _load(*args, **kwargs))
+
+
+mw.loadProfile = _later
+"""
+
+
+def test_answering_is_said_only_once_the_profile_is_open(tmp_path: Path, launches: Any) -> None:
+    base = tmp_path / "base"
+    install_addon(base)
+    slow = base / "addons21" / "slow_profile"
+    slow.mkdir()
+    (slow / "__init__.py").write_text(SLOW_PROFILE, encoding="utf-8")
+    port = free_port()
+    run = launches(base, {"ANKICONNECT_BIND_PORT": str(port)})
+    assert_answers(run, port)
+    # what the user does once told "answering": a collection action answers
+    assert post(port, {"action": "deckNames", "version": 6}) == {"result": ["Default"],
+                                                                 "error": None}
+    run.settle()
+    assert_clean_shutdown(run, run.terminate())
+
+
 def test_sigterm_with_a_client_connected_leaves_no_traceback(tmp_path: Path,
                                                              launches: Any) -> None:
     base = tmp_path / "base"
