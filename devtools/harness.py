@@ -59,9 +59,20 @@ def release_of_this_process() -> str:
 
 
 def free_port(family: int = socket.AF_INET) -> int:
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
-        return sock.getsockname()[1]
+    """A port free on the loopback of `family`; for AF_INET6 one free on 127.0.0.1 as well
+    (a test that listens on ::1 only checks that 127.0.0.1 does not answer there)."""
+    while True:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
+            port = sock.getsockname()[1]
+            if family == socket.AF_INET:
+                return port
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+                try:
+                    other.bind(("127.0.0.1", port))
+                except OSError:
+                    continue  # (taken on IPv4: another port)
+                return port
 
 
 ADDON_PACKAGE = "2055492159"  # the folder name AnkiWeb installs AnkiConnect under

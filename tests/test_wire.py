@@ -331,6 +331,10 @@ def test_ipv6_bind_and_closed_collection(tmp_path: Any) -> None:
     try:
         assert other.host == "::1"
         assert other.request({"action": "version", "version": 6}) == {"result": 6, "error": None}
+        # it listens on ::1 alone: 127.0.0.1 refuses (free_port chose a port free there too)
+        server = other.module("AnkiConnect") + "._instance['server']"
+        assert other.probe("result = [s.getsockname()[:2] for s in %s.listeners]"
+                           % server) == [["::1", port]]
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
         # close the profile: collection actions answer a clear error, the server keeps serving
