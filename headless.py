@@ -82,7 +82,7 @@ class Host:
         self._timers: List[_Timer] = []
         self.sync_auth = sync_auth
         self.feed: Any = None  # the events Feed (attach_events), told of every sync
-        self.worker = util.Worker(self.call_from_thread)  # each request's work, off the loop
+        self.worker = util.Worker(self.call_from_thread, linger=util.LINGER)  # each request's work
 
     def sync(self, col: Any, run: Callable[[Callable[[], Any]], Any]) -> None:
         """A normal sync of `col` with the server's login, through `run`; the media sync goes

@@ -39,7 +39,7 @@ class QtHost:
         self._timer.timeout.connect(self._housekeeping)
         self._hooks: List[Tuple[Any, Callable[..., None]]] = []
         # the request worker: each request's work off the main thread, its end back on it
-        self.worker = util.Worker(mw.taskman.run_on_main)
+        self.worker = util.Worker(mw.taskman.run_on_main, linger=util.LINGER)
 
     # -- watcher interface for web.Server ---------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import sys
 import threading
+import time
 import traceback
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
@@ -90,31 +91,94 @@ Done = Callable[[Any, Optional[BaseException]], None]
 SWITCH_INTERVAL = 0.001
 
 
+# How long the main thread waits for a job it has just handed to the worker before it goes back
+# to its loop: a job over by then is answered right away, without the two thread hops through
+# the loop (a Yomitan lookup takes half a millisecond, and the hops cost as much again); a
+# longer one ends through the loop. The window is held no longer than this per request.
+LINGER = 0.002
+
+
+class _Handoff:
+    """Between the main thread lingering on a job (Worker.submit) and the job: the job's end,
+    and the pieces it runs on the main thread meanwhile (Worker.run_on_main)."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.waiting = True  # the main thread still waits: hand over here, not through post
+        self.calls: Deque[Callable[[], None]] = collections.deque()
+        self.ended: Optional[Tuple[Any, Optional[BaseException]]] = None
+
+    def hand(self, call: Optional[Callable[[], None]] = None,
+             ended: Optional[Tuple[Any, Optional[BaseException]]] = None) -> bool:
+        """From the job: give the main thread `call` to run or the job's end; False once it
+        has stopped waiting (then post it)."""
+        with self.changed:
+            if not self.waiting:
+                return False
+            if call is not None:
+                self.calls.append(call)
+            self.ended = ended or self.ended
+            self.changed.notify()
+            return True
+
+    def wait(self, seconds: float) -> Optional[Tuple[Any, Optional[BaseException]]]:
+        """On the main thread: run the pieces handed over until the job ends (its end) or
+        `seconds` pass (None; nothing more is handed over after)."""
+        deadline = time.monotonic() + seconds
+        with self.changed:
+            while True:
+                while self.calls:
+                    call = self.calls.popleft()
+                    self.changed.release()
+                    try:
+                        call()
+                    finally:
+                        self.changed.acquire()
+                if self.ended is not None:
+                    self.waiting = False
+                    return self.ended
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.waiting = False
+                    return None
+                self.changed.wait(left)
+
+
 class Worker:
     """Runs jobs in one thread of its own; `post(func)` runs func on the main thread (thread-safe:
-    Anki's `mw.taskman.run_on_main`, or headless.Host.call_from_thread)."""
+    Anki's `mw.taskman.run_on_main`, or headless.Host.call_from_thread). `linger`: how long
+    submit waits for the job it was given (LINGER; 0: not at all)."""
 
     def __init__(self, post: Callable[[Callable[[], None]], None],
-                 name: str = "AnkiConnect") -> None:
+                 name: str = "AnkiConnect", linger: float = 0.0) -> None:
         self._post = post
         self._name = name
-        self._jobs: Deque[Tuple[Callable[[], Any], Done]] = collections.deque()
+        self._linger = linger
+        self._jobs: Deque[Tuple[Callable[[], Any], Done, Optional[_Handoff]]] = (
+            collections.deque())
         self._ready = threading.Condition()
         self._thread: Optional[threading.Thread] = None
         self._closed = False
+        self._handoff: Optional[_Handoff] = None  # the running job's, while it runs
         self.busy = False  # a job runs now (tests and the bench look)
 
     def submit(self, work: Callable[[], Any], done: Done) -> None:
         """Run `work()` in the worker thread; then `done(value, None)` on the main thread, or
-        `done(None, exception)` when it raised."""
+        `done(None, exception)` when it raised: before submit returns when the job ends within
+        `linger`, else later, through `post`."""
+        handoff = _Handoff() if self._linger > 0 else None
         with self._ready:
             if self._closed:
                 raise RuntimeError("the server is closing")
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
-            self._jobs.append((work, done))
+            self._jobs.append((work, done, handoff))
             self._ready.notify()
+        if handoff is not None:
+            ended = handoff.wait(self._linger)
+            if ended is not None:
+                done(*ended)
 
     def idle(self) -> bool:
         """No job runs and none waits."""
@@ -141,7 +205,9 @@ class Worker:
             finally:
                 finished.set()
 
-        self._post(run)
+        handoff = self._handoff
+        if handoff is None or not handoff.hand(run):
+            self._post(run)
         finished.wait()
         if "error" in box:
             raise box["error"]
@@ -161,8 +227,9 @@ class Worker:
                     self._ready.wait()
                 if not self._jobs:
                     return
-                work, done = self._jobs.popleft()
+                work, done, handoff = self._jobs.popleft()
                 self.busy = True
+            self._handoff = handoff
             interval = sys.getswitchinterval()
             sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
             try:
@@ -171,7 +238,9 @@ class Worker:
                 value, error = None, exc
             finally:
                 sys.setswitchinterval(interval)
-            self._deliver(done, value, error)
+                self._handoff = None
+            if handoff is None or not handoff.hand(ended=(value, error)):
+                self._deliver(done, value, error)
             self.busy = False  # (after: idle() holds once the end is queued on the main thread)
 
     def _deliver(self, done: Done, value: Any, error: Optional[BaseException]) -> None:

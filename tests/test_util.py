@@ -121,3 +121,38 @@ def test_the_request_worker_runs_jobs_one_after_another_off_the_main_thread() ->
     worker.close()
     with pytest.raises(RuntimeError, match="closing"):
         worker.submit(lambda: None, lambda value, error: None)
+
+
+def test_the_main_thread_lingers_on_a_short_job_and_answers_it_itself() -> None:
+    """Worker(linger=s): submit, called on the main thread, waits up to s for the job and runs
+    its `done` itself, without the round trip through the main loop (a Yomitan lookup is over
+    in half a millisecond: the two thread hops cost as much); a piece the job runs on the main
+    thread meanwhile runs in that wait; a job still running after s ends through the loop."""
+    import queue
+    import threading
+
+    posted: "queue.Queue[Any]" = queue.Queue()
+    worker = util.Worker(posted.put, linger=60.0)
+    main = threading.current_thread()
+    seen: List[Any] = []
+
+    def job() -> Any:
+        return worker.run_on_main(lambda: threading.current_thread() is main)
+
+    worker.submit(job, lambda value, error: seen.append((value, threading.current_thread())))
+    assert seen == [(True, main)] and posted.empty()  # all of it before submit returned
+
+    worker = util.Worker(posted.put, linger=0.01)
+    release, ran = threading.Event(), threading.Event()
+
+    def slow() -> Any:
+        assert release.wait(10)
+        return worker.run_on_main(lambda: ran.set() or "late")
+
+    worker.submit(slow, lambda value, error: seen.append(value))
+    assert len(seen) == 1  # submit gave up waiting: the job still runs
+    release.set()
+    while len(seen) < 2:
+        posted.get(timeout=10)()  # its piece on the main thread, then its end: the main loop's
+    assert seen[1] == "late" and ran.is_set()
+    worker.close()
