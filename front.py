@@ -261,6 +261,10 @@ class Front:
             except Exception as exc:  # a result made while it is encoded (Items) failed
                 value = {"result": None, "error": str(exc) or exc.__class__.__name__}
                 response = web.Response.json(value, headers=headers)
+            try:
+                response.head()  # (made here, in the worker)
+            except Exception:  # (h11 refuses a header: so does the connection, as it sends it)
+                pass
             self._log(req, value)
             return response
 

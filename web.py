@@ -91,7 +91,7 @@ class Response:
     made of many: jsonslices.pieces), which the connection lets go of one by one as it takes
     them; `body` is them joined."""
 
-    __slots__ = ("status", "headers", "pieces", "close")
+    __slots__ = ("status", "headers", "pieces", "close", "_head")
 
     def __init__(self, status: int = 200, body: bytes = b"",
                  headers: Optional[List[Tuple[str, str]]] = None, close: bool = False,
@@ -100,10 +100,24 @@ class Response:
         self.pieces = pieces if pieces is not None else [body] if body else []
         self.headers = list(headers or [])
         self.close = close
+        self._head: Optional[h11.Response] = None
 
     @property
     def body(self) -> bytes:
         return b"".join(self.pieces)
+
+    def head(self) -> h11.Response:
+        """h11's event for the status line and the headers, Content-Length included: made once,
+        by whoever calls first (front, in the request worker, once the answer is complete: the
+        main thread then only sends it); nothing about the response changes after."""
+        if self._head is None:
+            headers = list(self.headers)
+            headers.append(("Content-Length", str(sum(map(len, self.pieces)))))
+            if self.close:
+                headers.append(("Connection", "close"))
+            self._head = h11.Response(status_code=self.status, headers=headers,
+                                      reason=_REASONS.get(self.status, b""))
+        return self._head
 
     @classmethod
     def json(
@@ -277,14 +291,10 @@ class Connection:
             return
         self.busy = False
         self.last_activity = time.monotonic()
-        headers = [(k, v) for k, v in response.headers]
-        pieces, response.pieces = response.pieces, []  # taken: each let go once in `out`
-        headers.append(("Content-Length", str(sum(map(len, pieces)))))
-        if response.close:
-            headers.append(("Connection", "close"))
         try:
-            self._send(h11.Response(status_code=response.status, headers=headers,
-                                    reason=_REASONS.get(response.status, b"")))
+            head = response.head()
+            pieces, response.pieces = response.pieces, []  # taken: each let go once in `out`
+            self._send(head)
             pieces.reverse()
             while pieces:
                 piece = pieces.pop()
