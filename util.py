@@ -160,25 +160,34 @@ class Worker:
         self._thread: Optional[threading.Thread] = None
         self._closed = False
         self._handoff: Optional[_Handoff] = None  # the running job's, while it runs
+        self._unfinished = 0  # jobs submitted whose `done` has not run (main thread's)
         self.busy = False  # a job runs now (tests and the bench look)
 
     def submit(self, work: Callable[[], Any], done: Done) -> None:
         """Run `work()` in the worker thread; then `done(value, None)` on the main thread, or
         `done(None, exception)` when it raised: before submit returns when the job ends within
         `linger`, else later, through `post`."""
-        handoff = _Handoff() if self._linger > 0 else None
+        # (only when nothing earlier is still to end: its end, on its way through the loop,
+        # comes first)
+        handoff = _Handoff() if self._linger > 0 and not self._unfinished else None
+
+        def ended(value: Any, error: Optional[BaseException]) -> None:
+            self._unfinished -= 1
+            done(value, error)
+
         with self._ready:
             if self._closed:
                 raise RuntimeError("the server is closing")
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
-            self._jobs.append((work, done, handoff))
+            self._jobs.append((work, ended, handoff))
+            self._unfinished += 1
             self._ready.notify()
         if handoff is not None:
-            ended = handoff.wait(self._linger)
-            if ended is not None:
-                done(*ended)
+            end = handoff.wait(self._linger)
+            if end is not None:
+                ended(*end)
 
     def idle(self) -> bool:
         """No job runs and none waits."""

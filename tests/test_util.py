@@ -156,3 +156,23 @@ def test_the_main_thread_lingers_on_a_short_job_and_answers_it_itself() -> None:
         posted.get(timeout=10)()  # its piece on the main thread, then its end: the main loop's
     assert seen[1] == "late" and ran.is_set()
     worker.close()
+
+
+def test_a_job_lingered_on_never_ends_before_an_earlier_one() -> None:
+    """The main thread lingers only on a job that will run next with nothing earlier still to
+    end: an earlier job whose end is on its way through the loop ends first."""
+    import queue
+    import threading
+
+    posted: "queue.Queue[Any]" = queue.Queue()
+    release = threading.Event()
+    seen: List[str] = []
+    worker = util.Worker(posted.put, linger=0.05)
+    worker.submit(lambda: release.wait(10), lambda value, error: seen.append("first"))
+    assert seen == []  # still running after the linger
+    threading.Timer(0.01, release.set).start()  # it ends while the second is submitted
+    worker.submit(lambda: None, lambda value, error: seen.append("second"))
+    while len(seen) < 2:
+        posted.get(timeout=10)()
+    assert seen == ["first", "second"]
+    worker.close()
