@@ -37,7 +37,7 @@ def assemble(cfg: config.Config, dispatcher: Dispatcher, host: Any,
     the config's address, limits and error headers. `after_request(feed)` runs on the main
     thread once each request's answer is known."""
     hub = Hub(host.timer, size=cfg["eventBufferSize"], heartbeat=cfg["eventHeartbeatSeconds"])
-    feed = Feed(hub, CollectionWatcher(hub.publish), collection, host.call_soon)
+    feed = Feed(hub, CollectionWatcher, collection, host.call_soon, host.worker.submit)
     mcp = McpServer(cfg, dispatcher, hub)
     answer = front.Front(cfg, dispatcher, hub, mcp).answer
     after = None if after_request is None else (lambda: after_request(feed))
