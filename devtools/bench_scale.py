@@ -5,7 +5,8 @@ collection (issue "Scale").
   add-on; the longest gap between two ticks while a request runs is how long the window froze
   (nothing else runs on that thread meanwhile). Measured for addNotes of SCALE_BULK notes,
   notesInfo and cardsInfo of them, findNotes over the whole collection, and importPackage of a
-  deck of SCALE_BULK notes; REPEAT runs each, reported as the median and the longest.
+  deck of SCALE_BULK notes, and with an events subscriber: its arrival (the watcher's baseline)
+  and an addNote it hears of; REPEAT runs each, reported as the median and the longest.
 - Ratios on the large collection: findNotes of everything, notesInfo and cardsInfo of
   SCALE_READ notes, against the same work in this process.
 - Memory: the peak of what Python allocated in Anki (tracemalloc) while it answered notesInfo
@@ -17,8 +18,10 @@ ANKICONNECT_BENCH_SCALE_BULK=N changes SCALE_BULK (default 50,000).
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
@@ -62,6 +65,28 @@ def stalled(anki: Any, request: Callable[[], Any]) -> tuple:
     return took, anki.probe(STALL_READ), value
 
 
+WATCHING = ("result = __import__('sys').modules['2055492159.AnkiConnect']"
+            "._instance['feed'].watcher.active")
+
+
+def subscribe(anki: Any, sock: socket.socket) -> None:
+    """GET /events on `sock`; back once the watcher has its baseline."""
+    sock.sendall(b"GET /events HTTP/1.1\r\nHost: %s:%d\r\n\r\n"
+                 % (anki.host.encode(), anki.port))
+    while not anki.probe(WATCHING):
+        time.sleep(0.005)
+
+
+def heard(sock: socket.socket, nid: int) -> None:
+    """Read the stream until the note.added event of `nid`."""
+    seen = b""
+    while b'"noteIds":[%d]' % nid not in seen:
+        data = sock.recv(65536)
+        if not data:
+            raise RuntimeError("the events stream ended")
+        seen = seen[-4096:] + data
+
+
 def scale_phase(run: Any, notes: Callable[[str, int, str], List[Dict[str, Any]]]) -> Dict[str, Any]:
     """On `run` (an Anki with the add-on on a copy of the large collection): the stalls, the
     HTTP side of the ratios, and the memory figure."""
@@ -102,6 +127,16 @@ def scale_phase(run: Any, notes: Callable[[str, int, str], List[Dict[str, Any]]]
         client.call("deleteNotes", notes=client.call("findNotes", query="deck:Scale"))
         stall("importPackage %d notes" % len(nids),
               lambda: client.call("importPackage", path=package))
+    # an events subscriber (a note app): as it arrives the watcher reads every note id, and
+    # after each change it looks for what changed: both off the main thread
+    events = socket.create_connection((run.anki.host, run.anki.port), timeout=60)
+    try:
+        stall("events: a first subscriber joins", lambda: subscribe(run.anki, events))
+        for turn in range(REPEAT):
+            stall("addNote, an event to a subscriber", lambda turn=turn: heard(events, (
+                client.call("addNote", note=notes("scale heard %d" % turn, 1, "Scale")[0]))))
+    finally:
+        events.close()
     # the ratios: the same reads as the in-process side
     large = client.call("findNotes", query="deck:Large")
     read = large[:SCALE_READ]
