@@ -339,7 +339,15 @@ def notes_info(col: Any, nids: List[int]) -> list:
 
 
 def cards_info(col: Any, cids: List[int]) -> list:
-    """cardsInfo's answer (its main parts), made directly on `col`."""
+    """cardsInfo's answer (its main parts), made directly on `col`: with the answer buttons'
+    labels (`nextReviews`), as Anki's reviewer gets them (v3: two backend calls a card)."""
+    describe = getattr(col.sched, "describe_next_states", None)
+
+    def labels(card: Any) -> List[str]:
+        if describe is not None:
+            return list(describe(col._backend.get_scheduling_states(card.id)))
+        return [col.sched.nextIvlStr(card, ease, True) for ease in (1, 2, 3, 4)]
+
     result = []
     for cid in cids:
         card = col.get_card(cid)
@@ -350,7 +358,8 @@ def cards_info(col: Any, cids: List[int]) -> list:
             "modelName": model_["name"], "deckName": col.decks.name(card.did),
             "fields": {f["name"]: {"value": note.fields[f["ord"]], "order": f["ord"]}
                        for f in model_["flds"]},
-            "css": model_["css"], "interval": card.ivl, "note": card.nid})
+            "css": model_["css"], "interval": card.ivl, "note": card.nid,
+            "nextReviews": labels(card)})
     return result
 
 
