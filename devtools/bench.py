@@ -392,10 +392,16 @@ def in_process(collection: Optional[Path], fronts_new: List[Dict[str, Any]],
         col.close()
         return out
     did = col.decks.id("Bench", create=True)
-    notes = make(fronts_new)
-    # one col.add_notes call; one col.add_note per note before 23.10 (compat.add_notes)
-    out["addNotes"], _ = timed(lambda: compat.add_notes(col, [(n, did) for n in notes]))
-    nids = [n.id for n in notes]
+    made: List[Any] = []
+
+    def add() -> None:
+        # the notes made from their field values (col.new_note each, as a script does), then
+        # one col.add_notes call; one col.add_note per note before 23.10 (compat.add_notes)
+        made.extend(make(fronts_new))
+        compat.add_notes(col, [(n, did) for n in made])
+
+    out["addNotes"], _ = timed(add)
+    nids = [n.id for n in made]
     check = make(mixed(fronts_new))
     out["canAddNotes"] = best(lambda: [n.fields_check() for n in check])
 
