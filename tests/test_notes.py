@@ -345,6 +345,26 @@ def test_add_notes_v6_nulls_and_decks(anki, deck, models):
         'addNotes: parameter "notes" must be a list of objects (NoteObject), got {"a": 1}')
 
 
+def test_added_notes_are_anki_notes_each_with_a_guid_of_its_own(anki, deck):
+    """addNotes makes its notes as Anki does (its blank note of the note type, then the values):
+    each has a guid of its own, of the backend's form (base 91), its tags and its fields."""
+    w = uniq()
+    nids = anki.call("addNotes", notes=[basic(deck, "guid %d %s" % (i, w)) for i in range(5)])
+    rows = probe(anki, """
+result = col.db.all("select guid, mid, tags from notes where id in (%s)" %
+                    ",".join(str(n) for n in nids))
+made = col.new_note(col.models.by_name("Basic")).guid
+""" + "result = [result, made]", nids=nids)
+    guids = [row[0] for row in rows[0]]
+    alphabet = set(rows[1]) | set(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~")
+    assert len(guids) == 5 and len(set(guids)) == 5
+    assert all(0 < len(g) <= 11 and set(g) <= alphabet for g in guids)
+    assert [row[2] for row in rows[0]] == [" t1 "] * 5
+    assert [note_state(anki, n)["fields"]["Front"] for n in nids] == [
+        "guid %d %s" % (i, w) for i in range(5)]
+
+
 def test_add_notes_v6_sample(anki, deck, web, media_files):
     base, files = web
     files["/cat.mp3"] = b"meow"
