@@ -7,8 +7,8 @@ codec instead of one long one.
 Why: the request worker (util.Worker) parses bodies and encodes answers off the main thread, but
 one call of the C codec holds the GIL from start to end, and the main thread waits for it: a
 24 MB notesInfo answer held it for half a second, an 8 MB addNotes body for a fifth of one.
-Between two calls the interpreter hands the GIL over (every sys.getswitchinterval(), 5 ms), so
-Anki's window goes on.
+Between two calls the interpreter can hand the GIL over (every sys.getswitchinterval(): 1 ms
+while a request works, util.SWITCH_INTERVAL), so Anki's window goes on.
 
 - dumps: a list of more than SLICE items is encoded SLICE items per call; a dict, or a list,
   that holds such a list (within DEPTH levels) is written piece by piece around it. Anything else
