@@ -314,11 +314,14 @@ def test_reload_collection_refreshes_every_window(anki):
     anki.probe(
         "import builtins\n"
         "from aqt import gui_hooks\n"
-        "seen = []\n"
+        "import threading, traceback\n"
+        "seen, where = [], []\n"
         "def hook(changes, handler):\n"
         "    seen.append(sorted(f.name for f in changes.DESCRIPTOR.fields\n"
         "                       if f.type == f.TYPE_BOOL and getattr(changes, f.name)))\n"
-        "builtins._ac_test_reload = (hook, seen)\n"
+        "    where.append((threading.current_thread().name, repr(handler),\n"
+        "                  ''.join(traceback.format_stack(limit=12))))\n"
+        "builtins._ac_test_reload = (hook, seen, where)\n"
         "gui_hooks.operation_did_execute.append(hook)")
     try:
         reply = anki.invoke("reloadCollection")
@@ -326,16 +329,17 @@ def test_reload_collection_refreshes_every_window(anki):
         seen = anki.probe(
             "import builtins\n"
             "from aqt import gui_hooks\n"
-            "hook, seen = builtins._ac_test_reload\n"
+            "hook, seen, where = builtins._ac_test_reload\n"
             "gui_hooks.operation_did_execute.remove(hook)\n"
             "del builtins._ac_test_reload\n"
-            "result = seen")
+            "result = [seen, where]")
+    seen, where = seen
     assert reply == {"result": None, "error": None}
     every = anki.probe("from anki.collection import OpChanges\n"
                        "result = sorted(f.name for f in OpChanges.DESCRIPTOR.fields "
                        "if f.type == f.TYPE_BOOL)")
     assert "card" in every and "deck" in every
-    assert seen == [every]
+    assert seen == [every], where  # (where each refresh came from, should one more come)
 
 
 # -- declared param types -------------------------------------------------------------------
