@@ -6,7 +6,7 @@ match on (../shared/spec/actions.md)."""
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any, Iterable, List, Set
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Set
 
 from ..context import NO_COLLECTION, ApiError
 from ..util import is_id, select_in
@@ -104,3 +104,26 @@ def check_path(ctx: Context, path: Any) -> str:
         except ValueError:  # different drives on Windows
             continue
     raise Exception("path is not in a folder allowed by config allowedPaths: %s" % path)
+
+
+def note_maker(col: Any, model: Dict[str, Any]) -> Callable[[], Any]:
+    """What col.new_note(model) gives, without its backend call per note (a fifth of a 5,000-note
+    addNotes; 2.1.50 to 26.09): the backend's blank note of the note type once, at the first
+    call, then a copy of it with a guid of its own (anki.utils.guid64: a random 64-bit number in
+    base 91, the form the backend's own guids take)."""
+    import copy
+
+    from anki.utils import guid64
+
+    blank: List[Any] = []
+
+    def make() -> Any:
+        if not blank:
+            blank.append(col.new_note(model))
+        note = copy.copy(blank[0])
+        note.guid = guid64()
+        note.tags = list(blank[0].tags)
+        note.fields = list(blank[0].fields)
+        return note
+
+    return make

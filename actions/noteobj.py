@@ -24,7 +24,7 @@ from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Set,
 
 from ..context import Context
 from ..util import select_in
-from .common import escape, get_deck_id, get_model
+from .common import escape, get_deck_id, get_model, note_maker
 from .media import file_bytes, store_content
 
 ERR_EMPTY = "cannot create note because it is empty"
@@ -304,29 +304,6 @@ class Candidate:
             self.note.tags = self.tags
         self.note.fields = list(self.fields(final))
         return self.note
-
-
-def note_maker(col: Any, model: Dict[str, Any]) -> Callable[[], Any]:
-    """What col.new_note(model) gives, without its backend call per note (a fifth of a 5,000-note
-    addNotes; 2.1.50 to 26.09): the backend's blank note of the note type once, at the first
-    call, then a copy of it with a guid of its own (anki.utils.guid64: a random 64-bit number in
-    base 91, the form the backend's own guids take)."""
-    import copy
-
-    from anki.utils import guid64
-
-    blank: List[Any] = []
-
-    def make() -> Any:
-        if not blank:
-            blank.append(col.new_note(model))
-        note = copy.copy(blank[0])
-        note.guid = guid64()
-        note.tags = list(blank[0].tags)
-        note.fields = list(blank[0].fields)
-        return note
-
-    return make
 
 
 class Lookups:
