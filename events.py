@@ -340,8 +340,10 @@ class Feed:
                     func(col)
 
         def done(_value: Any, error: Optional[BaseException]) -> None:
-            if error is not None:
-                self._guarded(lambda: _raise(error))
+            if isinstance(error, Exception):
+                self._failed(error)
+            elif error is not None:
+                raise error
             with self._lock:
                 self._flush()
 
@@ -383,20 +385,24 @@ class Feed:
         try:
             func()
         except Exception as exc:
-            print("AnkiConnect: tracking changes failed: %r" % exc)
-            with self._lock:
-                self.watcher.stop()
-                self._held.clear()
-            self.hub.tracking_stopped()
-            self.hub.publish(RESET, {"reason": "tracking changes failed: %s" % exc,
-                                     "lastEventId": self.hub.last_id()})
-            if threading.current_thread() is threading.main_thread():
-                try:
-                    self._start()
-                except Exception:  # (the server closes)
-                    pass
-            else:  # (Anki's thread, deleting): from the main thread, at the next change
-                self._restart = True
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        """The watcher failed: subscribers get a reset, and tracking starts again."""
+        print("AnkiConnect: tracking changes failed: %r" % exc)
+        with self._lock:
+            self.watcher.stop()
+            self._held.clear()
+        self.hub.tracking_stopped()
+        self.hub.publish(RESET, {"reason": "tracking changes failed: %s" % exc,
+                                 "lastEventId": self.hub.last_id()})
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._start()
+            except Exception:  # (the server closes)
+                pass
+        else:  # (Anki's thread, deleting): from the main thread, at the next change
+            self._restart = True
 
     def sync_started(self) -> None:
         self.scan()  # what changed before belongs before the sync
@@ -418,6 +424,3 @@ class Feed:
                 self.watcher.stop()
         self._publish("profile.closed", {"profile": name})
 
-
-def _raise(error: BaseException) -> None:
-    raise error
