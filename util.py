@@ -187,7 +187,10 @@ class Worker:
         if handoff is not None:
             end = handoff.wait(self._linger)
             if end is not None:
-                ended(*end)
+                try:
+                    ended(*end)
+                except Exception:  # as one posted through the loop would: not into the caller
+                    traceback.print_exc()
 
     def idle(self) -> bool:
         """No job runs and none waits."""

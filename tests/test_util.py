@@ -158,6 +158,28 @@ def test_the_main_thread_lingers_on_a_short_job_and_answers_it_itself() -> None:
     worker.close()
 
 
+def test_an_end_that_raises_while_lingered_on_is_printed_not_raised_into_submit(
+        capsys: Any) -> None:
+    """A job's `done` that raises in the main thread's wait goes where one posted through the
+    loop goes (printed), not out of submit into its caller: dispatch.InOrder would otherwise
+    take the next request's turn twice. The worker serves the next job as before."""
+    import queue
+
+    posted: "queue.Queue[Any]" = queue.Queue()
+    worker = util.Worker(posted.put, linger=60.0)
+    seen: List[Any] = []
+
+    def broken(value: Any, error: Any) -> None:
+        seen.append(value)
+        raise ValueError("the answer could not be given")
+
+    worker.submit(lambda: 1, broken)  # does not raise
+    worker.submit(lambda: 2, lambda value, error: seen.append(value))
+    assert seen == [1, 2] and posted.empty()
+    assert "ValueError: the answer could not be given" in capsys.readouterr().err
+    worker.close()
+
+
 def test_a_job_lingered_on_never_ends_before_an_earlier_one() -> None:
     """The main thread lingers only on a job that will run next with nothing earlier still to
     end: an earlier job whose end is on its way through the loop ends first."""
