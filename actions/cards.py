@@ -21,7 +21,7 @@ from ..context import Context
 from ..jsonslices import Items
 from ..registry import api
 from ..util import chunks, select_in
-from .common import get_card
+from .common import InfoCache, get_card
 from .shapes_cards import CardAnswer, CardInfo, CardModTime, NoCard
 
 QUEUE_SUSPENDED = -1
@@ -408,42 +408,6 @@ def cardsModTime(ctx: Context, cards: List[CardId]) -> List[Union[CardModTime, N
     return result
 
 
-class _InfoCache:
-    """Per-request lookups that many cards share: notes, note types, deck names."""
-
-    def __init__(self, col: Any) -> None:
-        self.col = col
-        self.notes: Dict[int, Tuple[Any, Dict[str, Any]]] = {}
-        self.models: Dict[int, Tuple[str, str, List[Tuple[str, int]]]] = {}
-        self.decks: Dict[int, str] = {}
-
-    def model(self, mid: int) -> Tuple[str, str, List[Tuple[str, int]]]:
-        entry = self.models.get(mid)
-        if entry is None:
-            model = self.col.models.get(mid)
-            entry = (model["name"], model["css"],
-                     [(fld["name"], fld["ord"]) for fld in model["flds"]])
-            self.models[mid] = entry
-        return entry
-
-    def note(self, nid: int) -> Tuple[Any, Dict[str, Any]]:
-        entry = self.notes.get(nid)
-        if entry is None:
-            note = self.col.get_note(nid)
-            values = note.fields
-            fields = {name: {"value": values[order], "order": order}
-                      for name, order in self.model(note.mid)[2]}
-            entry = (note, fields)
-            self.notes[nid] = entry
-        return entry
-
-    def deck(self, did: int) -> str:
-        name = self.decks.get(did)
-        if name is None:
-            name = self.decks[did] = self.col.decks.name(did)
-        return name
-
-
 @api(effect="read")
 def cardsInfo(ctx: Context, cards: List[CardId]) -> Items[Union[CardInfo, NoCard]]:
     """What each card is and holds, in the order of `cards`.
@@ -459,10 +423,11 @@ def cardsInfo(ctx: Context, cards: List[CardId]) -> Items[Union[CardInfo, NoCard
     from anki.errors import NotFoundError
 
     col = ctx.col
-    cache = _InfoCache(col)
+    cache = InfoCache(col)
     next_review_labels = compat.next_review_labels(col)
 
     def info(part: List[CardId]) -> List[Union[CardInfo, NoCard]]:
+        cache.notes = {}  # (letting go of 50,000 notes at the end, at once, held the GIL)
         result: List[Union[CardInfo, NoCard]] = []
         for cid in part:
             if not -_INT64 <= cid < _INT64:

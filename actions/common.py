@@ -6,7 +6,7 @@ match on (../shared/spec/actions.md)."""
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Set
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Set, Tuple
 
 from ..context import NO_COLLECTION, ApiError
 from ..util import is_id, select_in
@@ -131,3 +131,40 @@ def note_maker(col: Any, model: Dict[str, Any]) -> Callable[[], Any]:
         return note
 
     return make
+
+
+class InfoCache:
+    """What many cards of a cardsInfo request share: note types and deck names; notes, within
+    one chunk of it."""
+
+    def __init__(self, col: Any) -> None:
+        self.col = col
+        self.notes: Dict[int, Tuple[Any, Dict[str, Any]]] = {}
+        self.models: Dict[int, Tuple[str, str, List[Tuple[str, int]]]] = {}
+        self.decks: Dict[int, str] = {}
+
+    def model(self, mid: int) -> Tuple[str, str, List[Tuple[str, int]]]:
+        entry = self.models.get(mid)
+        if entry is None:
+            model = self.col.models.get(mid)
+            entry = (model["name"], model["css"],
+                     [(fld["name"], fld["ord"]) for fld in model["flds"]])
+            self.models[mid] = entry
+        return entry
+
+    def note(self, nid: int) -> Tuple[Any, Dict[str, Any]]:
+        entry = self.notes.get(nid)
+        if entry is None:
+            note = self.col.get_note(nid)
+            values = note.fields
+            fields = {name: {"value": values[order], "order": order}
+                      for name, order in self.model(note.mid)[2]}
+            entry = (note, fields)
+            self.notes[nid] = entry
+        return entry
+
+    def deck(self, did: int) -> str:
+        name = self.decks.get(did)
+        if name is None:
+            name = self.decks[did] = self.col.decks.name(did)
+        return name
