@@ -51,6 +51,29 @@ def test_loads_gives_json_loads_own_value(value: Any) -> None:
         assert json.dumps(got) == json.dumps(want)
 
 
+# Small text that orjson (Anki's, which loads reads small text with) reads otherwise than json,
+# or refuses: loads gives json.loads's value or error for each.
+EDGES = ["[18446744073709551616]", "[-9223372036854775809]", '{"id": 123456789012345678901}',
+         "[9223372036854775807, -9223372036854775808, 18446744073709551615]",
+         "[1e400, -1e400]", "[NaN, Infinity, -Infinity]", '["\\ud800", "\\udc00x"]',
+         '["\\ud83d\\ude00"]', '{"a": 1, "a": 2}', "[1.0, -0, -0.0, 4.9e-324, 1e308]",
+         "[" * 3000 + "]" * 3000, '"\u00e9\u2028"', "[1,]", '{"a" 1}', "\ufeff[1]", "[1] x",
+         '["tab\there"]', "", "  "]
+
+
+@pytest.mark.parametrize("text", EDGES, ids=range(len(EDGES)))
+def test_small_text_reads_as_json_loads_reads_it(text: str) -> None:
+    try:
+        want: Any = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        with pytest.raises(type(exc)) as got:
+            jsonslices.loads(text)
+        assert str(got.value) == str(exc)
+        return
+    got_value = jsonslices.loads(text)
+    assert json.dumps(got_value) == json.dumps(want)  # an int stays an int: its text differs
+
+
 def test_a_large_request_body_as_yomitan_and_importers_send_it() -> None:
     notes = [{"deckName": "Japanese::Vocab", "modelName": "Yomitan", "fields": {
         "Expression": "\u8aad\u3080 %d" % i, "Reading": "\u3088\u3080"}, "tags": ["yomitan"],
