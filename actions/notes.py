@@ -16,7 +16,7 @@ from ..context import Context
 from ..registry import api
 from ..schema import OWN_ITEMS, Message
 from . import noteobj
-from ..jsonslices import Items
+from ..jsonslices import Ids, Items
 from ..util import chunks, select_in
 from .common import existing_ids, get_note
 from .noteobj import NoteObject
@@ -474,7 +474,7 @@ def findNotes(ctx: Context, query: Optional[str] = None) -> List[int]:
     """
     if query is None:
         return []
-    return list(ctx.col.find_notes(query))
+    return Ids(ctx.col.find_notes(query))  # (written fast: jsonslices.Ids)
 
 
 def _rows(col: Any, sql: str, ids: List[int]) -> List[Any]:

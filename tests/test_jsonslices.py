@@ -33,6 +33,13 @@ SHAPES: List[Any] = [
     [[list(range(300)) for _ in range(3)] for _ in range(300)],  # deeper than DEPTH
     {1: list(range(1000)), None: "x", 2.5: [1] * 300},  # keys json.dumps makes strings
     [float("nan"), float("inf"), -float("inf")] * 200,
+    # findNotes, findCards: written by orjson
+    jsonslices.Ids(), jsonslices.Ids([1700000000000, -1]),
+    {"result": jsonslices.Ids(range(1700000000000, 1700000100000)), "error": None},
+    {"result": [{"result": jsonslices.Ids(range(-3000, 3000)), "error": None},
+                {"result": jsonslices.Ids([7]), "error": None}], "error": None},  # a multi
+    # the ends of 64 bits, and beyond them (json writes those itself)
+    jsonslices.Ids([2 ** 63 - 1, -2 ** 63, 2 ** 64 - 1, 2 ** 64, -2 ** 63 - 1, 0] * 3000),
 ]
 
 
