@@ -51,6 +51,17 @@ def select_in(db: Any, sql: str, ids: Sequence[Any], size: int = CHUNK) -> List[
     return rows
 
 
+LET_GO = 1000  # items let go of at a time (let_go)
+
+
+def let_go(values: List[Any], size: int = LET_GO) -> None:
+    """Empty the list `values`, `size` items at a time from its end. Letting go of 50,000 notes
+    at once frees them all in one step of the interpreter, which holds the GIL (Anki's window
+    waited 100 ms for it); between two of these steps it can hand the GIL over."""
+    while values:
+        del values[-size:]
+
+
 def in_worker(func: Callable[[], T], turn: Callable[[], None],
               wake: Callable[[], None] = lambda: None) -> T:
     """`func()` in a worker thread while `turn()` runs the caller's event loop, again and again

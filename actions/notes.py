@@ -17,7 +17,7 @@ from ..registry import api
 from ..schema import OWN_ITEMS, Message
 from . import noteobj
 from ..jsonslices import Ids, Items
-from ..util import chunks, select_in
+from ..util import chunks, let_go, select_in
 from .common import existing_ids, get_note
 from .noteobj import NoteObject
 from .shapes_notes import CanAddDetail, NoNote, NoteInfo, NoteModTime
@@ -107,7 +107,9 @@ def addNotes(ctx: Context, notes: NoteObjects) -> List[Optional[int]]:
     cands = noteobj.parse_all(ctx, notes)
     noteobj.check(ctx, cands, sequential=True)
     _add(ctx, "addNotes", cands)
-    return [c.note.id if c.error is None else None for c in cands]
+    ids = [c.note.id if c.error is None else None for c in cands]
+    let_go(cands)
+    return ids
 
 
 def _checked(ctx: Context, notes: List[Any]) -> List[noteobj.Candidate]:

@@ -164,6 +164,25 @@ def test_an_answer_that_arrives_later_is_logged_when_it_arrives(tmp_path: Any) -
     assert entry["reply"] == {"result": 5, "error": None}
 
 
+def test_a_large_request_is_logged_whole_before_its_lists_are_let_go(tmp_path: Any) -> None:
+    """A request's large lists are let go of a slice at a time once it is answered
+    (util.let_go): only after the action ran and the request log has them whole."""
+    log = tmp_path / "api.log"
+    cfg = config.load_config({"apiLogPath": str(log)}, {})
+    notes = [{"fields": {"Front": "n %d" % i}} for i in range(5000)]
+    dispatcher = FakeDispatcher()
+    lengths: List[int] = []
+    handle = dispatcher.handle
+    dispatcher.handle = lambda req, facts: (  # type: ignore[method-assign]
+        lengths.append(len(req["params"]["notes"])) or handle(req, facts))
+    status, _, reply = served(front.Front(cfg, dispatcher).answer(
+        post({"action": "addNotes", "version": 6, "params": {"notes": notes}})))
+    assert status == 200 and reply["error"] is None and lengths == [5000]
+    entry = json.loads(log.read_text(encoding="utf-8"))
+    assert entry["request"]["params"]["notes"] == notes
+    assert dispatcher.seen[0][0]["params"]["notes"] == []  # let go of, after all that
+
+
 def test_an_error_in_the_front_is_a_500_not_a_crash() -> None:
     class Broken(FakeDispatcher):
         def handle(self, req: Any, facts: Any) -> Any:

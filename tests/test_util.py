@@ -66,6 +66,14 @@ def test_select_in_binds_each_chunk_at_every_placeholder() -> None:
     assert [args for _sql, args in db.queries] == [(10, 10), (12, 12)]
 
 
+def test_let_go_empties_a_list_a_slice_at_a_time() -> None:
+    values = list(range(2500))
+    kept = values[:10]
+    util.let_go(values, size=1000)
+    assert values == [] and kept == list(range(10))
+    util.let_go(values)  # an empty one too
+
+
 def test_in_worker_turns_the_loop_until_the_worker_ends() -> None:
     import threading
 
