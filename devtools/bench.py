@@ -497,6 +497,7 @@ class Run:
         self.subs: List[Any] = []
         self.subscribers: Optional[Subscribers] = None
         self.headless = headless
+        self.collection = collection  # (its copy is the Anki's)
         if headless:
             (base / "User 1").mkdir()
             own = base / "User 1" / "collection.anki2"
@@ -778,12 +779,10 @@ def scale(large: Path) -> None:
     collection, one Anki with the add-on."""
     run = Run(collection=large)
     try:
-        found = bench_scale.scale_phase(run, note_objects)
+        found = bench_scale.scale_phase(run, note_objects, notes_info, cards_info)
     finally:
         run.close()
-    direct = bench_scale.in_process_reads(large, found["read"], found["read_cards"],
-                                          notes_info, cards_info)
-    bench_scale.report_scale(found, direct, LARGE)
+    bench_scale.report_scale(found, LARGE)
 
 
 def report_headless(addon: Run, alone: Run, addon_large: Run, alone_large: Run,
