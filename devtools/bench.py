@@ -26,7 +26,7 @@ import threading
 import time
 import zlib
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 # As for the Anki under test (harness.start_anki): no Rust backtrace for every backend error on
@@ -416,54 +416,69 @@ def cards_info(col: Any, cids: List[int]) -> list:
     return result
 
 
-def in_process(collection: Optional[Path], fronts_new: List[Dict[str, Any]],
-               lookup: List[Dict[str, Any]]) -> Dict[str, float]:
+class InProcess:
     """The same work done directly on Collection, in this process (on a copy of `collection`,
-    or on a new empty collection)."""
-    from anki.collection import Collection
+    or on a new empty collection), asked for as an action is: `call(action, **params)`."""
 
-    tmp = Path(tempfile.mkdtemp()) / "collection.anki2"
-    if collection is not None:
-        shutil.copyfile(collection, tmp)
-    col = Collection(str(tmp))
-    out: Dict[str, float] = {}
-    model = col.models.by_name("Basic")
+    def __init__(self, collection: Optional[Path] = None) -> None:
+        from anki.collection import Collection
 
-    def make(objs: List[Dict[str, Any]]) -> list:
+        self.folder = Path(tempfile.mkdtemp())
+        tmp = self.folder / "collection.anki2"
+        if collection is not None:
+            shutil.copyfile(collection, tmp)
+        self.col = Collection(str(tmp))
+        self.model = self.col.models.by_name("Basic")
+
+    def fresh(self) -> None:  # (as Client's)
+        pass
+
+    def make(self, objs: List[Dict[str, Any]]) -> list:
+        """The notes made from their field values (col.new_note each, as a script does)."""
         notes = []
         for obj in objs:
-            note = col.new_note(model)
+            note = self.col.new_note(self.model)
             for name, value in obj["fields"].items():
                 note[name] = value
             note.tags = list(obj["tags"])
             notes.append(note)
         return notes
 
-    if lookup:
-        notes = make(lookup)
-        out["lookup"] = best(lambda: [n.fields_check() for n in notes], 11)
-        col.close()
-        return out
-    did = col.decks.id("Bench", create=True)
-    made: List[Any] = []
+    def call(self, action: str, **params: Any) -> Any:
+        col = self.col
+        if action == "createDeck":
+            return col.decks.id(params["deck"], create=True)
+        if action == "addNotes":
+            # the notes made, then one col.add_notes call; one col.add_note per note before
+            # 23.10 (compat.add_notes)
+            notes = self.make(params["notes"])
+            did = col.decks.id(params["notes"][0]["deckName"])
+            compat.add_notes(col, [(n, did) for n in notes])
+            return [n.id for n in notes]
+        if action in ("canAddNotes", "canAddNotesWithErrorDetail"):
+            return [n.fields_check() for n in self.make(params["notes"])]
+        if action == "notesInfo":
+            return notes_info(col, params["notes"])
+        if action == "cardsInfo":
+            return cards_info(col, params["cards"])
+        if action == "findCards":
+            return list(col.find_cards(params["query"]))
+        raise ValueError("no in-process floor for %s" % action)
 
-    def add() -> None:
-        # the notes made from their field values (col.new_note each, as a script does), then
-        # one col.add_notes call; one col.add_note per note before 23.10 (compat.add_notes)
-        made.extend(make(fronts_new))
-        compat.add_notes(col, [(n, did) for n in made])
+    def close(self) -> None:
+        self.col.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
-    out["addNotes"], _ = timed(add)
-    nids = [n.id for n in made]
-    check = make(mixed(fronts_new))
-    out["canAddNotes"] = best(lambda: [n.fields_check() for n in check])
 
-    out["notesInfo"] = best(lambda: notes_info(col, nids))
-    cids = col.find_cards("deck:Bench")
-
-    out["cardsInfo"] = best(lambda: cards_info(col, cids))
-    col.close()
-    return out
+def in_process_lookup(collection: Path, lookup: List[Dict[str, Any]]) -> float:
+    """The lookup's notes checked in process, on a copy of `collection`: note.fields_check()
+    each (median of 11)."""
+    floor = InProcess(collection)
+    try:
+        notes = floor.make(lookup)
+        return best(lambda: [n.fields_check() for n in notes], 11)
+    finally:
+        floor.close()
 
 
 def mixed(fronts: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -536,13 +551,34 @@ class Run:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def rotated(runs: List[Run], turn: int) -> List[Run]:
+class Floor:
+    """The in-process floor (InProcess on a new collection), measured as one more run: it takes
+    its turn with the Ankis in every measurement. This machine's speed changes by up to 2x from
+    one minute to the next: a floor measured minutes apart from the HTTP side made a ratio of
+    1.3x read 2.3x."""
+
+    headless = False
+    subscribers = None
+
+    def __init__(self) -> None:
+        self.client = InProcess()
+        self.times: Dict[str, Optional[float]] = {}
+        self.errors: Dict[str, str] = {}
+        self.nids: List[int] = []
+
+    measure = Run.measure
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def rotated(runs: List[Any], turn: int) -> List[Any]:
     """The runs in the order of this turn: each is first as often as the others."""
     k = turn % len(runs)
     return runs[k:] + runs[:k]
 
 
-def interleaved(runs: List[Run], name: str, func: Callable[[Run], Any], repeats: int = 3) -> None:
+def interleaved(runs: List[Any], name: str, func: Callable[[Any], Any], repeats: int = 3) -> None:
     """A repeatable read, first once on each run (its value untimed), then `repeats` turns in
     which every run does it once, in rotating order: run.times[name], the median."""
     timings: Dict[int, List[float]] = {id(run): [] for run in runs}
@@ -563,13 +599,15 @@ def interleaved(runs: List[Run], name: str, func: Callable[[Run], Any], repeats:
             run.times[name] = statistics.median(timings[id(run)])
 
 
-def bulk_phase(subscribers: int) -> List[Run]:
+def bulk_phase(subscribers: int) -> Tuple[List[Run], Dict[str, Optional[float]]]:
     """New, empty profiles: round trips, idle wake-ups, and the 5,000-note actions. One Anki
     without subscribers; with `subscribers`, two more side by side: one with that many
     subscribers and one without again (for the noise). Every measurement alternates between
-    them, in rotating order, and only one Anki works at a time."""
+    them and the in-process floor (Floor), in rotating order, and only one works at a time.
+    The runs, and the floor's times."""
     fronts = note_objects("bench front", BULK, "Bench")
     runs: List[Run] = []
+    floor = Floor()
     try:
         runs.append(Run())
         if subscribers:
@@ -591,11 +629,12 @@ def bulk_phase(subscribers: int) -> List[Run]:
         for conn in keep_conns.values():
             conn.close()
         idle_wakeups([run for run in runs if not run.headless])
-        for run in runs:
+        measured: List[Any] = [runs[0], floor] + runs[1:]  # the floor next to the first Anki
+        for run in measured:
             run.client.call("createDeck", deck="Bench")
             if run.subscribers is not None:  # its deck.changed reaches everyone first
                 wait_for(lambda: min(s.types.get("deck.changed", 0) for s in run.subs) > 0)
-        for run in runs:
+        for run in measured:
             run.client.fresh()
             began = time.perf_counter()
             nids = run.measure("addNotes", lambda: run.client.call("addNotes", notes=fronts))
@@ -607,10 +646,11 @@ def bulk_phase(subscribers: int) -> List[Run]:
                 delivered = run.subscribers.wait_notes("note.added", len(run.nids))
                 run.delivered = None if delivered is None else delivered - began
         check = mixed(fronts)
-        interleaved(runs, "canAddNotes", lambda run: run.client.call("canAddNotes", notes=check))
-        interleaved(runs, "canAddNotesWithErrorDetail",
+        interleaved(measured, "canAddNotes",
+                    lambda run: run.client.call("canAddNotes", notes=check))
+        interleaved(measured, "canAddNotesWithErrorDetail",
                     lambda run: run.client.call("canAddNotesWithErrorDetail", notes=check))
-        with_notes = [run for run in runs if run.nids]
+        with_notes = [run for run in measured if run.nids]
         interleaved(with_notes, "notesInfo",
                     lambda run: run.client.call("notesInfo", notes=run.nids))
         cids = {id(run): run.client.call("findCards", query="deck:Bench") for run in with_notes}
@@ -619,7 +659,8 @@ def bulk_phase(subscribers: int) -> List[Run]:
     finally:
         for run in runs:
             run.close()
-    return runs
+        floor.close()
+    return runs, floor.times
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 20) -> bool:
@@ -704,14 +745,13 @@ def main() -> None:
     if not hasattr(Collection, "add_notes"):
         print("in-process addNotes: one col.add_note per note (this release has no "
               "col.add_notes)")
-    bulk = bulk_phase(SUBSCRIBERS)
+    bulk, direct = bulk_phase(SUBSCRIBERS)
     alone = bulk.pop()  # the headless server (last); the rest are Ankis with the add-on
     plain = bulk[0]
     new_conn, keep, wakeups, timer_active = (plain.new_conn, plain.keep, plain.wakeups,
                                              plain.timer_active)
     http_times, errors = plain.times, plain.errors
     fronts = note_objects("bench front", BULK, "Bench")
-    direct = in_process(None, fronts, [])
     start, large = timed(build_large_collection)
     print("large collection: %d notes (%.1f s to build or load from cache)" % (LARGE, start))
     lookup = yomitan_lookup()
@@ -719,7 +759,7 @@ def main() -> None:
     looked_alone = looked.pop()
     lookups, bulk_large = looked[0].lookups, looked[0].times.get("bulk")
     errors.update(looked[0].errors)
-    direct_lookup = in_process(large, [], lookup)["lookup"]
+    direct_lookup = in_process_lookup(large, lookup)
 
     print()
     print("version round trip             median      p99")
@@ -737,7 +777,8 @@ def main() -> None:
                "cardsInfo": "target <= 1.3x"}
     baseline = {"canAddNotesWithErrorDetail": "canAddNotes"}
     notes = {"canAddNotes": "in-process: note.fields_check() per note",
-             "canAddNotesWithErrorDetail": "in-process: note.fields_check() per note"}
+             "canAddNotesWithErrorDetail": "in-process: note.fields_check() per note",
+             "addNotes": "in-process: col.new_note per note, then col.add_notes"}
     for name in ["addNotes", "canAddNotes", "canAddNotesWithErrorDetail", "notesInfo", "cardsInfo"]:
         ours = http_times.get(name)
         ref = direct.get(baseline.get(name, name))
@@ -747,7 +788,8 @@ def main() -> None:
         print("  %-28s %7.3f s  %7.3f s  %6.2fx   (%s)" % (
             name, ours, ref, ours / ref, "; ".join(filter(None, [targets[name],
                                                                  notes.get(name)]))))
-    print("  (repeatable reads: median of 3 runs each side; addNotes: one run each side)")
+    print("  (the two sides taking turns; repeatable reads: median of 3 runs each side; addNotes:"
+          " one run each side)")
     print()
     check_costs(fronts, http_times)
     print()
