@@ -474,25 +474,30 @@ class _Other:
         return self._stripped
 
 
-def _existing_by_checksum(col: Any, csums: Set[int]) -> Dict[int, List[_Other]]:
+def _existing_by_checksum(col: Any, csums: Set[int], decks: bool) -> Dict[int, List[_Other]]:
+    """The existing notes with these checksums; with `decks`, each with the decks of its cards
+    (home decks too, for cards in filtered decks), read in the same query (Yomitan's deck-scoped
+    lookup: one backend call fewer)."""
     found: Dict[int, List[_Other]] = {}
-    sql = "select id, mid, flds, csum from notes where csum in (%s)"
-    for nid, mid, flds, csum in select_in(col.db, sql, sorted(csums)):
-        found.setdefault(csum, []).append(_Other(nid, mid, flds.split("\x1f", 1)[0]))
-    return found
-
-
-def _fill_decks(col: Any, others: List[_Other]) -> None:
-    """The decks (home deck too, for cards in filtered decks) of the given existing notes."""
-    by_nid = {o.nid: o for o in others if o.nid is not None and o.dids is None}
-    dids: Dict[int, Set[int]] = {}
-    for nid, o in by_nid.items():
-        o.dids = dids[nid] = set()
-    sql = "select nid, did, odid from cards where nid in (%s)"
-    for nid, did, odid in select_in(col.db, sql, list(dids)):
-        dids[nid].add(did)
+    if not decks:
+        sql = "select id, mid, flds, csum from notes where csum in (%s)"
+        for nid, mid, flds, csum in select_in(col.db, sql, sorted(csums)):
+            found.setdefault(csum, []).append(_Other(nid, mid, flds.split("\x1f", 1)[0]))
+        return found
+    sql = ("select n.id, n.mid, n.flds, n.csum, c.did, c.odid from notes n "
+           "left join cards c on c.nid = n.id where n.csum in (%s)")
+    decks_of: Dict[int, Set[int]] = {}  # note id: the decks of its cards
+    for nid, mid, flds, csum, did, odid in select_in(col.db, sql, sorted(csums)):
+        dids = decks_of.get(nid)
+        if dids is None:
+            dids = decks_of[nid] = set()
+            found.setdefault(csum, []).append(_Other(nid, mid, flds.split("\x1f", 1)[0],
+                                                     dids=dids))
+        if did is not None:
+            dids.add(did)
         if odid:
-            dids[nid].add(odid)
+            dids.add(odid)
+    return found
 
 
 class _DeckSets:
@@ -556,9 +561,8 @@ def check(ctx: Context, cands: List[Candidate], sequential: bool) -> None:
         if not cand.allow_dup:
             wanted.add(cand.csum)
 
-    existing = _existing_by_checksum(col, wanted) if wanted else {}
-    if any(c.deck_scope and not c.allow_dup and c.csum in existing for c in live):
-        _fill_decks(col, [o for c in live if c.deck_scope for o in existing.get(c.csum, ())])
+    decks = any(c.deck_scope and not c.allow_dup for c in live)
+    existing = _existing_by_checksum(col, wanted, decks) if wanted else {}
     deck_sets = _DeckSets(col)
     pending: Dict[int, List[_Other]] = {}
 

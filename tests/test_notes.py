@@ -514,6 +514,30 @@ def test_can_add_has_no_side_effects_and_agrees_with_add(anki, deck, web, media_
     assert note_exists(anki, existing)
 
 
+def test_deck_scope_finds_a_duplicate_whose_card_is_in_a_filtered_deck(anki, deck, models):
+    """A card moved into a filtered deck still belongs to its home deck for the deck scope."""
+    a, _ = models
+    w = uniq()
+    make_note(anki, deck, {"Front": "f " + w}, model=a)
+    fid = anki.probe(
+        "fd = col.sched.get_or_create_filtered_deck(deck_id=0)\n"
+        "fd.name = %r\n"
+        "fd.config.search_terms[0].search = %r\n"
+        "fd.config.search_terms[0].limit = 100\n"
+        "del fd.config.search_terms[1:]\n"
+        "result = col.sched.add_or_update_filtered_deck(fd).id\n"
+        % ("filtered " + w, '"front:f %s"' % w))
+    note = {"deckName": deck, "modelName": a, "fields": {"Front": "f " + w},
+            "options": {"duplicateScope": "deck"}}
+    try:
+        assert anki.probe("result = col.db.scalar('select count() from cards where did = ?', "
+                          "%d)" % fid) == 1  # the card is in the filtered deck
+        assert anki.call("canAddNotes", notes=[note, dict(note, fields={"Front": "g " + w})]) \
+            == [False, True]
+    finally:
+        anki.probe("col.decks.remove([%d])" % fid)
+
+
 def test_duplicate_scopes(anki, deck, models):
     a, b = models
     child, grandchild, sibling = deck + "::child", deck + "::child::grand", deck + " sibling"
