@@ -108,7 +108,7 @@ def error_of(read: Callable[[str], Any], text: str) -> str:
     '{"action": "addNotes", "params": {"notes": [%s, {"a": tru}]}}',  # a bad value inside
 ])
 def test_invalid_large_text_gets_json_loads_own_error(broken: str) -> None:
-    text = broken % ", ".join(['{"f": "%d"}' % i for i in range(10000)])
+    text = broken % ", ".join(['{"f": "%d"}' % i for i in range(100000)])
     assert len(text) >= jsonslices.LARGE
     assert error_of(jsonslices.loads, text) == error_of(json.loads, text)
 
