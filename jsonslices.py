@@ -22,12 +22,13 @@ while a request works, util.SWITCH_INTERVAL), so Anki's window goes on.
   params, the notes list here; each note by the scanner). Text that is not valid JSON is handed to
   json.loads, so that its error is json.loads's own, word for word. Smaller text (a Yomitan
   lookup's 5 KB, the 600 KB of a 5,000-note addNotes) is read in one call of orjson, faster than
-  json and far faster than the slices, where Anki has it (the anki package requires
-  it, 2.1.50 to 26.09: its DB layer uses it) and where its value is json.loads's: orjson reads an
+  json and far faster than the slices (the anki package requires orjson, 2.1.50 to 26.09:
+  its DB layer uses it), where its value is json.loads's: orjson reads an
   integer beyond 64 bits as a float, so text with 19 digits in a row goes to json.loads, and so
   does all that orjson refuses (invalid JSON, NaN, lone surrogates, deep nesting).
 
-No Anki imports and no imports of the add-on's own: tests import this module on its own.
+No Anki imports and no imports of the add-on's own: tests import this module on its own
+(orjson is Anki's dependency, not part of Anki).
 """
 
 from __future__ import annotations
@@ -36,17 +37,14 @@ import json
 import re
 from typing import Any, Callable, Dict, Generic, Iterable, Iterator, List, Tuple, TypeVar
 
+import orjson  # Anki's own dependency (every release's anki requires it), not the add-on's
+
 SLICE = 256  # list items per call of the encoder
 IDS_SLICE = 8192  # ids per call of orjson (an Ids)
 DEPTH = 3  # levels written or parsed piece by piece
 LARGE = 1 << 20  # characters from which loads reads in slices (below: one call, ~5 ms)
 PIECE = 1 << 16  # bytes: pieces smaller than this are joined to the next
 
-_orjson: Any
-try:
-    import orjson as _orjson  # (Anki's own dependency, not the add-on's)
-except ImportError:  # (every release's anki requires it)
-    _orjson = None
 _DIGIT = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))  # digits to 0, else space
 _LONG_NUMBER = b"0" * 19  # digits in a row, where a number may exceed 64 bits
 
@@ -186,8 +184,8 @@ def _write_ids(ids: Ids, out: List[bytes]) -> None:
         if start:
             out.append(b", ")
         try:
-            out.append(_orjson.dumps(piece)[1:-1].replace(b",", b", "))
-        except Exception:  # (no orjson, or an integer beyond 64 bits)
+            out.append(orjson.dumps(piece)[1:-1].replace(b",", b", "))
+        except Exception:  # (an integer beyond 64 bits)
             out.append(_encode(piece)[1:-1].encode("utf-8"))
 
 
@@ -230,10 +228,10 @@ def _read_fast(text: str) -> Any:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
         return _UNREAD
-    if _orjson is None or _LONG_NUMBER in data.translate(_DIGIT):
+    if _LONG_NUMBER in data.translate(_DIGIT):
         return _UNREAD
     try:
-        return _orjson.loads(data)
+        return orjson.loads(data)
     except Exception:  # (orjson.JSONDecodeError) json.loads says why, or reads it itself
         return _UNREAD
 
