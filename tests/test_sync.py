@@ -136,9 +136,11 @@ def syncs_finished(anki: Any) -> int:
 
 
 def visible_windows(anki: Any) -> List[str]:
-    return anki.probe("from aqt.qt import QApplication\n"
+    """The windows the user sees: not Anki's tooltips (aqt.utils.tooltip's CustomLabel), which
+    come and go by themselves (CI once saw one vanish between two looks)."""
+    return anki.probe("from aqt.qt import QApplication, Qt\n"
                       "result = sorted(type(w).__name__ for w in QApplication.topLevelWidgets()"
-                      " if w.isVisible())")
+                      " if w.isVisible() and w.windowType() != Qt.WindowType.ToolTip)")
 
 
 def add_note(anki: Any, deck: str, front: str) -> int:
