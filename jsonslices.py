@@ -14,36 +14,43 @@ while a request works, util.SWITCH_INTERVAL), so Anki's window goes on.
   that holds such a list (within DEPTH levels) is written piece by piece around it. Anything else
   is one call. An `Items` (a list made while it is encoded, at any depth) is written a chunk at a
   time, each chunk let go once written: a large answer never exists whole as Python objects.
-- An `Ids` (findNotes, findCards: a list of the backend's 64-bit ids) is written by orjson,
-  IDS_SLICE ids a call, with json.dumps's ", " put between them: a million ids in half of json's
-  time (orjson writes an integer as Python does; a piece it cannot write goes to json).
+- An `Ids` (findNotes, findCards: a list of the backend's 64-bit ids) is written by orjson
+  (Anki's, as below), IDS_SLICE ids a call, with json.dumps's ", " put between them: a million
+  ids in half of json's time (orjson writes an integer as Python does; a piece it cannot write
+  goes to json).
 - loads: text of LARGE characters or more is read with the containers of its first DEPTH levels
   parsed here and each value inside them by the C scanner (an addNotes body: the envelope,
   params, the notes list here; each note by the scanner). Text that is not valid JSON is handed to
   json.loads, so that its error is json.loads's own, word for word. Smaller text (a Yomitan
   lookup's 5 KB, the 600 KB of a 5,000-note addNotes) is read in one call of orjson, faster than
-  json and far faster than the slices (the anki package requires orjson, 2.1.50 to 26.09:
-  its DB layer uses it), where its value is json.loads's: orjson reads an
+  json and far faster than the slices (the orjson Anki loads for its DB layer, 2.1.50 to
+  26.09; without it, json reads it), where its value is json.loads's: orjson reads an
   integer beyond 64 bits as a float, so text with 19 digits in a row goes to json.loads, and so
   does all that orjson refuses (invalid JSON, NaN, lone surrogates, deep nesting).
 
-No Anki imports and no imports of the add-on's own: tests import this module on its own
-(orjson is Anki's dependency, not part of Anki).
+No Anki imports and no imports of the add-on's own: tests import this module on its own.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any, Callable, Dict, Generic, Iterable, Iterator, List, Tuple, TypeVar
 
-import orjson  # Anki's own dependency (every release's anki requires it), not the add-on's
 
 SLICE = 256  # list items per call of the encoder
 IDS_SLICE = 8192  # ids per call of orjson (an Ids)
 DEPTH = 3  # levels written or parsed piece by piece
 LARGE = 1 << 20  # characters from which loads reads in slices (below: one call, ~5 ms)
 PIECE = 1 << 16  # bytes: pieces smaller than this are joined to the next
+
+def _orjson() -> Any:
+    """The orjson Anki has loaded (anki.utils and its DB layer import it at start-up, in every
+    release), or None: then json does all of it. The add-on imports no package of its own that
+    it does not bundle."""
+    return sys.modules.get("orjson")
+
 
 _DIGIT = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))  # digits to 0, else space
 _LONG_NUMBER = b"0" * 19  # digits in a row, where a number may exceed 64 bits
@@ -179,14 +186,18 @@ def _write(value: Any, depth: int, out: List[bytes]) -> None:
 
 def _write_ids(ids: Ids, out: List[bytes]) -> None:
     """The ids of a non-empty Ids, without its brackets, IDS_SLICE a call of orjson."""
+    fast = _orjson()
     for start in range(0, len(ids), IDS_SLICE):
         piece = ids[start:start + IDS_SLICE]
         if start:
             out.append(b", ")
-        try:
-            out.append(orjson.dumps(piece)[1:-1].replace(b",", b", "))
-        except Exception:  # (an integer beyond 64 bits)
-            out.append(_encode(piece)[1:-1].encode("utf-8"))
+        text = None
+        if fast is not None:
+            try:
+                text = fast.dumps(piece)[1:-1].replace(b",", b", ")
+            except Exception:  # (an integer beyond 64 bits)
+                pass
+        out.append(text if text is not None else _encode(piece)[1:-1].encode("utf-8"))
 
 
 def _write_items(items: List[Any], depth: int, out: List[bytes]) -> None:
@@ -228,10 +239,11 @@ def _read_fast(text: str) -> Any:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
         return _UNREAD
-    if _LONG_NUMBER in data.translate(_DIGIT):
+    fast = _orjson()
+    if fast is None or _LONG_NUMBER in data.translate(_DIGIT):
         return _UNREAD
     try:
-        return orjson.loads(data)
+        return fast.loads(data)
     except Exception:  # (orjson.JSONDecodeError) json.loads says why, or reads it itself
         return _UNREAD
 

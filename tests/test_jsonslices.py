@@ -8,6 +8,7 @@ import sys
 import threading
 from typing import Any, Callable, List
 
+import orjson  # noqa: F401  (loaded, as in Anki, whose DB layer imports it: jsonslices uses it)
 import pytest
 
 from conftest import addon_module
@@ -79,6 +80,16 @@ def test_small_text_reads_as_json_loads_reads_it(text: str) -> None:
         return
     got_value = jsonslices.loads(text)
     assert json.dumps(got_value) == json.dumps(want)  # an int stays an int: its text differs
+
+
+def test_without_orjson_json_does_all_of_it(monkeypatch: Any) -> None:
+    """Where orjson is not loaded (a Python without Anki's packages), the same text and values
+    come from json alone."""
+    monkeypatch.setitem(sys.modules, "orjson", None)
+    for value in SHAPES:
+        assert jsonslices.dumps(value) == json.dumps(value, ensure_ascii=False).encode("utf-8")
+    for text in EDGES[:10] + [json.dumps(SHAPES[12])]:
+        assert json.dumps(jsonslices.loads(text)) == json.dumps(json.loads(text))
 
 
 def test_a_large_request_body_as_yomitan_and_importers_send_it() -> None:
