@@ -38,12 +38,12 @@ import re
 import sys
 from typing import Any, Callable, Dict, Generic, Iterable, Iterator, List, Tuple, TypeVar
 
-
 SLICE = 256  # list items per call of the encoder
 IDS_SLICE = 8192  # ids per call of orjson (an Ids)
 DEPTH = 3  # levels written or parsed piece by piece
 LARGE = 1 << 20  # characters from which loads reads in slices (below: one call, ~5 ms)
 PIECE = 1 << 16  # bytes: pieces smaller than this are joined to the next
+
 
 def _orjson() -> Any:
     """The orjson Anki has loaded (anki.utils and its DB layer import it at start-up, in every
