@@ -306,18 +306,20 @@ class Candidate:
         return self.note
 
 
+# (note type, lower-case field name -> index, exact field name -> index, its note maker)
+ModelEntry = Tuple[Dict[str, Any], Dict[str, int], Dict[str, int], Callable[[], Any]]
+
+
 class Lookups:
     """Per-request caches of note types (with a note maker each) and decks by name."""
 
     def __init__(self, col: Any) -> None:
         self.col = col
-        self.models: Dict[Any, Tuple[Dict[str, Any], Dict[str, int], Dict[str, int],
-                                     Callable[[], Any]]] = {}
+        self.models: Dict[Any, ModelEntry] = {}
         self.decks: Dict[Any, int] = {}
 
-    def model(self, name: Any) -> Tuple[Dict[str, Any], Dict[str, int], Dict[str, int],
-                                        Callable[[], Any]]:
-        """(note type, lower-case name -> index, exact name -> index, its note maker)."""
+    def model(self, name: Any) -> ModelEntry:
+        """The note type of that name, as a ModelEntry."""
         key = name if isinstance(name, str) else repr(name)
         entry = self.models.get(key)
         if entry is None:
