@@ -463,6 +463,8 @@ class InProcess:
             return cards_info(col, params["cards"])
         if action == "findCards":
             return list(col.find_cards(params["query"]))
+        if action == "findNotes":
+            return list(col.find_notes(params["query"]))
         raise ValueError("no in-process floor for %s" % action)
 
     def close(self) -> None:
@@ -513,7 +515,6 @@ class Run:
         self.subs: List[Any] = []
         self.subscribers: Optional[Subscribers] = None
         self.headless = headless
-        self.collection = collection  # (its copy is the Anki's)
         if headless:
             (base / "User 1").mkdir()
             own = base / "User 1" / "collection.anki2"
@@ -837,9 +838,11 @@ def scale(large: Path) -> None:
     """bench_scale.py: the main thread's stalls, the ratios and the memory on the large
     collection, one Anki with the add-on."""
     run = Run(collection=large)
+    floor = InProcess(large)
     try:
-        found = bench_scale.scale_phase(run, note_objects, notes_info, cards_info)
+        found = bench_scale.scale_phase(run, note_objects, floor)
     finally:
+        floor.close()
         run.close()
     bench_scale.report_scale(found, LARGE)
 

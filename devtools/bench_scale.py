@@ -17,14 +17,13 @@ ANKICONNECT_BENCH_SCALE_BULK=N changes SCALE_BULK (default 50,000).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, List
 
 from benchtiming import timed
 
@@ -89,11 +88,10 @@ def heard(sock: socket.socket, nid: int) -> None:
 
 
 def scale_phase(run: Any, notes: Callable[[str, int, str], List[Dict[str, Any]]],
-                notes_info: Callable[[Any, List[int]], list],
-                cards_info: Callable[[Any, List[int]], list]) -> Dict[str, Any]:
-    """On `run` (an Anki with the add-on on a copy of the large collection `run.collection`):
-    the stalls, the ratios (the in-process side on another copy, in this process), and the
-    memory figure."""
+                floor: Any) -> Dict[str, Any]:
+    """On `run` (an Anki with the add-on on a copy of the large collection): the stalls, the
+    ratios against `floor` (bench.InProcess on another copy: the same reads, asked as actions),
+    and the memory figure."""
     client = run.client
     out: Dict[str, Any] = {"stalls": {}, "times": {}, "direct": {}, "errors": {}}
 
@@ -142,30 +140,25 @@ def scale_phase(run: Any, notes: Callable[[str, int, str], List[Dict[str, Any]]]
     finally:
         events.close()
     # the ratios: the same reads on both sides, taking turns (this machine's speed changes by
-    # up to 2x from minute to minute: figures measured minutes apart made ratios of 1.0x 1.6x)
+    # up to 2x from minute to minute: measured minutes apart, a ratio of 1.0x read 1.6x)
     scaled = client.call("findNotes", query="deck:Scale")  # (the in-process copy has none)
     if scaled:
         client.call("deleteNotes", notes=scaled)
     large = client.call("findNotes", query="deck:Large")
     read = large[:SCALE_READ]
     read_cards = client.call("findCards", query="deck:Large")[:SCALE_READ]
-    ours = {"findNotes": lambda: client.call("findNotes", query=""),
-            "notesInfo": lambda: client.call("notesInfo", notes=read),
-            "cardsInfo": lambda: client.call("cardsInfo", cards=read_cards)}
-    with in_process(run.collection) as col:
-        floors = {"findNotes": lambda: list(col.find_notes("")),
-                  "notesInfo": lambda: notes_info(col, read),
-                  "cardsInfo": lambda: cards_info(col, read_cards)}
-        for name in ours:
-            ours[name]()  # (once each, untimed)
-            floors[name]()
-            took: Dict[str, List[float]] = {"ours": [], "floor": []}
-            for _turn in range(REPEAT):
-                client.fresh()
-                took["ours"].append(timed(ours[name])[0])
-                took["floor"].append(timed(floors[name])[0])
-            out["times"][name] = statistics.median(took["ours"])
-            out["direct"][name] = statistics.median(took["floor"])
+    reads = {"findNotes": {"query": ""}, "notesInfo": {"notes": read},
+             "cardsInfo": {"cards": read_cards}}
+    for name, params in reads.items():
+        took: Dict[int, List[float]] = {id(client): [], id(floor): []}
+        for side in (client, floor):
+            side.call(name, **params)  # (once each, untimed)
+        for _turn in range(REPEAT):
+            for side in (client, floor):
+                side.fresh()
+                took[id(side)].append(timed(lambda: side.call(name, **params))[0])
+        out["times"][name] = statistics.median(took[id(client)])
+        out["direct"][name] = statistics.median(took[id(floor)])
     out["found"] = len(every or [])
     # memory: notesInfo of MEMORY_NOTES notes of the large deck
     run.anki.probe(MEMORY_START)
@@ -178,23 +171,6 @@ def scale_phase(run: Any, notes: Callable[[str, int, str], List[Dict[str, Any]]]
     out["memory"] = {"notes": len(large[:MEMORY_NOTES]), "answer": len(body), "peak": peak}
     out["read"], out["read_cards"] = read, read_cards
     return out
-
-
-@contextlib.contextmanager
-def in_process(collection: Path) -> Iterator[Any]:
-    """anki.collection.Collection on a copy of `collection`, in this process."""
-    import shutil
-
-    from anki.collection import Collection
-
-    tmp = Path(tempfile.mkdtemp()) / "collection.anki2"
-    shutil.copyfile(collection, tmp)
-    col = Collection(str(tmp))
-    try:
-        yield col
-    finally:
-        col.close()
-        shutil.rmtree(tmp.parent, ignore_errors=True)
 
 
 def report_scale(found: Dict[str, Any], notes: int) -> None:
